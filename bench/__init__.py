@@ -1,0 +1,1 @@
+"""Benchmarks of the sample app's instrumentation (``python -m bench.overhead``)."""

@@ -1,0 +1,123 @@
+"""The four apps the overhead benchmark compares; each is built in its own process.
+
+Sentry and OpenTelemetry install process-wide state (Sentry's default integrations patch Starlette
+for every app in the process), so every variant lives in a separate child process.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+
+from fastapi import FastAPI
+from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+from prometheus_client import CollectorRegistry
+
+CLOSED_DSN = "http://public@127.0.0.1:9/1"  # port 9 (discard) is closed here: events fail fast
+
+
+class EncodingNullSpanExporter(SpanExporter):
+    """Pays the OTLP protobuf encoding a real export costs, then drops the bytes (no network)."""
+
+    def export(self, spans: Sequence[Any]) -> SpanExportResult:
+        encode_spans(spans).SerializeToString()
+        return SpanExportResult.SUCCESS
+
+
+class EncodingNullLogExporter(LogRecordExporter):
+    """Same for log records."""
+
+    def export(self, batch: Sequence[Any]) -> LogRecordExportResult:
+        encode_logs(batch).SerializeToString()
+        return LogRecordExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        return None
+
+
+def _routes(app: FastAPI) -> FastAPI:
+    @app.get("/orders/{order_id}")
+    async def get_order(order_id: int) -> dict[str, Any]:
+        return {"id": order_id, "sku": "A-1", "quantity": 2}
+
+    return app
+
+
+def bare(_: TextIO) -> FastAPI:
+    return _routes(FastAPI())
+
+
+def instrumentator(_: TextIO) -> FastAPI:
+    from prometheus_fastapi_instrumentator import Instrumentator
+
+    app = _routes(FastAPI())
+    Instrumentator(registry=CollectorRegistry()).instrument(app).expose(app)
+    return app
+
+
+def textbook(sink: TextIO) -> FastAPI:
+    """The usual blog recipe, faithfully: each tool with its documented defaults."""
+    import sentry_sdk
+    import structlog
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    from prometheus_fastapi_instrumentator import Instrumentator
+    from starlette.middleware.base import BaseHTTPMiddleware
+
+    sentry_sdk.init(dsn=CLOSED_DSN, traces_sample_rate=1.0)
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars, structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso"), structlog.processors.StackInfoRenderer(),
+            structlog.processors.format_exc_info, structlog.processors.JSONRenderer(),
+        ],
+        logger_factory=structlog.PrintLoggerFactory(sink),
+    )
+    log = structlog.get_logger()
+
+    async def request_id(request: Any, call_next: Callable[[Any], Any]) -> Any:
+        rid = request.headers.get("x-request-id") or str(uuid.uuid4())
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=rid, method=request.method, path=request.url.path)
+        start = time.perf_counter()
+        response = await call_next(request)
+        response.headers["x-request-id"] = rid
+        log.info("request", status=response.status_code, duration_ms=(time.perf_counter() - start) * 1000)
+        return response
+
+    app = _routes(FastAPI())
+    app.add_middleware(BaseHTTPMiddleware, dispatch=request_id)
+    Instrumentator(registry=CollectorRegistry()).instrument(app).expose(app)
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(EncodingNullSpanExporter()))
+    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider)
+    return app
+
+
+def ours(sink: TextIO) -> FastAPI:
+    """Every pillar on: metrics, JSON access log (+ OTLP logs), traces at 100 %, Sentry armed."""
+    from sample_app.observability import ObservabilitySettings, instrument
+
+    settings = ObservabilitySettings(
+        environment="production", trace_sample_ratio=1.0, sentry_dsn=CLOSED_DSN,  # type: ignore[arg-type]
+    )  # fmt: skip
+    app = _routes(FastAPI())
+    instrument(
+        app, settings, registry=CollectorRegistry(), span_exporter=EncodingNullSpanExporter(),
+        log_exporter=EncodingNullLogExporter(), log_stream=sink,
+    )  # fmt: skip
+    return app
+
+
+VARIANTS: dict[str, Callable[[TextIO], FastAPI]] = {
+    "bare": bare,
+    "instrumentator": instrumentator,
+    "textbook": textbook,
+    "ours": ours,
+}

@@ -1,0 +1,1 @@
+"""obsstack's sample service: an orders API instrumented by `sample_app.observability`."""

@@ -1,0 +1,55 @@
+"""``python -m sample_app``: serve with uvicorn (several workers when ``APP_WORKERS`` > 1).
+
+With more than one worker, prometheus_client runs in multiprocess mode: ``PROMETHEUS_MULTIPROC_DIR``
+(a fresh temporary directory when unset) is emptied here, before any worker imports the client.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from pydantic import ValidationError
+
+
+def _one_line(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors())
+
+
+def main() -> int:
+    from sample_app.settings import AppSettings
+
+    try:
+        settings = AppSettings()
+        settings.resolved_faults_token()
+        settings.resolved_metrics_token()
+    except (ValidationError, ValueError) as exc:
+        text = _one_line(exc) if isinstance(exc, ValidationError) else str(exc)
+        print(f"sample_app: invalid settings: {text}", file=sys.stderr)
+        return 2
+    if settings.workers > 1:
+        directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="orders-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+        from sample_app.observability.processes import prepare_directory
+
+        prepare_directory(Path(directory))
+    return _serve(settings)
+
+
+def _serve(settings: object) -> int:
+    import uvicorn
+
+    from sample_app.settings import AppSettings
+
+    assert isinstance(settings, AppSettings)
+    uvicorn.run(
+        "sample_app.app:create_app", factory=True, host=settings.host, port=settings.port,
+        workers=settings.workers, log_config=None, access_log=False, server_header=False,
+    )  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""Sentry: errors only (no Sentry performance), enabled only with a DSN, PII scrubbed before send.
+
+Default and auto-enabling integrations are off, so Sentry patches nothing in Starlette/FastAPI and
+adds no per-request cost; the observability middleware captures every unhandled error itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sentry_sdk
+from sentry_sdk.integrations.atexit import AtexitIntegration
+from sentry_sdk.integrations.dedupe import DedupeIntegration
+from sentry_sdk.integrations.excepthook import ExcepthookIntegration
+from sentry_sdk.transport import Transport
+
+from sample_app.observability import context
+from sample_app.observability.redact import redact_mapping
+from sample_app.observability.settings import ObservabilitySettings
+
+ErrorReporter = Callable[[BaseException], None]
+
+
+def _no_report(_: BaseException) -> None:
+    return None
+
+
+def before_send(event: dict[str, Any], _hint: dict[str, Any]) -> dict[str, Any]:
+    """Tag the event with trace_id/request_id (when in a request) and scrub PII from all of it."""
+    tags = dict(event.get("tags") or {})
+    ctx = context.current()
+    if ctx and "request_id" in ctx:
+        tags["request_id"] = ctx["request_id"]
+        event.setdefault("contexts", {})["request"] = {"method": ctx.get("method"), "route": ctx.get("route")}
+    ids = context.trace_ids()
+    if ids is not None:
+        tags["trace_id"] = ids[0]
+        tags["span_id"] = ids[1]
+    event["tags"] = tags
+    event.pop("user", None)
+    return redact_mapping(event)
+
+
+def setup_sentry(
+    settings: ObservabilitySettings, transport: type[Transport] | Transport | None = None
+) -> ErrorReporter:
+    """Initialise Sentry when a DSN is set; returns the function that reports an exception."""
+    if settings.sentry_dsn is None or not settings.sentry_dsn.get_secret_value():
+        return _no_report
+    sentry_sdk.init(
+        dsn=settings.sentry_dsn.get_secret_value(),
+        environment=settings.environment,
+        release=f"{settings.service_name}@{settings.service_version}",
+        server_name=settings.service_name,
+        traces_sample_rate=0.0,
+        send_default_pii=False,
+        include_local_variables=False,
+        max_request_body_size="never",
+        default_integrations=False,
+        auto_enabling_integrations=False,
+        integrations=[DedupeIntegration(), ExcepthookIntegration(), AtexitIntegration()],
+        before_send=before_send,  # type: ignore[arg-type]
+        shutdown_timeout=1,
+        transport=transport,
+    )
+    return sentry_sdk.capture_exception

@@ -1,0 +1,141 @@
+"""Logging: one structlog processor chain for structlog and stdlib (uvicorn included).
+
+Order: level -> request context (request_id, trace_id, span_id, method, route, user_id) ->
+exception text -> redaction -> timestamp -> OpenTelemetry log bridge -> renderer (JSON or console).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from typing import Any, TextIO
+
+import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+from sample_app.observability import context
+from sample_app.observability.redact import redact_mapping
+
+try:  # orjson is optional: used when installed, else the standard library
+    import orjson
+
+    def _dumps(event: EventDict) -> str:
+        return orjson.dumps(event, default=str).decode()
+
+except ImportError:  # pragma: no cover - depends on the environment
+    _json_encoder = json.JSONEncoder(default=str, separators=(",", ":"))
+
+    def _dumps(event: EventDict) -> str:
+        return _json_encoder.encode(event)
+
+
+_HANDLER_MARK = "_obs_handler"
+_META_KEYS = ("_record", "_from_structlog")
+
+
+def add_request_context(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
+    """Copy the current request's fields and the current span's ids into the event."""
+    ctx = context.current()
+    if ctx:
+        for key, value in ctx.items():
+            event.setdefault(key, value)
+    ids = context.trace_ids()
+    if ids is not None:
+        event.setdefault("trace_id", ids[0])
+        event.setdefault("span_id", ids[1])
+    return event
+
+
+def redact_event(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
+    """Blank secret-looking fields and scrub emails/tokens out of every value."""
+    return redact_mapping(event)
+
+
+class Timestamper:
+    """ISO-8601 UTC timestamps with milliseconds; the second-level prefix is cached."""
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._prefix = ""
+
+    def __call__(self, _: WrappedLogger, __: str, event: EventDict) -> EventDict:
+        now = time.time()
+        second = int(now)
+        if second != self._second:
+            self._second, self._prefix = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        event["timestamp"] = f"{self._prefix}.{int((now - second) * 1000):03d}Z"
+        return event
+
+
+def render_json(_: WrappedLogger, __: str, event: EventDict) -> str:
+    """One JSON object per line (orjson when installed)."""
+    for key in _META_KEYS:
+        event.pop(key, None)
+    return _dumps(event)
+
+
+def shared_processors(bridge: Processor | None) -> list[Processor]:
+    """The chain both structlog and stdlib records go through, up to (not including) rendering."""
+    chain: list[Processor] = [
+        structlog.processors.add_log_level,
+        add_request_context,
+        structlog.processors.format_exc_info,
+        redact_event,
+        Timestamper(),
+    ]
+    if bridge is not None:
+        chain.append(bridge)
+    return chain
+
+
+def _renderer(json_logs: bool) -> Processor:
+    if json_logs:
+        return render_json
+    return structlog.dev.ConsoleRenderer(colors=False)
+
+
+def configure_logging(
+    *, level: str, json_logs: bool, stream: TextIO | None = None, bridge: Processor | None = None
+) -> structlog.typing.FilteringBoundLogger:
+    """Configure structlog and the stdlib root logger; returns a ready, bound access logger."""
+    out = stream if stream is not None else sys.stdout
+    chain = shared_processors(bridge)
+    renderer = _renderer(json_logs)
+    structlog.configure(
+        processors=[*chain, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
+        logger_factory=structlog.WriteLoggerFactory(file=out),
+        cache_logger_on_first_use=False,
+    )
+    _configure_stdlib(level, out, chain, renderer)
+    logger: structlog.typing.FilteringBoundLogger = structlog.get_logger("access").bind()
+    return logger
+
+
+def _configure_stdlib(level: str, out: TextIO, chain: list[Processor], renderer: Processor) -> None:
+    """Route stdlib logging (uvicorn, SQLAlchemy, libraries) through the same chain."""
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[structlog.stdlib.add_logger_name],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *chain, renderer],
+    )
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(formatter)
+    setattr(handler, _HANDLER_MARK, True)
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, _HANDLER_MARK, False)]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)  # our middleware logs access
+
+
+def get_logger(name: str | None = None) -> Any:
+    """A structlog logger that goes through the configured chain."""
+    return structlog.get_logger(name)
+
+

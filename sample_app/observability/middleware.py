@@ -1,0 +1,144 @@
+"""One pure ASGI middleware for every per-request concern, so each request pays for one layer.
+
+Per request: request id (validated or new, echoed in the response), route template, a server span
+(parent from ``traceparent``), the log context, in-progress gauge, counter and latency histogram
+(exemplar: trace_id), one access-log line, and for an unhandled error a Sentry report and a 500.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.propagate import extract
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sample_app.observability import context, request_id
+from sample_app.observability.errors import ErrorReporter
+from sample_app.observability.metrics import HttpMetrics, normalize_method
+from sample_app.observability.routes import RouteResolver
+
+_PROPAGATION_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
+_ERROR_BODY = b'{"detail":"Internal Server Error"}'
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """What the middleware records into; built once by `instrument`."""
+
+    metrics: HttpMetrics
+    tracer: trace.Tracer
+    access_log: Any
+    report_error: ErrorReporter
+    excluded: frozenset[str]
+
+
+class ObservabilityMiddleware:
+    """Pure ASGI (no BaseHTTPMiddleware): no task group, no body buffering, streaming untouched."""
+
+    def __init__(self, app: ASGIApp, pipeline: Pipeline, resolver: RouteResolver) -> None:
+        self.app = app
+        self.p = pipeline
+        self.resolver = resolver
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid, propagated = _read_headers(scope["headers"])
+        handler = self.resolver.resolve(scope)
+        if handler in self.p.excluded:
+            await self.app(scope, receive, _echo_request_id(send, rid.encode()))
+            return
+        parent = extract(_carrier(scope["headers"])) if propagated else None
+        await self._observe(scope, receive, send, rid, handler, parent)
+
+    async def _observe(
+        self, scope: Scope, receive: Receive, send: Send, rid: str, handler: str, parent: Any
+    ) -> None:
+        start = time.perf_counter()
+        method = normalize_method(scope["method"])
+        span = self.p.tracer.start_span(
+            f"{method} {handler}", context=parent, kind=SpanKind.SERVER,
+            attributes={"http.request.method": method, "http.route": handler, "request_id": rid},
+        )  # fmt: skip
+        otel_token = otel_context.attach(trace.set_span_in_context(span, parent))
+        ctx_token = context.start_request({"request_id": rid, "method": method, "route": handler})
+        inprogress = self.p.metrics.started(handler, method)
+        rid_bytes = rid.encode()
+        status = 500
+        started = False
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status, started
+            if message["type"] == "http.response.start":
+                status, started = message["status"], True
+                message = _with_header(message, rid_bytes)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception as exc:
+            self._failed(span, exc)
+            if started:
+                raise
+            await _send_error(send, rid_bytes)
+        finally:
+            inprogress.dec()
+            self._finish(span, handler, method, status, time.perf_counter() - start)
+            context.end_request(ctx_token)
+            otel_context.detach(otel_token)
+
+    def _failed(self, span: trace.Span, exc: Exception) -> None:
+        span.record_exception(exc)
+        self.p.report_error(exc)
+        self.p.access_log.error("unhandled error", exc_info=exc)
+
+    def _finish(self, span: trace.Span, handler: str, method: str, status: int, seconds: float) -> None:
+        span_context = span.get_span_context()
+        trace_id = format(span_context.trace_id, "032x") if span_context.trace_flags.sampled else None
+        self.p.metrics.finished(handler, method, status, seconds, trace_id)
+        span.set_attribute("http.response.status_code", status)
+        if status >= 500:
+            span.set_status(Status(StatusCode.ERROR))
+        self.p.access_log.info("request", status=status, duration_ms=round(seconds * 1000, 3))
+        span.end()
+
+
+def _read_headers(headers: list[tuple[bytes, bytes]]) -> tuple[str, bool]:
+    """(request id to use, whether trace propagation headers are present)."""
+    incoming = None
+    propagated = False
+    for key, value in headers:
+        if key == request_id.HEADER:
+            incoming = value
+        elif key in _PROPAGATION_HEADERS:
+            propagated = True
+    return request_id.accept(incoming) or request_id.new(), propagated
+
+
+def _carrier(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    return {k.decode("latin-1"): v.decode("latin-1") for k, v in headers if k in _PROPAGATION_HEADERS}
+
+
+def _with_header(message: Message, rid: bytes) -> Message:
+    return {**message, "headers": [*message.get("headers", ()), (b"x-request-id", rid)]}
+
+
+def _echo_request_id(send: Send, rid: bytes) -> Send:
+    async def wrapper(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = _with_header(message, rid)
+        await send(message)
+
+    return wrapper
+
+
+async def _send_error(send: Send, rid: bytes) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(_ERROR_BODY)).encode())]
+    await send({"type": "http.response.start", "status": 500, "headers": [*headers, (b"x-request-id", rid)]})
+    await send({"type": "http.response.body", "body": _ERROR_BODY})

@@ -1,0 +1,65 @@
+"""Connection-pool metrics for a SQLAlchemy (async) engine: in use, idle, capacity, waiting, wait time."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Gauge, Histogram
+from sqlalchemy import event
+
+from sample_app.observability.settings import DEFAULT_POOL_WAIT_BUCKETS
+
+
+class PoolMetrics:
+    """Gauges updated on pool events (so they work in multiprocess mode) and a wait histogram."""
+
+    def __init__(self, registry: CollectorRegistry, pool_name: str = "default") -> None:
+        def gauge(name: str, doc: str) -> Gauge:
+            family = Gauge(name, doc, ("pool",), registry=registry, multiprocess_mode="livesum")
+            return family.labels(pool_name)
+
+        self.in_use = gauge("db_pool_connections_in_use", "Connections checked out of the pool.")
+        self.idle = gauge("db_pool_connections_idle", "Connections idle in the pool.")
+        self.capacity = gauge("db_pool_connections_max", "Pool capacity (pool_size + max_overflow).")
+        self.waiting = gauge("db_pool_waiting", "Requests waiting for a connection.")
+        self.wait_seconds = Histogram(
+            "db_pool_wait_seconds", "Time to acquire a connection from the pool.",
+            ("pool",), buckets=DEFAULT_POOL_WAIT_BUCKETS, registry=registry,
+        ).labels(pool_name)  # fmt: skip
+        self._pool: Any = None
+
+    def attach(self, engine: Any, capacity: int) -> None:
+        """Follow the engine's pool: refreshed on every checkout and by `refresh` after a release.
+
+        SQLAlchemy fires ``checkin`` before the connection is back in the pool, so the owner of the
+        connection calls `refresh` once it has closed it.
+        """
+        self._pool = getattr(engine, "sync_engine", engine).pool
+        self.capacity.set(capacity)
+        for name in ("checkout", "close", "invalidate"):
+            event.listen(self._pool, name, self._on_event)
+        self.refresh()
+
+    def _on_event(self, *_: Any) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Set in-use and idle from the pool's own counters."""
+        pool = self._pool
+        if pool is not None:
+            self.in_use.set(pool.checkedout())
+            self.idle.set(pool.checkedin())
+
+    @asynccontextmanager
+    async def waiting_for_connection(self) -> AsyncIterator[None]:
+        """Wrap the acquisition of a connection: counts waiters and observes the wait."""
+        self.waiting.inc()
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.waiting.dec()
+            self.wait_seconds.observe(time.perf_counter() - start)

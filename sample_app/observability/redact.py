@@ -1,0 +1,74 @@
+"""Redaction of PII and secrets, shared by the log processor and Sentry's before_send. Pure functions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+REDACTED = "[REDACTED]"
+_MAX_DEPTH = 8
+_SECRET_KEY_PARTS = (
+    "password", "passwd", "pwd", "secret", "token", "authorization", "auth", "cookie",
+    "api_key", "apikey", "session", "credential", "dsn", "private_key", "email",
+)  # fmt: skip
+_KEY_CACHE: dict[str, bool] = {}
+_KEY_CACHE_MAX = 4096
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
+_URL_USERINFO = re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]+@")
+_BEARER = re.compile(r"(?i)\b(bearer|basic|token)\s+[A-Za-z0-9._~+/=\-]{6,}")
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*")
+_KEY_VALUE = re.compile(
+    r"(?i)\b(password|passwd|pwd|secret|token|api[_-]?key|authorization|cookie|session(?:id)?)"
+    r"(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|[^\s&,;]+)"
+)
+_HINTS = ("@", "=", ":", "earer", "asic", "oken", "eyJ")
+
+
+def is_secret_key(key: str) -> bool:
+    """True when a field name says it holds PII or a secret (cached; keys come from code)."""
+    verdict = _KEY_CACHE.get(key)
+    if verdict is None:
+        norm = key.lower().replace("-", "_")
+        verdict = any(part in norm for part in _SECRET_KEY_PARTS)
+        if len(_KEY_CACHE) < _KEY_CACHE_MAX:
+            _KEY_CACHE[key] = verdict
+    return verdict
+
+
+def redact_text(text: str) -> str:
+    """Replace emails, credentials in URLs, bearer/basic tokens, JWTs and ``password=...`` pairs."""
+    if not any(hint in text for hint in _HINTS):
+        return text
+    text = _URL_USERINFO.sub(REDACTED + "@", text)
+    text = _EMAIL.sub(REDACTED, text)
+    text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+    text = _JWT.sub(REDACTED, text)
+    return _KEY_VALUE.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+
+
+def redact_value(value: Any, depth: int = 0) -> Any:
+    """Redact strings inside any JSON-like value; mappings have their secret keys blanked."""
+    if isinstance(value, str):
+        return redact_text(value)
+    if depth >= _MAX_DEPTH or isinstance(value, int | float | bool) or value is None:
+        return value
+    if isinstance(value, Mapping):
+        return redact_mapping(value, depth + 1)
+    if isinstance(value, list | tuple | set | frozenset):
+        return [redact_value(item, depth + 1) for item in value]
+    if isinstance(value, bytes):
+        return redact_text(value.decode("utf-8", "replace"))
+    return value
+
+
+def redact_mapping(data: Mapping[Any, Any], depth: int = 0) -> dict[Any, Any]:
+    """A copy of ``data`` with secret keys replaced by ``[REDACTED]`` and every value redacted."""
+    out: dict[Any, Any] = {}
+    for key, value in data.items():
+        if isinstance(key, str) and is_secret_key(key) and value not in (None, ""):
+            out[key] = REDACTED
+        else:
+            out[key] = redact_value(value, depth)
+    return out

@@ -1,0 +1,143 @@
+"""OpenTelemetry: tracer and logger providers, OTLP exporters in background batches, the log bridge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry._logs import SeverityNumber
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExporter
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+from structlog.typing import EventDict, WrappedLogger
+
+from sample_app.observability.settings import ObservabilitySettings
+
+_SEVERITY = {
+    "debug": SeverityNumber.DEBUG,
+    "info": SeverityNumber.INFO,
+    "warning": SeverityNumber.WARN,
+    "error": SeverityNumber.ERROR,
+    "critical": SeverityNumber.FATAL,
+    "exception": SeverityNumber.ERROR,
+}
+_SKIP_ATTRS = frozenset({"event", "level", "timestamp", "_record", "_from_structlog"})
+
+
+@dataclass(frozen=True)
+class Telemetry:
+    """The providers the app uses; `shutdown` flushes with the short export timeout."""
+
+    tracer_provider: TracerProvider
+    logger_provider: LoggerProvider | None
+
+    def shutdown(self) -> None:
+        self.tracer_provider.shutdown()
+        if self.logger_provider is not None:
+            self.logger_provider.shutdown()
+
+
+def build_resource(settings: ObservabilitySettings) -> Resource:
+    """service.name / service.version / deployment.environment."""
+    return Resource.create(
+        {
+            "service.name": settings.service_name,
+            "service.version": settings.service_version,
+            "deployment.environment": settings.environment,
+            "deployment.environment.name": settings.environment,
+        }
+    )
+
+
+def _otlp_exporters(settings: ObservabilitySettings) -> tuple[SpanExporter, LogRecordExporter]:
+    endpoint = (settings.otlp_endpoint or "").rstrip("/")
+    timeout = settings.otlp_timeout_seconds
+    if settings.resolved_otlp_protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter as GrpcLogs
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcSpans
+
+        insecure = endpoint.startswith("http://")
+        return (
+            GrpcSpans(endpoint=endpoint, insecure=insecure, timeout=timeout),
+            GrpcLogs(endpoint=endpoint, insecure=insecure, timeout=timeout),
+        )
+    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter as HttpLogs
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpSpans
+
+    return (
+        HttpSpans(endpoint=f"{endpoint}/v1/traces", timeout=timeout),
+        HttpLogs(endpoint=f"{endpoint}/v1/logs", timeout=timeout),
+    )
+
+
+def setup_telemetry(
+    settings: ObservabilitySettings,
+    span_exporter: SpanExporter | None = None,
+    log_exporter: LogRecordExporter | None = None,
+) -> Telemetry:
+    """Providers with a parent-based ratio sampler; exporters only when an endpoint (or one) is given."""
+    resource = build_resource(settings)
+    sampler = ParentBased(TraceIdRatioBased(settings.trace_sample_ratio))
+    tracer_provider = TracerProvider(resource=resource, sampler=sampler)
+    if settings.otlp_endpoint and span_exporter is None and log_exporter is None:
+        span_exporter, log_exporter = _otlp_exporters(settings)
+    timeout_ms = int(settings.otlp_timeout_seconds * 1000)
+    if span_exporter is not None:
+        tracer_provider.add_span_processor(
+            BatchSpanProcessor(span_exporter, max_queue_size=4096, export_timeout_millis=timeout_ms)
+        )
+    logger_provider = None
+    if log_exporter is not None:
+        logger_provider = LoggerProvider(resource=resource)
+        logger_provider.add_log_record_processor(
+            BatchLogRecordProcessor(log_exporter, max_queue_size=4096, export_timeout_millis=timeout_ms)
+        )
+    return Telemetry(tracer_provider, logger_provider)
+
+
+def _attr(value: Any) -> Any:
+    if isinstance(value, str | bool | int | float):
+        return value
+    return str(value)
+
+
+class OtelLogBridge:
+    """structlog processor: emit the (already redacted) event as an OTLP log record, pass it on."""
+
+    def __init__(self, provider: LoggerProvider, name: str) -> None:
+        self._logger = provider.get_logger(name)
+
+    def __call__(self, _: WrappedLogger, method: str, event: EventDict) -> EventDict:
+        level = event.get("level", method)
+        self._logger.emit(
+            body=str(event.get("event", "")),
+            severity_number=_SEVERITY.get(level, SeverityNumber.INFO),
+            severity_text=level.upper(),
+            attributes={k: _attr(v) for k, v in event.items() if k not in _SKIP_ATTRS and v is not None},
+        )
+        return event
+
+
+def instrument_engine(engine: Any, tracer_provider: TracerProvider) -> None:
+    """Trace every SQL statement of a (sync or async) SQLAlchemy engine.
+
+    Uses the instrumentation's per-engine tracer directly: the instrumentor itself is a process-wide
+    singleton that patches ``create_engine`` and refuses SQLAlchemy 2.1 in its version check.
+    """
+    from opentelemetry.instrumentation.sqlalchemy import __version__
+    from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+    from opentelemetry.metrics import NoOpMeter
+
+    tracer = tracer_provider.get_tracer("opentelemetry.instrumentation.sqlalchemy", __version__)
+    usage = NoOpMeter("sqlalchemy").create_up_down_counter("db.client.connections.usage")
+    EngineTracer(tracer, getattr(engine, "sync_engine", engine), usage)
+
+
+def instrument_client(client: Any, tracer_provider: TracerProvider) -> None:
+    """Trace (and propagate context on) every request of an httpx client."""
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    HTTPXClientInstrumentor.instrument_client(client, tracer_provider=tracer_provider)

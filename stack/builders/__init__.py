@@ -1,0 +1,1 @@
+"""PURE builders: settings -> model objects. No files, environment, clock or network."""

@@ -1,0 +1,43 @@
+"""Small PromQL helpers: selectors with escaped label values, so no setting can inject PromQL."""
+
+from __future__ import annotations
+
+import json
+
+from stack import conventions as c
+from stack.durations import Duration
+
+
+def quote(value: str) -> str:
+    """A PromQL string literal (double-quoted, backslash and quote escaped)."""
+    return json.dumps(value)
+
+
+def selector(metric: str, **matchers: str) -> str:
+    inner = ",".join(f"{key}={quote(value)}" for key, value in matchers.items())
+    return f"{metric}{{{inner}}}"
+
+
+def svc(metric: str, service: str, **matchers: str) -> str:
+    return selector(metric, **{c.SERVICE_LABEL: service}, **matchers)
+
+
+def rate(series: str, window: Duration) -> str:
+    return f"rate({series}[{window}])"
+
+
+def sum_by(labels: tuple[str, ...], expr: str) -> str:
+    return f"sum by ({', '.join(labels)}) ({expr})"
+
+
+def number(value: float) -> str:
+    """A float literal without binary noise (0.001, not 0.0010000000000000009)."""
+    text = f"{value:.10g}"
+    return text
+
+
+def error_ratio(service: str, window: Duration, by: tuple[str, ...]) -> str:
+    """5xx / all requests; 0 (not empty) when there are requests but no errors."""
+    total = sum_by(by, rate(svc(c.HTTP_REQUESTS, service), window))
+    errors = sum_by(by, rate(svc(c.HTTP_REQUESTS, service, status=c.ERROR_STATUS), window))
+    return f"({errors} or {total} * 0) / {total}"

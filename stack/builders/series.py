@@ -1,0 +1,29 @@
+"""promtool input-series notation: counters and gauges built from (steps, value) segments."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from stack.builders.promql import number
+
+Segments = Sequence[tuple[int, float]]
+
+
+def counter(segments: Segments) -> str:
+    """A counter starting at 0 that grows by `inc` at each of `steps` samples, segment by segment."""
+    parts, value = ["0"], 0.0
+    for steps, inc in segments:
+        if steps > 0:
+            parts.append(f"{number(value + inc)}+{number(inc)}x{steps - 1}")
+            value += steps * inc
+    return " ".join(parts)
+
+
+def gauge(segments: Segments) -> str:
+    """A gauge holding `value` for `steps` samples, segment by segment."""
+    return " ".join(f"{number(value)}+0x{steps - 1}" for steps, value in segments if steps > 0)
+
+
+def labels_text(metric: str, labels: dict[str, str]) -> str:
+    inner = ", ".join(f'{key}="{value}"' for key, value in labels.items())
+    return f"{metric}{{{inner}}}"

@@ -1,0 +1,95 @@
+"""typer CLI: parses, calls one function, maps errors to exit codes. No logic."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from stack.config import load_settings
+from stack.errors import StackError
+from stack.render import render_all
+from stack.settings import StackSettings
+from stack.validate import validate
+from stack.write import compare, write_plan
+
+app = typer.Typer(
+    help="Observability stack-as-code: generate, validate and run an LGTM stack.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+STATE = {"debug": False}
+
+ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="The stack.yaml to read.")]
+ProfileOption = Annotated[str | None, typer.Option("--profile", help="Timing profile: production or fast.")]
+
+
+@app.callback()
+def main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False) -> None:
+    STATE["debug"] = debug
+
+
+def _fail(error: StackError) -> None:
+    if STATE["debug"]:
+        raise error
+    for line in error.lines():
+        typer.echo(f"error: {line}", err=True)
+    raise typer.Exit(error.exit_code)
+
+
+def _settings(config: Path, profile: str | None) -> StackSettings:
+    overrides: dict[str, Any] = {"profile": profile} if profile else {}
+    return load_settings(config, overrides)
+
+
+@app.command()
+def generate(
+    config: ConfigOption = Path("stack.yaml"),
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; show a diff, exit 1 if stale.")
+    ] = False,
+    profile: ProfileOption = None,
+) -> None:
+    """Generate rules, tests, dashboards and configs from stack.yaml."""
+    try:
+        settings = _settings(config, profile)
+        root = config.resolve().parent
+        artifacts = render_all(settings)
+        if check:
+            drift = compare(root, artifacts)
+            if not drift.clean:
+                sys.stdout.write(drift.diff)
+                typer.echo(
+                    f"stale: {len(drift.changed)} changed, {len(drift.stale)} to remove; "
+                    "run `obsstack generate`",
+                    err=True,
+                )
+                raise typer.Exit(1)
+            typer.echo(f"up to date: {len(artifacts)} files")
+            return
+        drift = write_plan(root, artifacts)
+        typer.echo(
+            f"generated {len(artifacts)} files: {len(drift.changed)} written "
+            f"(counting the manifest), {len(drift.stale)} removed"
+        )
+    except StackError as error:
+        _fail(error)
+
+
+@app.command("validate")
+def validate_command(config: ConfigOption = Path("stack.yaml"), profile: ProfileOption = None) -> None:
+    """Run promtool, amtool and compose config on the generated files."""
+    try:
+        settings = _settings(config, profile)
+        results = validate(config.resolve().parent, settings)
+    except StackError as error:
+        _fail(error)
+        return
+    for result in results:
+        typer.echo(result.line())
+    failed = [r for r in results if r.failed]
+    if failed:
+        typer.echo(f"{len(failed)} of {len(results)} checks failed", err=True)
+        raise typer.Exit(1)

@@ -1,0 +1,54 @@
+"""prometheus.yml, restricted to keys that both promtool 2.42 and Prometheus 3 accept."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from stack.models import ConfigModel
+
+
+class GlobalConfig(ConfigModel):
+    scrape_interval: str
+    evaluation_interval: str
+    scrape_timeout: str | None = None
+    external_labels: dict[str, str] | None = None
+
+
+class StaticConfig(ConfigModel):
+    targets: tuple[str, ...]
+    labels: dict[str, str] | None = None
+
+
+class Authorization(ConfigModel):
+    type: Literal["Bearer"] = "Bearer"
+    credentials_file: str
+
+
+class ScrapeConfig(ConfigModel):
+    job_name: str
+    scrape_interval: str | None = None
+    scrape_timeout: str | None = None
+    metrics_path: str = "/metrics"
+    scheme: Literal["http", "https"] = "http"
+    honor_labels: bool | None = None
+    authorization: Authorization | None = None
+    static_configs: tuple[StaticConfig, ...]
+
+
+class AlertmanagerConfig(ConfigModel):
+    api_version: Literal["v2"] = "v2"
+    scheme: Literal["http", "https"] = "http"
+    static_configs: tuple[StaticConfig, ...]
+
+
+class AlertingConfig(ConfigModel):
+    alertmanagers: tuple[AlertmanagerConfig, ...]
+
+
+class PrometheusConfig(ConfigModel):
+    global_: GlobalConfig = Field(alias="global")
+    alerting: AlertingConfig
+    rule_files: tuple[str, ...]
+    scrape_configs: tuple[ScrapeConfig, ...]
