@@ -161,3 +161,75 @@ def dashboard_url(grafana_url: str, service: str, panel: str | None = None) -> s
 
 def runbook_url(base: str, alert: str) -> str:
     return f"{base}/{alert}.md"
+
+
+# --- compose and runtime -----------------------------------------------------------------------------
+COMPOSE_FILE = "compose.yaml"
+COMPOSE_EPHEMERAL_FILE = "compose.ephemeral.yaml"
+COMPOSE_ENV_FILE = ".env"
+ALERTMANAGER_COMPOSE_CONFIG = "alertmanager/alertmanager.compose.yml"
+LOKI_CONFIG = "loki/loki.yaml"
+TEMPO_CONFIG = "tempo/tempo.yaml"
+OTELCOL_CONFIG = "otelcol/config.yaml"
+GRAFANA_PROVISIONING = "grafana/provisioning"
+APP_DOCKERFILE = "sample_app/Dockerfile"
+
+CONTAINER_ROOT = "/etc/obsstack"  # the project layout is mirrored under this path in containers
+CONTAINER_DASHBOARDS = "/etc/obsstack/dashboards"
+HOST_GATEWAY = "host.docker.internal"  # how containers reach the host (extra_hosts: host-gateway)
+LOAD_PROFILE = "load"  # compose profile of the optional load generator
+
+SECRETS_DIR = "secrets"
+FAULTS_TOKEN_FILE = "secrets/faults-token"
+ENV_GRAFANA_PASSWORD = "GRAFANA_ADMIN_PASSWORD"
+ENV_POSTGRES_PASSWORD = "POSTGRES_PASSWORD"
+POSTGRES_USER = "obsstack"
+POSTGRES_DB = "obsstack"
+
+OTLP_GRPC_PORT = 4317
+OTLP_HTTP_PORT = 4318
+OTELCOL_HEALTH_PORT = 13133
+LOKI_GRPC_PORT = 9096
+TEMPO_GRPC_PORT = 9097
+TEMPO_LOCAL_OTLP_PORTS = (4417, 4418)  # locally the collector owns 4317/4318
+
+STATE_DIR = ".obsstack"
+STATE_FILE = "state.json"
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the components run: containers on one network, or local processes on 127.0.0.1.
+
+    Builders of Loki, Tempo and the collector take one, so the same model serves both modes.
+    """
+
+    local: bool = False
+    data_root: str = ""  # local mode: the state's data directory
+
+    @property
+    def listen(self) -> str:
+        return "127.0.0.1" if self.local else "0.0.0.0"  # noqa: S104 - inside a container network
+
+    def host(self, component: str) -> str:
+        return "127.0.0.1" if self.local else component
+
+    def data(self, component: str, container_path: str) -> str:
+        return f"{self.data_root}/{component}" if self.local else container_path
+
+    @property
+    def tempo_otlp_ports(self) -> tuple[int, int]:
+        return TEMPO_LOCAL_OTLP_PORTS if self.local else (OTLP_GRPC_PORT, OTLP_HTTP_PORT)
+
+
+IN_CONTAINERS = Placement()
+
+
+# --- dashboards (Grafana dashboards and provisioning) -----------------------------------------------
+OVERVIEW_DASHBOARD = "overview"
+GRAFANA_DATASOURCES = f"{GRAFANA_PROVISIONING}/datasources/datasources.yml"
+GRAFANA_DASHBOARD_PROVIDERS = f"{GRAFANA_PROVISIONING}/dashboards/dashboards.yml"
+
+
+def dashboard_file(name: str) -> str:
+    return f"{name}.json"

@@ -16,6 +16,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from stack import conventions as c
 from stack.builders.alertmanager import build_alertmanager
+from stack.builders.compose import render_compose
+from stack.builders.grafana import render_grafana
 from stack.builders.prometheus import build_prometheus
 from stack.builders.rule_tests import build_rule_tests
 from stack.builders.rules import build_rule_files
@@ -101,6 +103,8 @@ def render_prometheus(settings: StackSettings) -> Iterable[Artifact]:
 RENDERERS: tuple[Callable[[StackSettings], Iterable[Artifact]], ...] = (
     render_alerts,
     render_prometheus,
+    render_compose,
+    render_grafana,
 )
 
 

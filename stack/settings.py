@@ -19,6 +19,7 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 LABEL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,63}$")
 LABEL_VALUE_RE = re.compile(r"^[A-Za-z0-9 ._:/@+-]{0,128}$")
 URL_RE = re.compile(r"^https?://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+$")
+COMPONENT_NAMES = frozenset({"prometheus", "alertmanager", "grafana", "loki", "tempo", "otelcol", "postgres"})
 RESERVED_LABELS = frozenset({"service", "job", "instance", "severity", "alertname", "le", "burnrate_tier"})
 
 Ratio = Annotated[float, Field(gt=0, lt=1)]
@@ -322,6 +323,11 @@ class StackSettings(BaseSettings):
     def _cross_field(self) -> StackSettings:
         seen: set[str] = set()
         for index, service in enumerate(self.services):
+            if service.name in COMPONENT_NAMES:
+                raise ValueError(
+                    f"services[{index}].name: {service.name!r} is the name of a stack component, "
+                    f"expected another name than {sorted(COMPONENT_NAMES)}"
+                )
             if service.name in seen:
                 raise ValueError(f"services[{index}].name: duplicate service name {service.name!r}")
             seen.add(service.name)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stack import conventions as c
+from stack.dashlint import check_dashboards
+from stack.runtime.compose_check import check_compose
 from stack.settings import StackSettings
 
 INSTALL_HINTS = {
@@ -121,7 +123,7 @@ def check_alertmanager(stage: Path, settings: StackSettings) -> list[CheckResult
 
 
 # The ordered list of checks; each component adds one entry here.
-CHECKS: tuple[Check, ...] = (check_prometheus, check_alertmanager)
+CHECKS: tuple[Check, ...] = (check_prometheus, check_alertmanager, check_dashboards, check_compose)
 
 
 def validate(root: Path, settings: StackSettings) -> list[CheckResult]:

@@ -85,13 +85,15 @@ def write_plan(root: Path, artifacts: Sequence[Artifact]) -> Drift:
             target = _inside(root, relative)
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            staged.append((temp, target))
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
                 handle.write(by_path[relative].text)
             os.chmod(temp, 0o644)
-            staged.append((temp, target))
-    except BaseException:
+    except BaseException as exc:
         for temp, _ in staged:
             Path(temp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise StackError(f"cannot write generated files under {root}: {exc}; nothing was changed") from exc
         raise
     for temp, target in staged:
         os.replace(temp, target)

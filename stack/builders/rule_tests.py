@@ -218,8 +218,8 @@ def _error_tests(settings: StackSettings, service: Service) -> list[TestGroup]:
         )
 
     return [
-        group((cfg.warning + cfg.critical) / 2, ("warning",)),
-        group(min(cfg.critical * 2, (cfg.critical + 1) / 2), ("warning", "critical")),
+        group(min(cfg.warning * 1.1, (cfg.warning + cfg.critical) / 2), ("warning",)),
+        group(min(cfg.critical * 1.1, (cfg.critical + 1) / 2), ("warning", "critical")),
         silent(busy, cfg.warning * 0.9),
         silent(quiet, 0.5),
     ]
@@ -310,7 +310,8 @@ def _burn_tests(
     shorts: list[Duration],
     step: Duration,
 ) -> list[TestGroup]:
-    """Uniform error ratios: every tier whose threshold is below the ratio fires, the others do not."""
+    """Uniform error ratios 10 % above and below each tier's threshold: every tier whose threshold is
+    below the ratio fires, the others do not."""
     budget = r.error_budget(service)
     fire_at = step * 2
     high = 3
@@ -337,7 +338,7 @@ def _burn_tests(
     groups = []
     for tier in tiers:
         threshold = tier.factor * budget
-        groups.append(group(min(threshold * 1.25, (threshold + 1) / 2)))
+        groups.append(group(min(threshold * 1.1, (threshold + 1) / 2)))
         groups.append(group(threshold * 0.9))
     return groups
 

@@ -1,0 +1,52 @@
+# Thin wrappers: each target is a one-liner calling the CLI or a tool.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+OBS := $(VENV)/bin/obsstack
+PROFILE ?= production
+
+.PHONY: help install generate check validate test up down status verify bench demo
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	scripts/install-system-deps.sh
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed ## system tools, virtualenv and the project
+
+demo: install generate validate up ## set up, generate, validate and start the stack
+
+generate: install ## write alerts/, dashboards/, compose/ from stack.yaml
+	$(OBS) generate
+
+check: install ## fail if generated files are stale (for CI)
+	$(OBS) generate --check
+
+validate: install ## promtool, amtool and compose config on the generated files
+	$(OBS) validate
+
+test: install ## lint, type-check, check generated files, validate, run all tests
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(OBS) generate --check
+	$(OBS) validate
+	$(VENV)/bin/pytest -q
+
+up: install ## start the stack (compose with a Docker engine, local processes without)
+	$(OBS) up --profile $(PROFILE)
+
+down: install ## stop what `up` started
+	$(OBS) down
+
+status: install ## show what runs
+	$(OBS) status
+
+verify: install ## prove every alert fires on its fault against the running stack
+	$(OBS) verify --profile fast
+
+bench: install ## per-request overhead of the instrumentation, as ratios to a bare app
+	$(PY) -m bench.overhead

@@ -1,0 +1,354 @@
+"""settings -> compose.yaml model (and its ephemeral override and the containers' Alertmanager config).
+
+The project layout is mirrored under /etc/obsstack in the containers, so prometheus.yml's relative
+paths (../../alerts, ../../secrets) resolve there as on the host. Passwords come from compose/.env
+(created by `obsstack up`, never committed) with `${VAR:?...}`, so a missing .env fails loudly.
+Alertmanager reaches the webhook receiver on the host as host.docker.internal (extra_hosts:
+host-gateway); loopback webhook URLs are rewritten to it in alertmanager.compose.yml.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
+
+from stack import conventions as c
+from stack.builders.alertmanager import build_alertmanager
+from stack.builders.loki import build_loki
+from stack.builders.otelcol import build_otelcol
+from stack.builders.tempo import build_tempo
+from stack.models import ConfigModel
+from stack.models.alertmanager import AlertmanagerConfig
+from stack.models.compose import (
+    Build,
+    ComposeFile,
+    ComposeOverride,
+    DependsOn,
+    Healthcheck,
+    Service,
+    ServiceOverride,
+    TmpfsMount,
+    Volume,
+)
+from stack.settings import Service as AppService
+from stack.settings import StackSettings
+
+if TYPE_CHECKING:
+    from stack.render import Artifact
+
+DATA = {
+    "prometheus": "/prometheus",
+    "alertmanager": "/alertmanager",
+    "grafana": "/var/lib/grafana",
+    "loki": "/loki",
+    "tempo": "/var/tempo",
+    "postgres": "/var/lib/postgresql/data",
+}
+HEALTHY = DependsOn(condition="service_healthy")
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def retention(settings: StackSettings) -> str:
+    """Prometheus keeps twice the SLO window, so the whole window is always queryable."""
+    return str(settings.timing.slo_window * 2)
+
+
+def root(settings: StackSettings) -> str:
+    """The project root as seen from the compose file's directory."""
+    return posixpath.relpath(".", settings.output.compose_dir)
+
+
+def mirror(settings: StackSettings, path: str) -> str:
+    """A read-only bind mount of a project path at the same place under /etc/obsstack."""
+    return f"{posixpath.join(root(settings), path)}:{posixpath.join(c.CONTAINER_ROOT, path)}:ro"
+
+
+def in_container(path: str) -> str:
+    return posixpath.join(c.CONTAINER_ROOT, path)
+
+
+def config_path(settings: StackSettings, name: str) -> str:
+    return in_container(posixpath.join(settings.output.compose_dir, name))
+
+
+def config_dir(settings: StackSettings, name: str) -> str:
+    return posixpath.join(settings.output.compose_dir, posixpath.dirname(name))
+
+
+def http_check(port: int, path: str, start_period: str = "20s") -> Healthcheck:
+    return Healthcheck(
+        test=("CMD", "wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{port}{path}"),
+        interval="5s",
+        timeout="3s",
+        retries=12,
+        start_period=start_period,
+    )
+
+
+def loopback(port: int, container_port: int | None = None) -> str:
+    return f"127.0.0.1:{port}:{container_port or port}"
+
+
+def required_env(name: str) -> str:
+    return f"${{{name}:?missing in compose/.env - run obsstack up to create it}}"
+
+
+def build_compose(settings: StackSettings) -> ComposeFile:
+    services = {
+        "prometheus": _prometheus(settings),
+        "alertmanager": _alertmanager(settings),
+        "grafana": _grafana(settings),
+        "loki": _loki(settings),
+        "tempo": _tempo(settings),
+        "otelcol": _otelcol(settings),
+        "postgres": _postgres(settings),
+        **{service.target_host: _app(settings, service) for service in settings.services},
+        "loadgen": _loadgen(settings),
+    }
+    volumes = {f"{name}-data": Volume() for name in DATA}
+    return ComposeFile(name=settings.project, services=services, volumes=volumes)
+
+
+def build_ephemeral(settings: StackSettings) -> ComposeOverride:
+    """Replaces every data volume with a tmpfs: nothing survives `down`."""
+    return ComposeOverride(
+        services={name: ServiceOverride(volumes=(TmpfsMount(target=path),)) for name, path in DATA.items()}
+    )
+
+
+def _prometheus(settings: StackSettings) -> Service:
+    port = settings.components.prometheus.port
+    return Service(
+        image=settings.components.prometheus.image,
+        command=(
+            f"--config.file={config_path(settings, c.PROMETHEUS_CONFIG)}",
+            f"--storage.tsdb.path={DATA['prometheus']}",
+            f"--storage.tsdb.retention.time={retention(settings)}",
+            f"--web.listen-address=:{port}",
+            "--web.enable-remote-write-receiver",
+            "--enable-feature=exemplar-storage",
+            "--web.enable-lifecycle",
+        ),
+        ports=(loopback(port),),
+        volumes=(
+            mirror(settings, config_dir(settings, c.PROMETHEUS_CONFIG)),
+            mirror(settings, settings.output.alerts_dir),
+            mirror(settings, c.SECRETS_DIR),
+            f"prometheus-data:{DATA['prometheus']}",
+        ),
+        healthcheck=http_check(port, "/-/ready"),
+    )
+
+
+def _alertmanager(settings: StackSettings) -> Service:
+    port = settings.components.alertmanager.port
+    return Service(
+        image=settings.components.alertmanager.image,
+        command=(
+            f"--config.file={config_path(settings, c.ALERTMANAGER_COMPOSE_CONFIG)}",
+            f"--storage.path={DATA['alertmanager']}",
+            f"--web.listen-address=:{port}",
+            "--cluster.listen-address=",
+        ),
+        ports=(loopback(port),),
+        volumes=(
+            mirror(settings, config_dir(settings, c.ALERTMANAGER_COMPOSE_CONFIG)),
+            f"alertmanager-data:{DATA['alertmanager']}",
+        ),
+        extra_hosts=(f"{c.HOST_GATEWAY}:host-gateway",),
+        healthcheck=http_check(port, "/-/ready"),
+    )
+
+
+def _grafana(settings: StackSettings) -> Service:
+    port = settings.components.grafana.port
+    return Service(
+        image=settings.components.grafana.image,
+        environment={
+            "GF_SERVER_HTTP_PORT": str(port),
+            "GF_SECURITY_ADMIN_USER": "admin",
+            "GF_SECURITY_ADMIN_PASSWORD": required_env(c.ENV_GRAFANA_PASSWORD),
+            "GF_USERS_ALLOW_SIGN_UP": "false",
+            "GF_ANALYTICS_REPORTING_ENABLED": "false",
+            "GF_ANALYTICS_CHECK_FOR_UPDATES": "false",
+        },
+        ports=(loopback(port),),
+        volumes=(
+            f"{posixpath.join('.', c.GRAFANA_PROVISIONING)}:/etc/grafana/provisioning:ro",
+            f"{posixpath.join(root(settings), settings.output.dashboards_dir)}:{c.CONTAINER_DASHBOARDS}:ro",
+            f"grafana-data:{DATA['grafana']}",
+        ),
+        depends_on={"prometheus": HEALTHY, "loki": HEALTHY, "tempo": HEALTHY, "alertmanager": HEALTHY},
+        healthcheck=http_check(port, "/api/health", start_period="30s"),
+    )
+
+
+def _loki(settings: StackSettings) -> Service:
+    port = settings.components.loki.port
+    return Service(
+        image=settings.components.loki.image,
+        command=(f"-config.file={config_path(settings, c.LOKI_CONFIG)}",),
+        ports=(loopback(port),),
+        volumes=(mirror(settings, config_dir(settings, c.LOKI_CONFIG)), f"loki-data:{DATA['loki']}"),
+        healthcheck=http_check(port, "/ready", start_period="40s"),
+    )
+
+
+def _tempo(settings: StackSettings) -> Service:
+    port = settings.components.tempo.port
+    return Service(
+        image=settings.components.tempo.image,
+        command=(f"-config.file={config_path(settings, c.TEMPO_CONFIG)}",),
+        ports=(loopback(port),),
+        volumes=(mirror(settings, config_dir(settings, c.TEMPO_CONFIG)), f"tempo-data:{DATA['tempo']}"),
+        depends_on={"prometheus": HEALTHY},
+        healthcheck=http_check(port, "/ready", start_period="30s"),
+    )
+
+
+def _otelcol(settings: StackSettings) -> Service:
+    """The collector image is FROM scratch (no shell, no wget): no healthcheck inside the container;
+    `obsstack up` polls its health_check extension from the host on the published port instead."""
+    return Service(
+        image=settings.components.otelcol.image,
+        command=(f"--config={config_path(settings, c.OTELCOL_CONFIG)}",),
+        ports=(
+            loopback(c.OTLP_GRPC_PORT),
+            loopback(c.OTLP_HTTP_PORT),
+            loopback(c.OTELCOL_HEALTH_PORT),
+        ),
+        volumes=(mirror(settings, config_dir(settings, c.OTELCOL_CONFIG)),),
+        depends_on={"prometheus": HEALTHY, "loki": HEALTHY, "tempo": HEALTHY},
+    )
+
+
+def _postgres(settings: StackSettings) -> Service:
+    return Service(
+        image=settings.components.postgres.image,
+        environment={
+            "POSTGRES_USER": c.POSTGRES_USER,
+            "POSTGRES_DB": c.POSTGRES_DB,
+            "POSTGRES_PASSWORD": required_env(c.ENV_POSTGRES_PASSWORD),
+        },
+        volumes=(f"postgres-data:{DATA['postgres']}",),
+        healthcheck=Healthcheck(
+            test=("CMD", "pg_isready", "-U", c.POSTGRES_USER, "-d", c.POSTGRES_DB),
+            interval="5s",
+            timeout="3s",
+            retries=12,
+            start_period="20s",
+        ),
+    )
+
+
+def app_build(settings: StackSettings) -> Build:
+    return Build(context=root(settings), dockerfile=c.APP_DOCKERFILE)
+
+
+def _app(settings: StackSettings, service: AppService) -> Service:
+    database = (
+        f"postgresql+asyncpg://{c.POSTGRES_USER}:${{{c.ENV_POSTGRES_PASSWORD}:?missing in compose/.env}}"
+        f"@postgres:{settings.components.postgres.port}/{c.POSTGRES_DB}"
+    )
+    environment = {
+        "APP_HOST": "0.0.0.0",  # noqa: S104 - inside the container; published on 127.0.0.1 only
+        "APP_PORT": str(service.port),
+        "APP_SERVICE_NAME": service.name,
+        "APP_ENVIRONMENT": "compose",
+        "APP_FAULTS_ENABLED": "true",
+        "APP_FAULTS_TOKEN_FILE": in_container(c.FAULTS_TOKEN_FILE),
+        "DATABASE_URL": database,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://otelcol:{c.OTLP_GRPC_PORT}",
+    }
+    if service.metrics_token_file:
+        environment["APP_METRICS_TOKEN_FILE"] = in_container(service.metrics_token_file)
+    return Service(
+        build=app_build(settings),
+        environment=environment,
+        ports=(loopback(service.port),),
+        volumes=(mirror(settings, c.SECRETS_DIR),),
+        depends_on={"postgres": HEALTHY, "otelcol": DependsOn(condition="service_started")},
+        healthcheck=Healthcheck(
+            test=("CMD", "python", "-c", _probe(f"http://127.0.0.1:{service.port}/healthz")),
+            interval="5s",
+            timeout="3s",
+            retries=12,
+            start_period="20s",
+        ),
+    )
+
+
+def _probe(url: str) -> str:
+    return f"import urllib.request; urllib.request.urlopen('{url}', timeout=2)"
+
+
+LOAD_SCRIPT = """\
+import time, urllib.request
+targets = {targets}
+while True:
+    for url in targets:
+        try:
+            urllib.request.urlopen(url, timeout=5).read()
+        except Exception as exc:
+            print(url, exc, flush=True)
+    time.sleep(0.1)
+"""
+
+
+def _loadgen(settings: StackSettings) -> Service:
+    """Optional (`--profile load`): a steady trickle of requests to every service's /orders."""
+    targets = [f"http://{s.target_host}:{s.port}/orders" for s in settings.services]
+    return Service(
+        build=app_build(settings),
+        profiles=(c.LOAD_PROFILE,),
+        command=("python", "-c", LOAD_SCRIPT.format(targets=targets)),
+        depends_on={s.target_host: HEALTHY for s in settings.services},
+    )
+
+
+def for_containers(config: AlertmanagerConfig) -> AlertmanagerConfig:
+    """The same Alertmanager config with loopback webhook URLs pointing at the host gateway."""
+    receivers = tuple(
+        receiver.model_copy(
+            update={
+                "webhook_configs": tuple(
+                    hook.model_copy(update={"url": _to_gateway(hook.url)})
+                    for hook in receiver.webhook_configs or ()
+                )
+                or None
+            }
+        )
+        for receiver in config.receivers
+    )
+    return config.model_copy(update={"receivers": receivers})
+
+
+def _to_gateway(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.hostname not in LOOPBACK:
+        return url
+    netloc = c.HOST_GATEWAY + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def build_alertmanager_compose(settings: StackSettings) -> AlertmanagerConfig:
+    return for_containers(build_alertmanager(settings))
+
+
+def render_compose(settings: StackSettings) -> Iterator[Artifact]:
+    """The compose files and the configs of Loki, Tempo, the collector and containers' Alertmanager."""
+    from stack import render  # render imports this module, so import it at call time
+
+    models: dict[str, ConfigModel] = {
+        c.COMPOSE_FILE: build_compose(settings),
+        c.COMPOSE_EPHEMERAL_FILE: build_ephemeral(settings),
+        c.ALERTMANAGER_COMPOSE_CONFIG: build_alertmanager_compose(settings),
+        c.LOKI_CONFIG: build_loki(settings),
+        c.TEMPO_CONFIG: build_tempo(settings),
+        c.OTELCOL_CONFIG: build_otelcol(settings),
+    }
+    for name, model in models.items():
+        path = posixpath.join(settings.output.compose_dir, name)
+        yield render.Artifact(path, render.to_yaml(model.to_data()))

@@ -1,0 +1,166 @@
+"""settings -> Grafana provisioning: datasources with fixed UIDs that link to each other, and a provider.
+
+Correlations: Prometheus exemplars -> Tempo; Loki `trace_id` (structured metadata) -> Tempo; Tempo ->
+Loki (traces to logs), -> Prometheus (traces to metrics, service map). Alertmanager for silences.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from stack import conventions as c
+from stack.builders.dashboards import build_dashboards
+from stack.models.grafana import (
+    AlertmanagerJsonData,
+    DashboardProvider,
+    DashboardProvidersFile,
+    Datasource,
+    DatasourceLink,
+    DatasourcesFile,
+    DerivedField,
+    ExemplarDestination,
+    LinkedQuery,
+    LokiJsonData,
+    PrometheusJsonData,
+    ProviderOptions,
+    TagMapping,
+    TempoJsonData,
+    TracesToLogs,
+    TracesToMetrics,
+)
+from stack.settings import StackSettings
+
+if TYPE_CHECKING:
+    from stack.render import Artifact
+
+UIDS = c.DATASOURCE_UIDS
+TRACE_ID = "trace_id"  # exemplar label (sample app) and structured-metadata key (OTLP logs in Loki)
+LOKI_SERVICE_LABEL = "service_name"  # Loki's index label for the OTLP resource attribute service.name
+SPAN_SHIFT = ("-5m", "5m")
+
+
+def url(settings: StackSettings, component: str) -> str:
+    """The component's address on the compose network: service name and configured port."""
+    return f"http://{component}:{getattr(settings.components, component).port}"
+
+
+def build_datasources(settings: StackSettings) -> DatasourcesFile:
+    return DatasourcesFile(
+        datasources=(
+            prometheus_datasource(settings),
+            loki_datasource(settings),
+            tempo_datasource(settings),
+            Datasource(
+                name="Alertmanager",
+                type="alertmanager",
+                uid=UIDS["alertmanager"],
+                url=url(settings, "alertmanager"),
+                jsonData=AlertmanagerJsonData(),
+            ),
+        )
+    )
+
+
+def prometheus_datasource(settings: StackSettings) -> Datasource:
+    trace_link = ExemplarDestination(name=TRACE_ID, datasourceUid=UIDS["tempo"], urlDisplayLabel="View trace")
+    return Datasource(
+        name="Prometheus",
+        type="prometheus",
+        uid=UIDS["prometheus"],
+        url=url(settings, "prometheus"),
+        isDefault=True,
+        jsonData=PrometheusJsonData(
+            timeInterval=str(settings.timing.scrape_interval), exemplarTraceIdDestinations=(trace_link,)
+        ),
+    )
+
+
+def loki_datasource(settings: StackSettings) -> Datasource:
+    trace_field = DerivedField(
+        name="TraceID",
+        matcherType="label",
+        matcherRegex=TRACE_ID,
+        datasourceUid=UIDS["tempo"],
+        url="$${__value.raw}",
+        urlDisplayLabel="View trace",
+    )
+    return Datasource(
+        name="Loki",
+        type="loki",
+        uid=UIDS["loki"],
+        url=url(settings, "loki"),
+        jsonData=LokiJsonData(derivedFields=(trace_field,)),
+    )
+
+
+def tempo_datasource(settings: StackSettings) -> Datasource:
+    start, end = SPAN_SHIFT
+    to_logs = TracesToLogs(
+        datasourceUid=UIDS["loki"],
+        spanStartTimeShift=start,
+        spanEndTimeShift=end,
+        tags=(TagMapping(key="service.name", value=LOKI_SERVICE_LABEL),),
+        query=f'{{$${{__tags}}}} | {TRACE_ID}="$${{__trace.traceId}}"',
+    )
+    to_metrics = TracesToMetrics(
+        datasourceUid=UIDS["prometheus"],
+        spanStartTimeShift=start,
+        spanEndTimeShift=end,
+        tags=(TagMapping(key="service.name", value=c.SERVICE_LABEL),),
+        queries=trace_metric_queries(),
+    )
+    return Datasource(
+        name="Tempo",
+        type="tempo",
+        uid=UIDS["tempo"],
+        url=url(settings, "tempo"),
+        jsonData=TempoJsonData(
+            tracesToLogsV2=to_logs,
+            tracesToMetrics=to_metrics,
+            serviceMap=DatasourceLink(datasourceUid=UIDS["prometheus"]),
+            lokiSearch=DatasourceLink(datasourceUid=UIDS["loki"]),
+        ),
+    )
+
+
+def trace_metric_queries() -> tuple[LinkedQuery, ...]:
+    """Queries opened from a span; `$$__tags` becomes `service="<service.name>"`."""
+    window = "[$$__rate_interval]"
+    buckets = f"{c.HTTP_DURATION}_bucket{{$$__tags}}"
+    return (
+        LinkedQuery(
+            name="Request rate", query=f"sum by (handler) (rate({c.HTTP_REQUESTS}{{$$__tags}}{window}))"
+        ),
+        LinkedQuery(
+            name="p95 latency", query=f"histogram_quantile(0.95, sum by (le) (rate({buckets}{window})))"
+        ),
+    )
+
+
+def build_dashboard_providers(settings: StackSettings) -> DashboardProvidersFile:
+    return DashboardProvidersFile(
+        providers=(
+            DashboardProvider(
+                name=settings.project,
+                folder=settings.project,
+                options=ProviderOptions(path=c.CONTAINER_DASHBOARDS),
+            ),
+        )
+    )
+
+
+def render_grafana(settings: StackSettings) -> Iterable[Artifact]:
+    """Dashboards as JSON and the provisioning YAML, as artifacts (pure: no I/O)."""
+    from stack.render import Artifact, to_json, to_yaml  # render.py imports this module
+
+    for name, dashboard in build_dashboards(settings).items():
+        yield Artifact(
+            posixpath.join(settings.output.dashboards_dir, c.dashboard_file(name)), to_json(dashboard)
+        )
+    compose = settings.output.compose_dir
+    datasources = build_datasources(settings).to_data()
+    yield Artifact(posixpath.join(compose, c.GRAFANA_DATASOURCES), to_yaml(datasources))
+    providers = build_dashboard_providers(settings).to_data()
+    yield Artifact(posixpath.join(compose, c.GRAFANA_DASHBOARD_PROVIDERS), to_yaml(providers))

@@ -1,0 +1,239 @@
+"""A linter for Grafana dashboard JSON, and the `obsstack validate` check that runs it.
+
+The linter is pure: dashboard dicts in, findings out. Rules, in order: stable UID, unique panel ids, valid
+and non-overlapping grid positions, every panel has a query, a unit and a datasource given by variable or
+fixed UID, no hard-coded range window shorter than four scrape intervals. PromQL parsing is left to
+promtool: each expression becomes a recording rule in a throw-away rule file for `promtool check rules`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from stack import conventions as c
+from stack.durations import Duration
+
+if TYPE_CHECKING:
+    from stack.settings import StackSettings
+    from stack.validate import CheckResult
+
+Json = dict[str, Any]
+GRID_WIDTH = 24
+UNITLESS_TYPES = frozenset({"row", "logs"})  # a row holds no data; log lines have no unit
+MAX_UID = 40
+RANGE = re.compile(r"\[\s*([^\]:\s]+)\s*(?::[^\]]*)?\]")
+MACROS = re.compile(r"\$\{?(__rate_interval|__interval|__range)(?:_ms|_s)?\}?")
+VARIABLE = re.compile(r"\$\{?([A-Za-z_]\w*)(?::\w+)?\}?")
+MACRO_STAND_IN = "5m"
+VARIABLE_STAND_IN = "placeholder"
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """What is wrong where, and what was expected."""
+
+    dashboard: str
+    panel: str
+    what: str
+    expected: str
+
+    def __str__(self) -> str:
+        where = f"{self.dashboard} panel {self.panel}" if self.panel else self.dashboard
+        return f"{where}: {self.what}, expected {self.expected}"
+
+
+def iter_panels(board: Json) -> Iterator[Json]:
+    """Every panel, including those nested in (collapsed) rows."""
+    for panel in board.get("panels", []):
+        yield panel
+        yield from panel.get("panels", [])
+
+
+def label(panel: Json) -> str:
+    return f"#{panel.get('id')} {panel.get('title', '')!r}"
+
+
+def datasource_type(panel: Json, target: Json) -> str | None:
+    source = target.get("datasource") or panel.get("datasource")
+    return source.get("type") if isinstance(source, dict) else None
+
+
+def promql_queries(board: Json) -> list[tuple[str, str]]:
+    """(dashboard / panel title, expr) of every Prometheus target of the dashboard."""
+    return [
+        (f"{board.get('title', '')} / {panel.get('title', '')}", target["expr"])
+        for panel in iter_panels(board)
+        for target in panel.get("targets", [])
+        if datasource_type(panel, target) == "prometheus" and target.get("expr")
+    ]
+
+
+# --- rules: (dashboard name, dashboard, scrape interval) -> findings ----------------------------------
+Rule = Callable[[str, Json, Duration], Iterable[Finding]]
+
+
+def check_uid(name: str, board: Json, scrape: Duration) -> Iterable[Finding]:
+    uid, expected = board.get("uid"), c.stable_uid(name)
+    if uid != expected:
+        yield Finding(name, "", f"uid is {uid!r}", f"{expected!r} derived from the name")
+    if isinstance(uid, str) and len(uid) > MAX_UID:
+        yield Finding(name, "", f"uid has {len(uid)} characters", f"at most {MAX_UID}")
+
+
+def check_ids(name: str, board: Json, scrape: Duration) -> Iterable[Finding]:
+    seen: set[Any] = set()
+    for panel in iter_panels(board):
+        pid = panel.get("id")
+        if not isinstance(pid, int):
+            yield Finding(name, label(panel), f"id is {pid!r}", "an integer")
+        elif pid in seen:
+            yield Finding(name, label(panel), f"duplicate panel id {pid}", "unique panel ids")
+        seen.add(pid)
+
+
+def grid_problem(pos: Any) -> str | None:
+    if not isinstance(pos, dict) or not all(isinstance(pos.get(k), int) for k in "hwxy"):
+        return f"gridPos is {pos!r}"
+    if pos["w"] < 1 or pos["h"] < 1 or pos["x"] < 0 or pos["y"] < 0 or pos["x"] + pos["w"] > GRID_WIDTH:
+        return f"gridPos {pos} is outside the grid"
+    return None
+
+
+def overlap(a: Json, b: Json) -> bool:
+    return bool(
+        a["x"] < b["x"] + b["w"]
+        and b["x"] < a["x"] + a["w"]
+        and a["y"] < b["y"] + b["h"]
+        and b["y"] < a["y"] + a["h"]
+    )
+
+
+def check_grid(name: str, board: Json, scrape: Duration) -> Iterable[Finding]:
+    placed: list[Json] = []
+    for panel in board.get("panels", []):
+        problem = grid_problem(panel.get("gridPos"))
+        if problem:
+            yield Finding(
+                name, label(panel), problem, f"integers h, w >= 1, x, y >= 0, x + w <= {GRID_WIDTH}"
+            )
+            continue
+        for other in placed:
+            if overlap(panel["gridPos"], other["gridPos"]):
+                yield Finding(name, label(panel), f"overlaps panel {label(other)}", "no overlapping panels")
+        placed.append(panel)
+
+
+def datasource_problem(source: Any, variables: set[str]) -> str | None:
+    if not isinstance(source, dict) or not isinstance(source.get("uid"), str):
+        return f"datasource is {source!r}"
+    uid = source["uid"]
+    match = re.fullmatch(r"\$\{?(\w+)\}?", uid)
+    if (match and match.group(1) in variables) or uid in c.DATASOURCE_UIDS.values():
+        return None
+    return f"datasource uid {uid!r} is neither a datasource variable nor a fixed UID"
+
+
+def check_panels(name: str, board: Json, scrape: Duration) -> Iterable[Finding]:
+    templates = board.get("templating", {}).get("list", [])
+    variables = {t.get("name") for t in templates if t.get("type") == "datasource"}
+    expected_source = (
+        f"{{'uid': '${{<datasource variable>}}'}} or one of {sorted(c.DATASOURCE_UIDS.values())}"
+    )
+    for panel in iter_panels(board):
+        if panel.get("type") == "row":
+            continue
+        unit = panel.get("fieldConfig", {}).get("defaults", {}).get("unit")
+        if panel.get("type") not in UNITLESS_TYPES and not unit:
+            yield Finding(name, label(panel), "no unit", "fieldConfig.defaults.unit")
+        tgts = panel.get("targets") or []
+        if not any(t.get("expr") or t.get("query") for t in tgts):
+            yield Finding(name, label(panel), "no query", "at least one target with expr or query")
+        for source in [panel.get("datasource"), *(t.get("datasource") for t in tgts)]:
+            problem = datasource_problem(source, variables)
+            if problem:
+                yield Finding(name, label(panel), problem, expected_source)
+
+
+def check_windows(name: str, board: Json, scrape: Duration) -> Iterable[Finding]:
+    shortest = scrape * 4
+    for title, expr in promql_queries(board):
+        for text in RANGE.findall(expr):
+            if text.startswith("$"):
+                continue
+            try:
+                window = Duration.parse(text)
+            except ValueError:
+                continue  # not a duration; promtool reports it
+            if window < shortest:
+                yield Finding(
+                    name, title, f"range [{window}] in {expr}", f"$__rate_interval or >= {shortest}"
+                )
+
+
+RULES: tuple[Rule, ...] = (check_uid, check_ids, check_grid, check_panels, check_windows)
+
+
+def lint(boards: Mapping[str, Json], scrape_interval: Duration) -> list[Finding]:
+    """Findings of every rule on every dashboard (name = file stem, from which the UID derives)."""
+    return [
+        found
+        for name, board in boards.items()
+        for rule in RULES
+        for found in rule(name, board, scrape_interval)
+    ]
+
+
+# --- PromQL parse check via promtool -----------------------------------------------------------------
+
+
+def concrete(expr: str) -> str:
+    """The expression with Grafana macros and template variables replaced by concrete values."""
+    return VARIABLE.sub(VARIABLE_STAND_IN, MACROS.sub(MACRO_STAND_IN, expr))
+
+
+def expression_rules(queries: Iterable[tuple[str, str]]) -> Json:
+    """A rule file holding each expression as a recording rule, so `promtool check rules` parses it."""
+    rules = [
+        {"record": f"dashboard_query_{i}", "expr": concrete(expr), "labels": {"panel": title}}
+        for i, (title, expr) in enumerate(queries)
+    ]
+    return {"groups": [{"name": "dashboard-queries", "rules": rules}]}
+
+
+# --- I/O edge: the `obsstack validate` check ---------------------------------------------------------
+
+
+def load_dashboards(stage: Path, settings: StackSettings) -> dict[str, Json]:
+    """The staged dashboards; rendered from settings when the stage holds no dashboards directory."""
+    folder = stage / settings.output.dashboards_dir
+    if folder.is_dir():
+        return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))}
+    from stack.builders.dashboards import build_dashboards  # the builder imports this module
+
+    return build_dashboards(settings)
+
+
+def check_expressions(queries: list[tuple[str, str]], workdir: Path) -> CheckResult:
+    """`promtool check rules` on a throw-away rule file holding every expression."""
+    from stack.validate import run_tool  # validate.py imports this module
+
+    path = workdir / "dashboard-queries.rules.yml"
+    path.write_text(json.dumps(expression_rules(queries), indent=1), encoding="utf-8")
+    return run_tool("promtool check dashboard queries", ["promtool", "check", "rules", path.name], workdir)
+
+
+def check_dashboards(stage: Path, settings: StackSettings) -> list[CheckResult]:
+    from stack.validate import CheckResult
+
+    boards = load_dashboards(stage, settings)
+    findings = lint(boards, settings.timing.scrape_interval)
+    lint_result = CheckResult(
+        "dashboard lint", "failed" if findings else "ok", "; ".join(map(str, findings[:20]))
+    )
+    queries = [pair for board in boards.values() for pair in promql_queries(board)]
+    return [lint_result, check_expressions(queries, stage)]

@@ -1,0 +1,90 @@
+"""compose.yaml (Compose specification, Docker Compose v2), restricted to the keys we set.
+
+Published ports must be bound to 127.0.0.1: nothing of the stack is reachable from the network.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import field_validator, model_validator
+
+from stack.models import ConfigModel
+
+
+class Healthcheck(ConfigModel):
+    test: tuple[str, ...]
+    interval: str
+    timeout: str
+    retries: int
+    start_period: str
+
+
+class DependsOn(ConfigModel):
+    condition: Literal["service_started", "service_healthy", "service_completed_successfully"]
+
+
+class Build(ConfigModel):
+    context: str
+    dockerfile: str
+
+
+class TmpfsMount(ConfigModel):
+    type: Literal["tmpfs"] = "tmpfs"
+    target: str
+
+
+class Service(ConfigModel):
+    image: str | None = None
+    build: Build | None = None
+    profiles: tuple[str, ...] | None = None
+    command: tuple[str, ...] | None = None
+    environment: dict[str, str] | None = None
+    ports: tuple[str, ...] | None = None
+    volumes: tuple[str, ...] | None = None
+    extra_hosts: tuple[str, ...] | None = None
+    depends_on: dict[str, DependsOn] | None = None
+    healthcheck: Healthcheck | None = None
+    restart: Literal["no", "always", "on-failure", "unless-stopped"] = "unless-stopped"
+
+    @field_validator("ports")
+    @classmethod
+    def _loopback(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        for port in value or ():
+            if not port.startswith("127.0.0.1:"):
+                raise ValueError(f"published ports must be bound to 127.0.0.1, got {port!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _image_or_build(self) -> Service:
+        if (self.image is None) == (self.build is None):
+            raise ValueError("a service needs exactly one of image or build")
+        return self
+
+
+class Volume(ConfigModel):
+    """A named volume with the engine's defaults."""
+
+
+class ComposeFile(ConfigModel):
+    name: str
+    services: dict[str, Service]
+    volumes: dict[str, Volume]
+
+    @model_validator(mode="after")
+    def _dependencies_exist(self) -> ComposeFile:
+        for name, service in self.services.items():
+            for dependency in service.depends_on or {}:
+                if dependency not in self.services:
+                    raise ValueError(f"services.{name}.depends_on: unknown service {dependency!r}")
+        return self
+
+
+class ServiceOverride(ConfigModel):
+    volumes: tuple[TmpfsMount, ...]
+
+
+class ComposeOverride(ConfigModel):
+    """An override file merged over compose.yaml (`-f compose.yaml -f <override>`)."""
+
+    services: dict[str, ServiceOverride]

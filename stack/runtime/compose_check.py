@@ -1,0 +1,32 @@
+"""`obsstack validate` checks of the compose files: the real `docker compose config -q`, and amtool on
+the containers' Alertmanager config. Passwords are placeholders staged next to the compose file."""
+
+from __future__ import annotations
+
+import posixpath
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from stack import conventions as c
+from stack.secrets import ENV_KEYS
+from stack.settings import StackSettings
+
+if TYPE_CHECKING:
+    from stack.validate import CheckResult
+
+
+def check_compose(stage: Path, settings: StackSettings) -> list[CheckResult]:
+    from stack.validate import run_tool  # validate imports this module: import at call time
+
+    compose_dir = stage / settings.output.compose_dir
+    (compose_dir / c.COMPOSE_ENV_FILE).write_text(
+        "".join(f"{key}=placeholder-for-validation\n" for key in ENV_KEYS), encoding="utf-8"
+    )
+    base = ["docker-compose", "-f", c.COMPOSE_FILE]
+    ephemeral = [*base, "-f", c.COMPOSE_EPHEMERAL_FILE]
+    am_config = posixpath.join(settings.output.compose_dir, c.ALERTMANAGER_COMPOSE_CONFIG)
+    return [
+        run_tool("docker compose config", [*base, "--profile", c.LOAD_PROFILE, "config", "-q"], compose_dir),
+        run_tool("docker compose config (ephemeral)", [*ephemeral, "config", "-q"], compose_dir),
+        run_tool("amtool check-config (compose)", ["amtool", "check-config", am_config], stage),
+    ]

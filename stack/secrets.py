@@ -1,0 +1,94 @@
+"""I/O: create the stack's missing secrets (never overwriting one), readable by the owner only.
+
+- the metrics bearer token file of every service that names one in stack.yaml,
+- the token of the sample app's fault-injection API (secrets/faults-token),
+- compose/.env with the Grafana admin and PostgreSQL passwords (compose reads them with ${VAR:?}).
+
+`secrets/` and `compose/.env` are gitignored. Call `ensure_secrets` before starting anything.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from stack import conventions as c
+from stack.errors import StackError
+from stack.settings import StackSettings
+
+TOKEN_BYTES = 32
+ENV_KEYS = (c.ENV_GRAFANA_PASSWORD, c.ENV_POSTGRES_PASSWORD)
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Where the secrets are, and which of them this call created."""
+
+    token_files: tuple[Path, ...]
+    faults_token: Path
+    env_file: Path
+    created: tuple[str, ...]
+
+
+def token_paths(settings: StackSettings) -> tuple[str, ...]:
+    """Every secret file, relative to the project root."""
+    metrics = sorted({s.metrics_token_file for s in settings.services if s.metrics_token_file})
+    return (*metrics, c.FAULTS_TOKEN_FILE)
+
+
+def ensure_secrets(root: Path, settings: StackSettings) -> Secrets:
+    created = [path for path in token_paths(settings) if _create_token(root / path)]
+    env_file = root / settings.output.compose_dir / c.COMPOSE_ENV_FILE
+    added = _ensure_env(env_file)
+    if added:
+        created.append(f"{posixpath.join(settings.output.compose_dir, c.COMPOSE_ENV_FILE)} ({', '.join(added)})")
+    metrics = tuple(root / p for p in token_paths(settings) if p != c.FAULTS_TOKEN_FILE)
+    return Secrets(metrics, root / c.FAULTS_TOKEN_FILE, env_file, tuple(created))
+
+
+def _create_token(path: Path) -> bool:
+    """Write a new random token unless the file exists; True if it was created."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        raise StackError(f"{path}: cannot create secret file: {exc.strerror}") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(secrets.token_urlsafe(TOKEN_BYTES) + "\n")
+    return True
+
+
+def read_env(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines of a .env file (comments and blank lines skipped)."""
+    if not path.exists():
+        return {}
+    pairs = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        key, sep, value = line.partition("=")
+        if sep and not line.lstrip().startswith("#"):
+            pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def _ensure_env(path: Path) -> list[str]:
+    """Append a random value for every missing key; existing keys are kept as they are."""
+    missing = [key for key in ENV_KEYS if not read_env(path).get(key)]
+    if not missing:
+        return []
+    path.parent.mkdir(parents=True, exist_ok=True)
+    unterminated = path.exists() and not path.read_bytes().endswith(b"\n") and path.stat().st_size > 0
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as handle:
+        if unterminated:
+            handle.write("\n")
+        if handle.tell() == 0:
+            handle.write("# Secrets of the compose stack, created by obsstack up. Never commit this file.\n")
+        for key in missing:
+            handle.write(f"{key}={secrets.token_urlsafe(TOKEN_BYTES)}\n")
+    os.chmod(path, 0o600)
+    return missing

@@ -1,0 +1,103 @@
+"""Bad stack.yaml: one clear line (what, where, value, expected), exit 2, nothing written or lost."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from stack.cli import app
+
+VALID = """\
+project: demo
+services:
+  - name: orders
+    port: 8000
+    labels: {team: checkout}
+"""
+
+CASES = {
+    "malformed_yaml": ("services:\n  - name: orders\n    port: [8000\n", ["malformed YAML", "stack.yaml:"]),
+    "unknown_key": (VALID + "    colour: blue\n", ["services[0].colour", "unknown key"]),
+    "duplicate_service": (VALID + "  - name: orders\n", ["services[1].name", "duplicate", "'orders'"]),
+    "duplicate_yaml_key": ("project: a\nproject: b\nservices: [{name: x}]\n", ["duplicate key 'project'"]),
+    "duration_in_words": (
+        VALID + "profiles:\n  production: {rate_window: 5 minutes}\n",
+        ["profiles.production.rate_window", "'5 minutes'", "Prometheus duration"],
+    ),
+    "negative_threshold": (VALID + "    latency: {warning: -0.2}\n", ["services[0].latency.warning", "-0.2"]),
+    "zero_threshold": (VALID + "    error_rate: {warning: 0}\n", ["services[0].error_rate.warning", "got 0"]),
+    "slo_of_100_percent": (VALID + "    slo: {objective: 1.0}\n", ["services[0].slo.objective", "1.0"]),
+    "slo_above_100_percent": (VALID + "    slo: {objective: 99.9}\n", ["services[0].slo.objective", "99.9"]),
+    "scrape_longer_than_window": (
+        VALID + "profiles:\n  production: {scrape_interval: 10m, rate_window: 5m}\n",
+        ["profiles.production", "rate_window (5m)", "scrape_interval (10m)"],
+    ),
+    "promql_injection_in_name": (
+        'services:\n  - name: \'api"} or vector(1) #\'\n',
+        ["services[0].name", "vector(1)"],
+    ),
+    "yaml_injection_in_label": (
+        VALID.replace("team: checkout", "team: \"x\\nseverity: none\""),
+        ["services[0].labels", "label team"],
+    ),
+    "promql_injection_in_label": (
+        VALID.replace("team: checkout", "team: 'a\"} or vector(1) #'"),
+        ["services[0].labels", "vector(1)"],
+    ),
+    "output_outside_project": (VALID + "output: {alerts_dir: ../elsewhere}\n", ["output.alerts_dir", "../elsewhere"]),
+    "absolute_output": (VALID + "output: {compose_dir: /etc}\n", ["output.compose_dir", "/etc"]),
+    "threshold_not_a_bucket": (VALID + "    latency: {warning: 0.3}\n", ["latency.warning", "latency_buckets"]),
+    "critical_below_warning": (VALID + "    latency: {warning: 0.5, critical: 0.2}\n", ["critical (0.2)"]),
+    "unpinned_image": (
+        VALID + "components:\n  prometheus: {image: 'prom/prometheus:latest', port: 9090}\n",
+        ["components.prometheus.image", "pinned"],
+    ),
+}
+
+
+@pytest.fixture
+def generated(tmp_path: Path) -> Path:
+    """A project whose outputs were generated from a valid stack.yaml."""
+    (tmp_path / "stack.yaml").write_text(VALID, encoding="utf-8")
+    result = CliRunner().invoke(app, ["generate", "--config", str(tmp_path / "stack.yaml")])
+    assert result.exit_code == 0, result.output
+    return tmp_path
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file() and p.name != "stack.yaml"}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_input_is_one_clear_line_and_exit_2(case: str, generated: Path) -> None:
+    """Each bad input gives exit code 2, one error line naming field, file and value, no traceback."""
+    text, expected = CASES[case]
+    before = snapshot(generated)
+    config = generated / "stack.yaml"
+    config.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(app, ["generate", "--config", str(config)])
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.exit_code == 2, result.output
+    assert len(lines) == 1, lines
+    assert "Traceback" not in result.output
+    assert "stack.yaml" in lines[0]
+    for fragment in expected:
+        assert fragment in lines[0], (fragment, lines[0])
+    assert snapshot(generated) == before, "bad input must not write or remove any file"
+
+
+def test_bad_environment_value_is_reported(generated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An invalid OBSSTACK_* value is rejected like a file value."""
+    monkeypatch.setenv("OBSSTACK_PROFILE", "turbo")
+    result = CliRunner().invoke(app, ["generate", "--config", str(generated / "stack.yaml")])
+    assert result.exit_code == 2
+    assert "profile" in result.stderr and "'turbo'" in result.stderr
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    """A missing stack.yaml is one line and exit 2."""
+    result = CliRunner().invoke(app, ["generate", "--config", str(tmp_path / "absent.yaml")])
+    assert result.exit_code == 2
+    assert "file not found" in result.stderr
