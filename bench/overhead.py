@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing as mp
 import os
@@ -25,9 +26,10 @@ from typing import Any
 if __package__ in (None, ""):  # ``python bench/overhead.py``
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.variants import VARIANTS
+from bench.variants import EXPORT_MODES, VARIANTS
 
 TARGET_RATIO = 2.0
+BATCH_TIMEOUT_SECONDS = 120
 
 
 def _scope(order_id: int) -> dict[str, Any]:
@@ -59,9 +61,9 @@ async def _batch(app: Any, n: int) -> float:
     return elapsed
 
 
-def _child(name: str, sink_path: str, conn: Connection) -> None:
+def _child(name: str, sink_path: str, export: str, conn: Connection) -> None:
     with open(sink_path, "a", encoding="utf-8") as sink:
-        app = VARIANTS[name](sink)
+        app = VARIANTS[name](sink, export)
         loop = asyncio.new_event_loop()
         while True:
             command, n = conn.recv()
@@ -70,33 +72,41 @@ def _child(name: str, sink_path: str, conn: Connection) -> None:
             conn.send(loop.run_until_complete(_batch(app, n)))
 
 
-def run(rounds: int, requests: int, warmup: int, sink: str) -> dict[str, Any]:
+def _ask(conn: Connection, n: int) -> float:
+    """Have a child run ``n`` requests; its seconds. A child that dies or hangs fails the run."""
+    conn.send(("run", n))
+    if not conn.poll(BATCH_TIMEOUT_SECONDS):
+        raise RuntimeError(f"a benchmark child gave no answer within {BATCH_TIMEOUT_SECONDS} s")
+    seconds: float = conn.recv()
+    return seconds
+
+
+def run(rounds: int, requests: int, warmup: int, sink: str, export: str) -> dict[str, Any]:
     """Start one child per variant, warm each up, then time ``rounds`` round-robin batches."""
     ctx = mp.get_context("spawn")
     pipes: dict[str, Connection] = {}
     procs = []
     for name in VARIANTS:
         parent, child = ctx.Pipe()
-        proc = ctx.Process(target=_child, args=(name, sink, child), daemon=True)
+        proc = ctx.Process(target=_child, args=(name, sink, export, child), daemon=True)
         proc.start()
         pipes[name], _ = parent, procs.append(proc)
     try:
         for conn in pipes.values():
-            conn.send(("run", warmup))
-            conn.recv()
+            _ask(conn, warmup)
         per_request: dict[str, list[float]] = {name: [] for name in pipes}
         for _ in range(rounds):
             for name, conn in pipes.items():
-                conn.send(("run", requests))
-                per_request[name].append(conn.recv() / requests)
+                per_request[name].append(_ask(conn, requests) / requests)
     finally:
         for conn in pipes.values():
-            conn.send(("stop", 0))
+            with contextlib.suppress(OSError):
+                conn.send(("stop", 0))
         for proc in procs:
             proc.join(timeout=10)
             if proc.is_alive():
                 proc.kill()
-    return _summary(per_request, rounds, requests)
+    return {**_summary(per_request, rounds, requests), "export": export}
 
 
 def _summary(per_request: dict[str, list[float]], rounds: int, requests: int) -> dict[str, Any]:
@@ -135,9 +145,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=1000, help="requests per round and variant")
     parser.add_argument("--warmup", type=int, default=500)
     parser.add_argument("--sink", default=os.devnull, help="where textbook and ours write their logs")
+    parser.add_argument(
+        "--export", choices=EXPORT_MODES, default="drop",
+        help="span/log exporters of textbook and ours: drop (null) or encode (OTLP protobuf, no network)",
+    )  # fmt: skip
     parser.add_argument("--output", type=Path, default=Path("bench-results.json"))
     args = parser.parse_args(argv)
-    result = run(args.rounds, args.requests, args.warmup, args.sink)
+    result = run(args.rounds, args.requests, args.warmup, args.sink, args.export)
     _print(result)
     args.output.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     print(f"wrote {args.output}")

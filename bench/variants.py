@@ -39,6 +39,31 @@ class EncodingNullLogExporter(LogRecordExporter):
     def shutdown(self) -> None:
         return None
 
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+class DropSpanExporter(SpanExporter):
+    """Discards spans without encoding them (like Sentry's null transport): the in-request cost only."""
+
+    def export(self, spans: Sequence[Any]) -> SpanExportResult:
+        return SpanExportResult.SUCCESS
+
+
+class DropLogExporter(EncodingNullLogExporter):
+    def export(self, batch: Sequence[Any]) -> LogRecordExportResult:
+        return LogRecordExportResult.SUCCESS
+
+
+EXPORT_MODES = ("drop", "encode")
+
+
+def exporters(mode: str) -> tuple[SpanExporter, LogRecordExporter]:
+    """``encode``: pay OTLP protobuf encoding in the background thread, as a real export does."""
+    if mode == "encode":
+        return EncodingNullSpanExporter(), EncodingNullLogExporter()
+    return DropSpanExporter(), DropLogExporter()
+
 
 def _routes(app: FastAPI) -> FastAPI:
     @app.get("/orders/{order_id}")
@@ -48,11 +73,11 @@ def _routes(app: FastAPI) -> FastAPI:
     return app
 
 
-def bare(_: TextIO) -> FastAPI:
+def bare(_: TextIO, __: str) -> FastAPI:
     return _routes(FastAPI())
 
 
-def instrumentator(_: TextIO) -> FastAPI:
+def instrumentator(_: TextIO, __: str) -> FastAPI:
     from prometheus_fastapi_instrumentator import Instrumentator
 
     app = _routes(FastAPI())
@@ -60,7 +85,7 @@ def instrumentator(_: TextIO) -> FastAPI:
     return app
 
 
-def textbook(sink: TextIO) -> FastAPI:
+def textbook(sink: TextIO, export: str) -> FastAPI:
     """The usual blog recipe, faithfully: each tool with its documented defaults."""
     import sentry_sdk
     import structlog
@@ -95,27 +120,28 @@ def textbook(sink: TextIO) -> FastAPI:
     app.add_middleware(BaseHTTPMiddleware, dispatch=request_id)
     Instrumentator(registry=CollectorRegistry()).instrument(app).expose(app)
     provider = TracerProvider()
-    provider.add_span_processor(BatchSpanProcessor(EncodingNullSpanExporter()))
+    provider.add_span_processor(BatchSpanProcessor(exporters(export)[0]))
     FastAPIInstrumentor.instrument_app(app, tracer_provider=provider)
     return app
 
 
-def ours(sink: TextIO) -> FastAPI:
+def ours(sink: TextIO, export: str) -> FastAPI:
     """Every pillar on: metrics, JSON access log (+ OTLP logs), traces at 100 %, Sentry armed."""
     from sample_app.observability import ObservabilitySettings, instrument
 
     settings = ObservabilitySettings(
         environment="production", trace_sample_ratio=1.0, sentry_dsn=CLOSED_DSN,  # type: ignore[arg-type]
     )  # fmt: skip
+    span_exporter, log_exporter = exporters(export)
     app = _routes(FastAPI())
     instrument(
-        app, settings, registry=CollectorRegistry(), span_exporter=EncodingNullSpanExporter(),
-        log_exporter=EncodingNullLogExporter(), log_stream=sink,
+        app, settings, registry=CollectorRegistry(), span_exporter=span_exporter,
+        log_exporter=log_exporter, log_stream=sink,
     )  # fmt: skip
     return app
 
 
-VARIANTS: dict[str, Callable[[TextIO], FastAPI]] = {
+VARIANTS: dict[str, Callable[[TextIO, str], FastAPI]] = {
     "bare": bare,
     "instrumentator": instrumentator,
     "textbook": textbook,

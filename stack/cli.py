@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from stack.config import load_settings
+from stack.conventions import FAULTS_TOKEN_FILE
 from stack.errors import StackError
 from stack.render import render_all
 from stack.settings import StackSettings
@@ -47,9 +48,7 @@ def _settings(config: Path, profile: str | None) -> StackSettings:
 @app.command()
 def generate(
     config: ConfigOption = Path("stack.yaml"),
-    check: Annotated[
-        bool, typer.Option("--check", help="Write nothing; show a diff, exit 1 if stale.")
-    ] = False,
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; show a diff, exit 1 if stale.")] = False,
     profile: ProfileOption = None,
 ) -> None:
     """Generate rules, tests, dashboards and configs from stack.yaml."""
@@ -62,8 +61,7 @@ def generate(
             if not drift.clean:
                 sys.stdout.write(drift.diff)
                 typer.echo(
-                    f"stale: {len(drift.changed)} changed, {len(drift.stale)} to remove; "
-                    "run `obsstack generate`",
+                    f"stale: {len(drift.changed)} changed, {len(drift.stale)} to remove; run `obsstack generate`",
                     err=True,
                 )
                 raise typer.Exit(1)
@@ -93,3 +91,78 @@ def validate_command(config: ConfigOption = Path("stack.yaml"), profile: Profile
     if failed:
         typer.echo(f"{len(failed)} of {len(results)} checks failed", err=True)
         raise typer.Exit(1)
+
+
+@app.command()
+def up(
+    config: ConfigOption = Path("stack.yaml"),
+    profile: ProfileOption = None,
+    local: Annotated[bool, typer.Option("--local", help="Local processes even with Docker.")] = False,
+    compose: Annotated[bool, typer.Option("--compose", help="Compose; fail without an engine.")] = False,
+    ephemeral: Annotated[bool, typer.Option("--ephemeral", help="Compose data on tmpfs.")] = False,
+) -> None:
+    """Start the stack: docker compose with an engine, else local processes on 127.0.0.1."""
+    from stack.runtime import lifecycle as runtime
+
+    try:
+        if local and compose:
+            raise StackError("--local and --compose exclude each other; pick one")
+        mode: runtime.Mode = "local" if local else "compose" if compose else "auto"
+        runtime.up(config.resolve().parent, _settings(config, profile), mode, ephemeral)
+    except StackError as error:
+        _fail(error)
+
+
+@app.command()
+def down(config: ConfigOption = Path("stack.yaml")) -> None:
+    """Stop exactly what `obsstack up` started."""
+    from stack.runtime import lifecycle as runtime
+
+    try:
+        runtime.down(config.resolve().parent)
+    except StackError as error:
+        _fail(error)
+
+
+@app.command()
+def status(config: ConfigOption = Path("stack.yaml")) -> None:
+    """Show what runs: component, pid, URL and health."""
+    from stack.runtime import lifecycle as runtime
+
+    try:
+        runtime.status(config.resolve().parent)
+    except StackError as error:
+        _fail(error)
+
+
+@app.command()
+def verify(
+    config: ConfigOption = Path("stack.yaml"),
+    profile: ProfileOption = None,
+    service: Annotated[str | None, typer.Option("--service", help="Service to verify (default: first).")] = None,
+    token_file: Annotated[
+        Path | None, typer.Option("--faults-token-file", help="Default: secrets/faults-token.")
+    ] = None,
+    report_dir: Annotated[Path | None, typer.Option("--report-dir", help="Default: the project root.")] = None,
+) -> None:
+    """Prove on the running stack that telemetry arrives and every alert fires and resolves on its fault."""
+    from stack.runtime import verify as runner
+    from stack.runtime.report import write_reports
+
+    try:
+        settings = _settings(config, profile)
+        root = config.resolve().parent
+        target = runner.pick_service(settings, service)
+        token = runner.read_token(token_file or root / FAULTS_TOKEN_FILE)
+        typer.echo(f"verify {target.name} with the {settings.profile} profile")
+        report = runner.Verifier(settings, target, token, typer.echo).run()
+        json_path, html_path = write_reports(report, report_dir or root)
+    except StackError as error:
+        _fail(error)
+        return
+    typer.echo(f"report: {json_path} and {html_path}")
+    if not report.ok:
+        for line in report.failures():
+            typer.echo(f"error: {line}", err=True)
+        raise typer.Exit(1)
+    typer.echo("verify passed")

@@ -180,9 +180,9 @@ HOST_GATEWAY = "host.docker.internal"  # how containers reach the host (extra_ho
 LOAD_PROFILE = "load"  # compose profile of the optional load generator
 
 SECRETS_DIR = "secrets"
-FAULTS_TOKEN_FILE = "secrets/faults-token"
-ENV_GRAFANA_PASSWORD = "GRAFANA_ADMIN_PASSWORD"
-ENV_POSTGRES_PASSWORD = "POSTGRES_PASSWORD"
+FAULTS_TOKEN_FILE = "secrets/faults-token"  # noqa: S105 - a path, not a token
+ENV_GRAFANA_PASSWORD = "GRAFANA_ADMIN_PASSWORD"  # noqa: S105 - the name of a variable
+ENV_POSTGRES_PASSWORD = "POSTGRES_PASSWORD"  # noqa: S105 - the name of a variable
 POSTGRES_USER = "obsstack"
 POSTGRES_DB = "obsstack"
 
@@ -209,7 +209,7 @@ class Placement:
 
     @property
     def listen(self) -> str:
-        return "127.0.0.1" if self.local else "0.0.0.0"  # noqa: S104 - inside a container network
+        return "127.0.0.1" if self.local else "0.0.0.0"  # inside a container network
 
     def host(self, component: str) -> str:
         return "127.0.0.1" if self.local else component
@@ -233,3 +233,15 @@ GRAFANA_DASHBOARD_PROVIDERS = f"{GRAFANA_PROVISIONING}/dashboards/dashboards.yml
 
 def dashboard_file(name: str) -> str:
     return f"{name}.json"
+
+
+# --- app contract ------------------------------------------------------------------------------------
+APP_DB_POOL_SIZE = 10  # lets the pool fault hold > 80 % and < 95 % of the pool with a connection left
+
+
+def app_contract_env(buckets: tuple[float, ...]) -> dict[str, str]:
+    """Environment that makes the sample app expose what the generated rules expect."""
+    env = {"APP_DB_POOL_SIZE": str(APP_DB_POOL_SIZE)}
+    if buckets:
+        env["APP_LATENCY_BUCKETS"] = ",".join(f"{b:g}" for b in buckets)
+    return env

@@ -2,8 +2,8 @@
 
 The linter is pure: dashboard dicts in, findings out. Rules, in order: stable UID, unique panel ids, valid
 and non-overlapping grid positions, every panel has a query, a unit and a datasource given by variable or
-fixed UID, no hard-coded range window shorter than four scrape intervals. PromQL parsing is left to
-promtool: each expression becomes a recording rule in a throw-away rule file for `promtool check rules`.
+fixed UID, no hard-coded range window shorter than four scrape intervals. PromQL
+parsing is left to promtool: each expression is a recording rule in a throw-away file for `promtool check rules`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -106,10 +106,7 @@ def grid_problem(pos: Any) -> str | None:
 
 def overlap(a: Json, b: Json) -> bool:
     return bool(
-        a["x"] < b["x"] + b["w"]
-        and b["x"] < a["x"] + a["w"]
-        and a["y"] < b["y"] + b["h"]
-        and b["y"] < a["y"] + a["h"]
+        a["x"] < b["x"] + b["w"] and b["x"] < a["x"] + a["w"] and a["y"] < b["y"] + b["h"] and b["y"] < a["y"] + a["h"]
     )
 
 
@@ -118,9 +115,7 @@ def check_grid(name: str, board: Json, scrape: Duration) -> Iterable[Finding]:
     for panel in board.get("panels", []):
         problem = grid_problem(panel.get("gridPos"))
         if problem:
-            yield Finding(
-                name, label(panel), problem, f"integers h, w >= 1, x, y >= 0, x + w <= {GRID_WIDTH}"
-            )
+            yield Finding(name, label(panel), problem, f"integers h, w >= 1, x, y >= 0, x + w <= {GRID_WIDTH}")
             continue
         for other in placed:
             if overlap(panel["gridPos"], other["gridPos"]):
@@ -141,9 +136,7 @@ def datasource_problem(source: Any, variables: set[str]) -> str | None:
 def check_panels(name: str, board: Json, scrape: Duration) -> Iterable[Finding]:
     templates = board.get("templating", {}).get("list", [])
     variables = {t.get("name") for t in templates if t.get("type") == "datasource"}
-    expected_source = (
-        f"{{'uid': '${{<datasource variable>}}'}} or one of {sorted(c.DATASOURCE_UIDS.values())}"
-    )
+    expected_source = f"{{'uid': '${{<datasource variable>}}'}} or one of {sorted(c.DATASOURCE_UIDS.values())}"
     for panel in iter_panels(board):
         if panel.get("type") == "row":
             continue
@@ -160,6 +153,8 @@ def check_panels(name: str, board: Json, scrape: Duration) -> Iterable[Finding]:
 
 
 def check_windows(name: str, board: Json, scrape: Duration) -> Iterable[Finding]:
+    """A hard-coded window shorter than 4 scrape intervals (the issue's rule, and the same bound
+    `Profile.rate_window` enforces) leaves rate() too few samples."""
     shortest = scrape * 4
     for title, expr in promql_queries(board):
         for text in RANGE.findall(expr):
@@ -170,9 +165,7 @@ def check_windows(name: str, board: Json, scrape: Duration) -> Iterable[Finding]
             except ValueError:
                 continue  # not a duration; promtool reports it
             if window < shortest:
-                yield Finding(
-                    name, title, f"range [{window}] in {expr}", f"$__rate_interval or >= {shortest}"
-                )
+                yield Finding(name, title, f"range [{window}] in {expr}", f"$__rate_interval or >= {shortest}")
 
 
 RULES: tuple[Rule, ...] = (check_uid, check_ids, check_grid, check_panels, check_windows)
@@ -180,12 +173,7 @@ RULES: tuple[Rule, ...] = (check_uid, check_ids, check_grid, check_panels, check
 
 def lint(boards: Mapping[str, Json], scrape_interval: Duration) -> list[Finding]:
     """Findings of every rule on every dashboard (name = file stem, from which the UID derives)."""
-    return [
-        found
-        for name, board in boards.items()
-        for rule in RULES
-        for found in rule(name, board, scrape_interval)
-    ]
+    return [found for name, board in boards.items() for rule in RULES for found in rule(name, board, scrape_interval)]
 
 
 # --- PromQL parse check via promtool -----------------------------------------------------------------
@@ -224,7 +212,12 @@ def check_expressions(queries: list[tuple[str, str]], workdir: Path) -> CheckRes
 
     path = workdir / "dashboard-queries.rules.yml"
     path.write_text(json.dumps(expression_rules(queries), indent=1), encoding="utf-8")
-    return run_tool("promtool check dashboard queries", ["promtool", "check", "rules", path.name], workdir)
+    result = run_tool("promtool check dashboard queries", ["promtool", "check", "rules", path.name], workdir)
+    broken = sorted({int(i) for i in re.findall(r"dashboard_query_(\d+)", result.detail)})
+    if not broken:
+        return result
+    named = "; ".join(f"dashboard_query_{i} is {queries[i][0]}: {queries[i][1]}" for i in broken)
+    return replace(result, detail=f"{result.detail}\n{named}")
 
 
 def check_dashboards(stage: Path, settings: StackSettings) -> list[CheckResult]:
@@ -232,8 +225,6 @@ def check_dashboards(stage: Path, settings: StackSettings) -> list[CheckResult]:
 
     boards = load_dashboards(stage, settings)
     findings = lint(boards, settings.timing.scrape_interval)
-    lint_result = CheckResult(
-        "dashboard lint", "failed" if findings else "ok", "; ".join(map(str, findings[:20]))
-    )
+    lint_result = CheckResult("dashboard lint", "failed" if findings else "ok", "; ".join(map(str, findings[:20])))
     queries = [pair for board in boards.values() for pair in promql_queries(board)]
     return [lint_result, check_expressions(queries, stage)]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from stack import conventions as c
 from stack.builders.alertmanager import build_alertmanager
@@ -61,7 +61,7 @@ _templates = Environment(
     loader=PackageLoader("stack", "templates"),
     undefined=StrictUndefined,
     keep_trailing_newline=True,
-    autoescape=False,  # noqa: S701 - renders Markdown, never HTML
+    autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
 )
 
 

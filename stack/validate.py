@@ -84,7 +84,8 @@ def staged_project(root: Path, settings: StackSettings) -> Iterator[Path]:
     """A temporary copy of the generated files (and oracle tests) with placeholder secret files."""
     with tempfile.TemporaryDirectory(prefix="obsstack-validate-") as temp:
         stage = Path(temp)
-        for relative in (settings.output.alerts_dir, settings.output.compose_dir, ORACLE_TESTS):
+        output = settings.output
+        for relative in (output.alerts_dir, output.dashboards_dir, output.compose_dir, ORACLE_TESTS):
             source = root / relative
             if source.is_dir():
                 shutil.copytree(

@@ -73,6 +73,17 @@ def _default_registry() -> CollectorRegistry:
     return registry
 
 
+def _disable_native_fastapi_telemetry(app: FastAPI) -> None:
+    """Recent FastAPI traces itself once a global provider exists (five spans per request).
+
+    Our middleware already makes the server span, so FastAPI's own telemetry is switched off; its
+    config dict is read on every request, so updating it in place takes effect.
+    """
+    config = getattr(app, "_telemetry", None)
+    if isinstance(config, dict):
+        config.update(tracing=False, metrics=False, logs=False)
+
+
 def instrument(  # the keyword-only seams exist for tests and the benchmark
     app: FastAPI,
     settings: ObservabilitySettings | None = None,
@@ -89,6 +100,7 @@ def instrument(  # the keyword-only seams exist for tests and the benchmark
     if settings.multiprocess_dir is not None:
         processes.mark_dead_workers(settings.multiprocess_dir)
     telemetry = setup_telemetry(settings, span_exporter, log_exporter)
+    _disable_native_fastapi_telemetry(app)
     if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
         trace.set_tracer_provider(telemetry.tracer_provider)
     bridge = None

@@ -64,7 +64,7 @@ class ObservabilityMiddleware:
         method = normalize_method(scope["method"])
         span = self.p.tracer.start_span(
             f"{method} {handler}", context=parent, kind=SpanKind.SERVER,
-            attributes={"http.request.method": method, "http.route": handler, "request_id": rid},
+            attributes={"http.request.method": method, "http.route": handler},
         )  # fmt: skip
         otel_token = otel_context.attach(trace.set_span_in_context(span, parent))
         ctx_token = context.start_request({"request_id": rid, "method": method, "route": handler})

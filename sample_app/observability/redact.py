@@ -23,7 +23,15 @@ _KEY_VALUE = re.compile(
     r"(?i)\b(password|passwd|pwd|secret|token|api[_-]?key|authorization|cookie|session(?:id)?)"
     r"(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|[^\s&,;]+)"
 )
-_HINTS = ("@", "=", ":", "earer", "asic", "oken", "eyJ")
+_HINT = re.compile(r"[@=:]|earer|asic|oken|eyJ")
+# Fields the observability pipeline itself produces from validated values: never PII, not scanned.
+SAFE_KEYS = frozenset(
+    {"event", "level", "logger", "timestamp", "request_id", "trace_id", "span_id", "method", "route",
+     "status", "duration_ms"}
+)  # fmt: skip
+
+
+_PLAIN = frozenset({int, float, bool})
 
 
 def is_secret_key(key: str) -> bool:
@@ -39,7 +47,7 @@ def is_secret_key(key: str) -> bool:
 
 def redact_text(text: str) -> str:
     """Replace emails, credentials in URLs, bearer/basic tokens, JWTs and ``password=...`` pairs."""
-    if not any(hint in text for hint in _HINTS):
+    if _HINT.search(text) is None:
         return text
     text = _URL_USERINFO.sub(REDACTED + "@", text)
     text = _EMAIL.sub(REDACTED, text)
@@ -67,7 +75,9 @@ def redact_mapping(data: Mapping[Any, Any], depth: int = 0) -> dict[Any, Any]:
     """A copy of ``data`` with secret keys replaced by ``[REDACTED]`` and every value redacted."""
     out: dict[Any, Any] = {}
     for key, value in data.items():
-        if isinstance(key, str) and is_secret_key(key) and value not in (None, ""):
+        if key in SAFE_KEYS and (type(value) is str or type(value) in _PLAIN):
+            out[key] = value
+        elif isinstance(key, str) and is_secret_key(key) and value is not None and value != "":
             out[key] = REDACTED
         else:
             out[key] = redact_value(value, depth)

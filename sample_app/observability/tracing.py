@@ -24,7 +24,8 @@ _SEVERITY = {
     "critical": SeverityNumber.FATAL,
     "exception": SeverityNumber.ERROR,
 }
-_SKIP_ATTRS = frozenset({"event", "level", "timestamp", "_record", "_from_structlog"})
+# trace_id/span_id travel as the record's own trace context, not as attributes
+_SKIP_ATTRS = frozenset({"event", "level", "timestamp", "trace_id", "span_id", "_record", "_from_structlog"})
 
 
 @dataclass(frozen=True)

@@ -249,11 +249,11 @@ def app_build(settings: StackSettings) -> Build:
 
 def _app(settings: StackSettings, service: AppService) -> Service:
     database = (
-        f"postgresql+asyncpg://{c.POSTGRES_USER}:${{{c.ENV_POSTGRES_PASSWORD}:?missing in compose/.env}}"
+        f"postgresql+asyncpg://{c.POSTGRES_USER}:{required_env(c.ENV_POSTGRES_PASSWORD)}"
         f"@postgres:{settings.components.postgres.port}/{c.POSTGRES_DB}"
     )
     environment = {
-        "APP_HOST": "0.0.0.0",  # noqa: S104 - inside the container; published on 127.0.0.1 only
+        "APP_HOST": "0.0.0.0",
         "APP_PORT": str(service.port),
         "APP_SERVICE_NAME": service.name,
         "APP_ENVIRONMENT": "compose",
@@ -261,6 +261,7 @@ def _app(settings: StackSettings, service: AppService) -> Service:
         "APP_FAULTS_TOKEN_FILE": in_container(c.FAULTS_TOKEN_FILE),
         "DATABASE_URL": database,
         "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://otelcol:{c.OTLP_GRPC_PORT}",
+        **c.app_contract_env(settings.metrics.latency_buckets),
     }
     if service.metrics_token_file:
         environment["APP_METRICS_TOKEN_FILE"] = in_container(service.metrics_token_file)
@@ -314,8 +315,7 @@ def for_containers(config: AlertmanagerConfig) -> AlertmanagerConfig:
         receiver.model_copy(
             update={
                 "webhook_configs": tuple(
-                    hook.model_copy(update={"url": _to_gateway(hook.url)})
-                    for hook in receiver.webhook_configs or ()
+                    hook.model_copy(update={"url": _to_gateway(hook.url)}) for hook in receiver.webhook_configs or ()
                 )
                 or None
             }

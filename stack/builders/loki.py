@@ -82,8 +82,6 @@ def _limits() -> LimitsConfig:
             resource_attributes=ResourceAttributes(
                 attributes_config=(AttributesConfig(action="index_label", attributes=INDEX_LABELS),)
             ),
-            log_attributes=(
-                AttributesConfig(action="structured_metadata", attributes=("trace_id", "span_id")),
-            ),
+            log_attributes=(AttributesConfig(action="structured_metadata", attributes=("trace_id", "span_id")),),
         ),
     )

@@ -69,9 +69,7 @@ def build_otelcol(settings: StackSettings, placement: c.Placement = c.IN_CONTAIN
             telemetry=Telemetry(metrics=TelemetryMetrics(readers=(_own_metrics(settings, listen),))),
             pipelines=Pipelines(
                 traces=Pipeline(receivers=("otlp",), processors=PROCESSORS, exporters=("otlp/tempo",)),
-                metrics=Pipeline(
-                    receivers=("otlp",), processors=PROCESSORS, exporters=("prometheusremotewrite",)
-                ),
+                metrics=Pipeline(receivers=("otlp",), processors=PROCESSORS, exporters=("prometheusremotewrite",)),
                 logs=Pipeline(receivers=("otlp",), processors=PROCESSORS, exporters=("otlphttp/loki",)),
             ),
         ),

@@ -1,4 +1,4 @@
-"""Grafana provisioning files (apiVersion 1): datasources with correlations, and a dashboard provider.
+"""Grafana provisioning files (datasources with correlations, a dashboard provider) and query targets.
 
 Field names are Grafana's own (camelCase), as in its provisioning reference, so a key reads the same here
 and in the docs. A literal `$` in a value is written `$$`: Grafana expands `$VAR` in provisioning files.
@@ -6,8 +6,10 @@ and in the docs. A literal `$` in a value is written `$$`: Grafana expands `$VAR
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
+from stack.conventions import DATASOURCE_UIDS
 from stack.models import ConfigModel
 
 
@@ -138,3 +140,68 @@ class DashboardProvider(ConfigModel):
 class DashboardProvidersFile(ConfigModel):
     apiVersion: Literal[1] = 1
     providers: tuple[DashboardProvider, ...]
+
+
+# --- dashboard query targets (grafanalib has no datasource objects, exemplar flag, Loki or TraceQL) ---
+PROMETHEUS_REF: dict[str, str] = {"type": "prometheus", "uid": "${datasource}"}  # the dashboard variable
+LOKI_REF: dict[str, str] = {"type": "loki", "uid": DATASOURCE_UIDS["loki"]}
+TEMPO_REF: dict[str, str] = {"type": "tempo", "uid": DATASOURCE_UIDS["tempo"]}
+
+
+@dataclass(frozen=True)
+class PromTarget:
+    """A Prometheus query with a datasource object and the exemplar flag."""
+
+    expr: str
+    legend: str
+    exemplar: bool = False
+    instant: bool = False
+    format: str = "time_series"
+    ref: str = "A"
+
+    def to_json_data(self) -> dict[str, Any]:
+        return {
+            "datasource": PROMETHEUS_REF,
+            "editorMode": "code",
+            "exemplar": self.exemplar,
+            "expr": self.expr,
+            "format": self.format,
+            "instant": self.instant,
+            "legendFormat": self.legend,
+            "range": not self.instant,
+            "refId": self.ref,
+        }
+
+
+@dataclass(frozen=True)
+class LokiTarget:
+    expr: str
+    ref: str = "A"
+
+    def to_json_data(self) -> dict[str, Any]:
+        return {
+            "datasource": LOKI_REF,
+            "editorMode": "code",
+            "expr": self.expr,
+            "queryType": "range",
+            "refId": self.ref,
+        }
+
+
+@dataclass(frozen=True)
+class TempoTarget:
+    """A TraceQL search that lists matching traces."""
+
+    query: str
+    limit: int = 20
+    ref: str = "A"
+
+    def to_json_data(self) -> dict[str, Any]:
+        return {
+            "datasource": TEMPO_REF,
+            "limit": self.limit,
+            "query": self.query,
+            "queryType": "traceql",
+            "refId": self.ref,
+            "tableType": "traces",
+        }

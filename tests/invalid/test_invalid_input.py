@@ -35,11 +35,11 @@ CASES = {
         ["profiles.production", "rate_window (5m)", "scrape_interval (10m)"],
     ),
     "promql_injection_in_name": (
-        'services:\n  - name: \'api"} or vector(1) #\'\n',
+        "services:\n  - name: 'api\"} or vector(1) #'\n",
         ["services[0].name", "vector(1)"],
     ),
     "yaml_injection_in_label": (
-        VALID.replace("team: checkout", "team: \"x\\nseverity: none\""),
+        VALID.replace("team: checkout", 'team: "x\\nseverity: none"'),
         ["services[0].labels", "label team"],
     ),
     "promql_injection_in_label": (
@@ -93,7 +93,8 @@ def test_bad_environment_value_is_reported(generated: Path, monkeypatch: pytest.
     monkeypatch.setenv("OBSSTACK_PROFILE", "turbo")
     result = CliRunner().invoke(app, ["generate", "--config", str(generated / "stack.yaml")])
     assert result.exit_code == 2
-    assert "profile" in result.stderr and "'turbo'" in result.stderr
+    assert "profile" in result.stderr
+    assert "'turbo'" in result.stderr
 
 
 def test_missing_config_file(tmp_path: Path) -> None:

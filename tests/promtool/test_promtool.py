@@ -82,8 +82,13 @@ def test_validate_runs_every_tool_on_the_committed_files(promtool: str, amtool: 
     result = CliRunner().invoke(app, ["validate", "--config", str(REPO / "stack.yaml")])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    for name in ("promtool check config", "promtool check rules", "promtool test rules (generated)",
-                 "promtool test rules (oracle)", "amtool check-config"):
+    for name in (
+        "promtool check config",
+        "promtool check rules",
+        "promtool test rules (generated)",
+        "promtool test rules (oracle)",
+        "amtool check-config",
+    ):
         assert f"ok   {name}" in lines, lines
 
 

@@ -50,7 +50,8 @@ def test_check_reports_hand_edit_with_a_diff(make_project) -> None:
     result = run("generate", "--check", "--config", str(config))
     assert result.exit_code == 1
     assert "--- a/alerts/orders.rules.yml" in result.stdout
-    assert "-    expr: " in result.stdout and "> 0.3" in result.stdout
+    assert "-    expr: " in result.stdout
+    assert "> 0.3" in result.stdout
     assert rules.read_text() == edited
 
 
@@ -103,7 +104,8 @@ def test_failed_write_keeps_old_files(make_project, monkeypatch) -> None:
     monkeypatch.setattr(os, "fdopen", flaky)
     result = run("generate", "--config", str(config))
     assert result.exit_code == 2
-    assert "disk full" in result.stderr and "nothing was changed" in result.stderr
+    assert "disk full" in result.stderr
+    assert "nothing was changed" in result.stderr
     assert rules.read_text() == before
     assert list(config.parent.rglob("*.tmp")) == []
 

@@ -79,7 +79,9 @@ def test_burn_rate_tiers_multiwindow(settings) -> None:
     alerts = alerts_of(settings, "orders")
     page = alerts[(c.ALERT_BURN, "page_fast")]
     assert page.labels["severity"] == "critical"
-    assert "ratio_rate1h" in page.expr and "ratio_rate5m" in page.expr and " and " in page.expr
+    assert "ratio_rate1h" in page.expr
+    assert "ratio_rate5m" in page.expr
+    assert " and " in page.expr
     assert "/ 0.005) > 14.4" in page.expr
     assert "ratio_rate3d" in alerts[(c.ALERT_BURN, "ticket_slow")].expr
     assert alerts[(c.ALERT_BURN, "ticket_slow")].labels["severity"] == "warning"
@@ -100,13 +102,15 @@ def test_fast_profile_scales_burn_windows(make_project) -> None:
     """With a 12h SLO window, the 1h/5m page tier becomes 1m/5s."""
     alerts = alerts_of(load_settings(make_project(STACK), {"profile": "fast"}), "orders")
     expr = alerts[(c.ALERT_BURN, "page_fast")].expr
-    assert "ratio_rate1m" in expr and "ratio_rate5s" in expr
+    assert "ratio_rate1m" in expr
+    assert "ratio_rate5s" in expr
 
 
 def test_error_ratio_is_zero_not_empty_without_errors() -> None:
     """The error ratio falls back to 0 * total when no 5xx series exists yet."""
     expr = promql.error_ratio("orders", _five(), ("service",))
-    assert " or " in expr and "* 0" in expr
+    assert " or " in expr
+    assert "* 0" in expr
 
 
 def _five():
@@ -154,12 +158,15 @@ def test_alertmanager_routing_and_inhibition(settings) -> None:
     config = build_alertmanager(settings)
     assert config.route.group_by == ("alertname", "service")
     routes = config.route.routes or ()
-    assert routes[0].receiver == "watchdog" and routes[0].matchers == ('alertname="Watchdog"',)
+    assert routes[0].receiver == "watchdog"
+    assert routes[0].matchers == ('alertname="Watchdog"',)
     assert {r.receiver for r in routes} == {"watchdog", "critical", "warning"}
     first = config.inhibit_rules[0]
-    assert first.source_matchers == ('severity="critical"',) and first.equal == ("alertname", "service")
+    assert first.source_matchers == ('severity="critical"',)
+    assert first.equal == ("alertname", "service")
     burn = [r for r in config.inhibit_rules if any("page_fast" in m for m in r.source_matchers)]
-    assert burn and 'burnrate_tier=~"page_slow|ticket_fast|ticket_slow"' in burn[0].target_matchers
+    assert burn
+    assert 'burnrate_tier=~"page_slow|ticket_fast|ticket_slow"' in burn[0].target_matchers
 
 
 def test_dashboard_links_point_at_the_service_panel(settings) -> None:

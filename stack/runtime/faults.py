@@ -1,0 +1,52 @@
+"""The sample app's fault toggles, as verify drives them. A refused toggle is a clear error."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from stack.errors import StackError
+
+
+@dataclass(frozen=True)
+class FaultClient:
+    base_url: str
+    token: str
+    timeout: float = 10.0
+
+    def _call(self, method: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        url = f"{self.base_url}/admin/faults"
+        try:
+            response = httpx.request(
+                method,
+                url,
+                json=body,
+                timeout=self.timeout,
+                headers={"Authorization": f"Bearer {self.token}"},
+            )
+        except httpx.HTTPError as exc:
+            raise StackError(f"fault toggle {method} {url}: app unreachable: {exc}") from exc
+        if response.status_code in {401, 403}:
+            raise StackError(
+                f"fault toggle {method} {url}: refused by the app (HTTP {response.status_code}); "
+                "the faults token does not match the app's APP_FAULTS_TOKEN"
+            )
+        if response.status_code == 404:
+            raise StackError(
+                f"fault toggle {method} {url}: not found (HTTP 404); start the app with APP_FAULTS_ENABLED=true"
+            )
+        if response.status_code >= 300:
+            raise StackError(f"fault toggle {method} {url}: HTTP {response.status_code}: {response.text[:200]}")
+        result: dict[str, Any] = response.json()
+        return result
+
+    def state(self) -> dict[str, Any]:
+        return self._call("GET")
+
+    def set(self, **faults: float) -> dict[str, Any]:
+        return self._call("PUT", dict(faults))
+
+    def clear(self) -> dict[str, Any]:
+        return self._call("DELETE")

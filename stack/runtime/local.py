@@ -1,0 +1,155 @@
+"""Local mode: the stack as processes on 127.0.0.1 when there is no Docker engine.
+
+Prometheus and Alertmanager (Debian packages) and the sample app are required; Loki, Tempo, the
+collector and Grafana are started when their binaries are on PATH, and listed with how to get them
+otherwise. Configs, data, logs and the state file live under .obsstack/ in the project root.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from stack.errors import StackError
+from stack.runtime import procs
+from stack.runtime.local_configs import write_local_configs
+from stack.runtime.programs import Layout, Program, app_program, base_env, programs
+from stack.runtime.state import Running, State, clear_state, read_state, state_dir, write_state
+from stack.settings import StackSettings
+
+READY_TIMEOUT = 60.0
+Echo = Callable[[str], None]
+
+
+def plan(settings: StackSettings) -> tuple[list[tuple[Program, str]], list[Program]]:
+    """(program, binary) pairs to start, in order, and the optional programs that are missing."""
+    found, missing = [], []
+    for program in programs(settings):
+        binary = program.find()
+        if binary is None and program.required:
+            raise StackError(f"{program.binaries[0]} not found on PATH; install it with: {program.hint}")
+        if binary is None:
+            missing.append(program)
+        else:
+            found.append((program, binary))
+    otlp = any(p.name == "otelcol" for p, _ in found)
+    apps = [app_program(service, otlp) for service in settings.services]
+    return found + [(app, app.binaries[0]) for app in apps], missing
+
+
+def up_local(root: Path, settings: StackSettings, echo: Echo) -> State:
+    current = read_state(root)
+    if current is not None and _still_running(root, current, echo):
+        return current
+    layout = Layout(root.resolve(), state_dir(root.resolve()))
+    to_start, missing = plan(settings)
+    _check_ports(to_start)
+    for program in missing:
+        echo(f"not started: {program.name} ({program.binaries[0]} not on PATH); to get it: {program.hint}")
+    write_local_configs(settings, layout.root, layout.local, layout.state / "data", {p.name for p, _ in to_start})
+    started = _start_all(to_start, layout, settings, echo)
+    state = State("local", settings.profile, tuple(started), missing=tuple(p.name for p in missing))
+    write_state(root, state)
+    for item in started:
+        echo(f"ready: {item.name:<14} {item.url}")
+    return state
+
+
+def _still_running(root: Path, current: State, echo: Echo) -> bool:
+    """True (and says so) if the recorded stack is up; clears a stale state file otherwise."""
+    alive = [r.name for r in current.components if current.mode == "compose" or procs.alive(r.started)]
+    if current.mode == "compose" or alive:
+        dead = [r.name for r in current.components if r.name not in alive]
+        echo(f"already up ({current.mode} mode, profile {current.profile}): {', '.join(alive)}")
+        if dead:
+            echo(f"not running any more: {', '.join(dead)}; run `obsstack down` then `obsstack up`")
+        return True
+    clear_state(root)
+    return False
+
+
+def _check_ports(to_start: Iterable[tuple[Program, str]]) -> None:
+    busy = [f"{p.name} (127.0.0.1:{p.port})" for p, _ in to_start if not _port_free(p.port)]
+    if busy:
+        raise StackError(f"ports already in use, expected free: {', '.join(busy)}; stop what uses them")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _start_all(
+    to_start: list[tuple[Program, str]], layout: Layout, settings: StackSettings, echo: Echo
+) -> list[Running]:
+    started: list[Running] = []
+    try:
+        for program, binary in to_start:
+            started.append(_start(program, binary, layout, settings))
+            echo(f"started: {program.name} (pid {started[-1].pid})")
+            write_state(layout.root, State("local", settings.profile, tuple(started)))
+        return _wait_ready(started, to_start, echo)
+    except BaseException:
+        for item in reversed(started):
+            procs.stop(item.started)
+        clear_state(layout.root)
+        raise
+
+
+def _start(program: Program, binary: str, layout: Layout, settings: StackSettings) -> Running:
+    layout.data(program.name).mkdir(parents=True, exist_ok=True)
+    layout.data("apps").mkdir(parents=True, exist_ok=True)
+    log = layout.log(program.name)
+    env = base_env() | program.env(layout, settings)
+    pid = procs.spawn(program.argv(binary, layout, settings), env, layout.root, log)
+    url = f"http://127.0.0.1:{program.port}"
+    return Running(program.name, url, url + program.health_path, pid.pid, pid.start_time, str(log))
+
+
+def _wait_ready(started: list[Running], to_start: list[tuple[Program, str]], echo: Echo) -> list[Running]:
+    """Poll every health URL (bounded); an optional component that fails is stopped and reported."""
+    required = {p.name for p, _ in to_start if p.required}
+    pending, deadline = list(started), time.monotonic() + READY_TIMEOUT
+    failed: dict[str, str] = {}
+    while pending and time.monotonic() < deadline:
+        for item in list(pending):
+            if procs.http_ok(item.health_url, timeout=1.0):
+                pending.remove(item)
+            elif not procs.alive(item.started):
+                pending.remove(item)
+                failed[item.name] = "exited"
+        time.sleep(0.2 if pending else 0)
+    failed |= {item.name: f"not ready after {READY_TIMEOUT:.0f}s" for item in pending}
+    return _settle(started, failed, required, echo)
+
+
+def _settle(started: list[Running], failed: dict[str, str], required: set[str], echo: Echo) -> list[Running]:
+    fatal = [
+        f"{r.name} {failed[r.name]}; log {r.log}:\n{procs.tail(Path(r.log))}"
+        for r in started
+        if r.name in failed and r.name in required
+    ]
+    if fatal:
+        raise StackError("\n".join(fatal))
+    for item in started:
+        if item.name in failed:
+            procs.stop(item.started)
+            echo(f"not started: {item.name} {failed[item.name]}; log {item.log}:\n{procs.tail(Path(item.log))}")
+    return [item for item in started if item.name not in failed]
+
+
+def down_local(root: Path, state: State, echo: Echo) -> None:
+    """Stop exactly the processes of the state file (a stale pid is reported, never signalled)."""
+    for item in reversed(state.components):
+        if procs.stop(item.started):
+            echo(f"stopped: {item.name} (pid {item.pid})")
+        else:
+            echo(f"already gone: {item.name} (pid {item.pid})")
+    clear_state(root)

@@ -1,0 +1,87 @@
+"""PURE: which faults verify injects and which alerts each must (and may) fire, from the settings."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from stack import conventions as c
+from stack.settings import Service, StackSettings
+
+
+@dataclass(frozen=True)
+class FaultScenario:
+    name: str
+    setting: dict[str, float]
+    required: frozenset[str]
+    allowed: frozenset[str] = frozenset()
+    must_resolve: frozenset[str] = frozenset()
+    traffic_rate: float = 30.0
+    for_seconds: float = 0.0
+    needs_rate: bool = True
+    notes: tuple[str, ...] = field(default=())
+
+
+def latency_fault(settings: StackSettings, service: Service) -> FaultScenario:
+    """Latency halfway between the warning threshold and the next bucket edge: warning, not critical."""
+    edges = settings.metrics.latency_buckets
+    warning = service.latency.warning
+    upper = edges[edges.index(warning) + 1]
+    return FaultScenario(
+        name="latency",
+        setting={"latency_seconds": round((warning + upper) / 2, 4)},
+        required=frozenset({c.ALERT_LATENCY}),
+        must_resolve=frozenset({c.ALERT_LATENCY}),
+        for_seconds=settings.timing.latency_for.seconds,
+    )
+
+
+def pool_fault(settings: StackSettings, service: Service, capacity: int) -> FaultScenario:
+    """Hold the fewest connections that put the pool above the warning ratio."""
+    hold = math.floor(service.db_pool.warning * capacity) + 1
+    if hold >= capacity:
+        raise ValueError(
+            f"a DB pool of {capacity} connections cannot be held above {service.db_pool.warning:.0%} and "
+            f"leave one free; give the app a larger pool (APP_DB_POOL_SIZE=10)"
+        )
+    return FaultScenario(
+        name="db_pool",
+        setting={"hold_connections": hold},
+        required=frozenset({c.ALERT_POOL}),
+        allowed=frozenset({c.ALERT_POOL_WAITING}),
+        must_resolve=frozenset({c.ALERT_POOL}),
+        traffic_rate=3.0,
+        for_seconds=settings.timing.db_pool_for.seconds,
+        needs_rate=False,
+        notes=(f"holds {hold} of {capacity} connections ({hold / capacity:.0%})",),
+    )
+
+
+def error_fault(settings: StackSettings, service: Service) -> FaultScenario:
+    """A 5xx rate between the warning and critical thresholds; it also burns the error budget.
+
+    Slow (ticket) burn tiers keep firing for their short window after the fault, so this runs last and
+    only HighErrorRate must resolve."""
+    cfg = service.error_rate
+    return FaultScenario(
+        name="errors",
+        setting={"error_rate": round(min(cfg.warning * 3, (cfg.warning + cfg.critical) / 2), 4)},
+        required=frozenset({c.ALERT_ERRORS, c.ALERT_BURN}),
+        must_resolve=frozenset({c.ALERT_ERRORS}),
+        for_seconds=settings.timing.error_rate_for.seconds,
+        notes=("slower burn-rate tiers may still fire after the fault ends (their short window)",),
+    )
+
+
+def detection_timeout(settings: StackSettings, scenario: FaultScenario) -> float:
+    timing = settings.timing
+    rate = timing.rate_window.seconds if scenario.needs_rate else 0.0
+    return scenario.for_seconds + rate + 4 * timing.evaluation_interval.seconds + 45.0
+
+
+def resolve_timeout(settings: StackSettings) -> float:
+    return settings.timing.rate_window.seconds * 2 + 4 * settings.timing.evaluation_interval.seconds + 45.0
+
+
+def notify_timeout(settings: StackSettings) -> float:
+    return settings.timing.group_wait.seconds + settings.timing.group_interval.seconds + 30.0

@@ -1,0 +1,64 @@
+"""The state directory (.obsstack/ in the project root): what `up` started, for `down` and `status`."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from stack import conventions as c
+from stack.runtime.procs import Started
+
+
+@dataclass(frozen=True)
+class Running:
+    """One started component: a local process (pid set) or a compose service."""
+
+    name: str
+    url: str
+    health_url: str
+    pid: int = 0
+    start_time: str = ""
+    log: str = ""
+
+    @property
+    def started(self) -> Started:
+        return Started(self.pid, self.start_time)
+
+
+@dataclass(frozen=True)
+class State:
+    mode: Literal["local", "compose"]
+    profile: str
+    components: tuple[Running, ...] = ()
+    compose_files: tuple[str, ...] = field(default=())
+    missing: tuple[str, ...] = ()
+
+
+def state_dir(root: Path) -> Path:
+    return root / c.STATE_DIR
+
+
+def read_state(root: Path) -> State | None:
+    path = state_dir(root) / c.STATE_FILE
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    components = tuple(Running(**item) for item in data.pop("components", ()))
+    files = tuple(data.pop("compose_files", ()))
+    missing = tuple(data.pop("missing", ()))
+    return State(components=components, compose_files=files, missing=missing, **data)
+
+
+def write_state(root: Path, state: State) -> None:
+    path = state_dir(root) / c.STATE_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_suffix(".tmp")
+    temp.write_text(json.dumps(asdict(state), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(temp, path)
+
+
+def clear_state(root: Path) -> None:
+    (state_dir(root) / c.STATE_FILE).unlink(missing_ok=True)

@@ -1,0 +1,37 @@
+"""`obsstack status`: what runs, where, and whether its health endpoint answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from stack.runtime import procs
+from stack.runtime.state import State, read_state
+
+
+def rows(state: State) -> list[tuple[str, str, str, str]]:
+    found = []
+    for item in state.components:
+        running = state.mode == "compose" or procs.alive(item.started)
+        healthy = running and procs.http_ok(item.health_url, timeout=1.0)
+        pid = str(item.pid) if item.pid else "-"
+        found.append((item.name, pid if running else f"{pid} (gone)", item.url, "healthy" if healthy else "DOWN"))
+    return found
+
+
+def show_status(root: Path, console: Console) -> State | None:
+    state = read_state(root)
+    if state is None:
+        console.print("not running (no state in .obsstack/); start it with `obsstack up`")
+        return None
+    table = Table(title=f"obsstack ({state.mode} mode, profile {state.profile})")
+    for column in ("component", "pid", "url", "health"):
+        table.add_column(column)
+    for row in rows(state):
+        table.add_row(*row)
+    console.print(table)
+    if state.missing:
+        console.print(f"not started (not installed): {', '.join(state.missing)}")
+    return state

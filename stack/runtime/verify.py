@@ -1,0 +1,366 @@
+"""I/O: `obsstack verify` proves on a running stack that telemetry arrives and every alert fires on its fault.
+
+Every wait is bounded; a Prometheus restart or a slow app is waited for and, past the timeout, reported
+as the step that timed out. Faults are always switched off again, whatever happens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from stack import conventions as c
+from stack.errors import StackError
+from stack.runtime import doctor
+from stack.runtime.faults import FaultClient
+from stack.runtime.promapi import PromClient, Unavailable, Waited, wait_until
+from stack.runtime.receiver import WebhookReceiver
+from stack.runtime.scenarios import (
+    FaultScenario,
+    detection_timeout,
+    error_fault,
+    latency_fault,
+    notify_timeout,
+    pool_fault,
+    resolve_timeout,
+)
+from stack.runtime.traffic import Traffic
+from stack.settings import Service, StackSettings
+
+Progress = Callable[[str], None]
+STARTUP_TIMEOUT = 90.0
+
+
+@dataclass
+class CheckLine:
+    section: str
+    name: str
+    ok: bool
+    detail: str = ""
+    seconds: float | None = None
+
+
+@dataclass
+class FaultOutcome:
+    name: str
+    setting: dict[str, float]
+    required: list[str]
+    seen: list[str] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)
+    detected_s: float | None = None
+    notified_s: float | None = None
+    resolved_s: float | None = None
+    started: float = 0.0
+    ended: float = 0.0
+    ok: bool = False
+    detail: str = ""
+
+
+@dataclass
+class VerifyReport:
+    profile: str
+    service: str
+    started: float
+    finished: float = 0.0
+    checks: list[CheckLine] = field(default_factory=list)
+    faults: list[FaultOutcome] = field(default_factory=list)
+    signals: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks) and all(f.ok for f in self.faults) and bool(self.faults)
+
+    def failures(self) -> list[str]:
+        lines = [f"{c.section}: {c.name}: {c.detail}" for c in self.checks if not c.ok]
+        return lines + [f"fault {f.name}: {f.detail}" for f in self.faults if not f.ok]
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    prometheus: str
+    alertmanager: str
+    app: str
+
+    @classmethod
+    def from_settings(cls, settings: StackSettings, service: Service) -> Endpoints:
+        comp = settings.components
+        return cls(
+            prometheus=f"http://127.0.0.1:{comp.prometheus.port}",
+            alertmanager=f"http://127.0.0.1:{comp.alertmanager.port}",
+            app=f"http://127.0.0.1:{service.port}",
+        )
+
+
+class Verifier:
+    """Runs the checklist against one service of a running stack."""
+
+    def __init__(
+        self,
+        settings: StackSettings,
+        service: Service,
+        token: str,
+        progress: Progress,
+        endpoints: Endpoints | None = None,
+    ) -> None:
+        self.settings, self.service, self.say = settings, service, progress
+        self.ends = endpoints or Endpoints.from_settings(settings, service)
+        self.prom = PromClient(self.ends.prometheus)
+        self.faults = FaultClient(self.ends.app, token)
+        self.receiver = WebhookReceiver(settings.alerting.webhook_url)
+        self.traffic = Traffic(self.ends.app)
+        self.report = VerifyReport(settings.profile, service.name, time.time())
+
+    def run(self) -> VerifyReport:
+        self.receiver.start()
+        try:
+            if self._startup():
+                self.traffic.start()
+                self._telemetry()
+                self._alert_contract()
+                self._doctor()
+        finally:
+            self._safe_clear()
+            self.traffic.stop()
+            self.receiver.stop()
+            self.report.finished = time.time()
+            self.report.signals = doctor.signals(self.prom, self.settings, self.service, self.report)
+        return self.report
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _check(self, section: str, name: str, waited: Waited, detail_ok: str = "") -> bool:
+        line = CheckLine(
+            section,
+            name,
+            waited.ok,
+            detail_ok if waited.ok else f"timed out: {waited.last}",
+            round(waited.seconds, 1),
+        )
+        self.report.checks.append(line)
+        self.say(f"{'ok  ' if line.ok else 'FAIL'} {section}: {name}" + (f" ({line.detail})" if line.detail else ""))
+        return line.ok
+
+    def _safe_clear(self) -> None:
+        with contextlib.suppress(StackError):
+            self.faults.clear()
+
+    # --- 0. startup -----------------------------------------------------------------------------
+
+    def _startup(self) -> bool:
+        def app_up() -> tuple[bool, str]:
+            try:
+                status = self.faults.state()
+            except StackError as exc:
+                if "refused" in str(exc) or "not found" in str(exc):
+                    raise
+                return False, str(exc)
+            return True, f"faults {status}"
+
+        ok = self._check("startup", f"app answers at {self.ends.app}", wait_until(app_up, STARTUP_TIMEOUT))
+        ok &= self._check(
+            "startup",
+            "Prometheus ready",
+            wait_until(lambda: (self.prom.ready(), "not ready"), STARTUP_TIMEOUT),
+        )
+        am = PromClient(self.ends.alertmanager)
+        ok &= self._check(
+            "startup", "Alertmanager ready", wait_until(lambda: (am.ready(), "not ready"), STARTUP_TIMEOUT)
+        )
+        return ok
+
+    # --- 1. telemetry ---------------------------------------------------------------------------
+
+    def _telemetry(self) -> None:
+        timing = self.settings.timing
+        self._check("telemetry", "every scrape target is up", wait_until(self._targets_up, 60))
+        self._check("telemetry", "rules loaded, zero evaluation failures", wait_until(self._rules_healthy, 60))
+        warm = timing.rate_window.seconds + 3 * timing.scrape_interval.seconds
+        self.say(f"...  warming up with traffic for {warm:.0f}s")
+        time.sleep(warm)
+        rate = c.rec_request_rate(timing.rate_window)
+        self._check(
+            "telemetry",
+            f"{rate} has data",
+            wait_until(lambda: self._has_data(f'{rate}{{service="{self.service.name}"}} > 0'), 60),
+        )
+        self._check(
+            "telemetry",
+            "Watchdog reaches the webhook receiver",
+            wait_until(
+                lambda: (self.receiver.seen(c.ALERT_WATCHDOG, "firing", 0), "no Watchdog notification"),
+                notify_timeout(self.settings) + 30,
+            ),
+        )
+        self._check("telemetry", "no alert but the Watchdog fires", wait_until(lambda: self._quiet(frozenset()), 90))
+
+    def _targets_up(self) -> tuple[bool, str]:
+        down = [
+            f"{t['labels'].get('job')} {t['scrapeUrl']}: {t.get('lastError') or t['health']}"
+            for t in self.prom.targets()
+            if t["health"] != "up"
+        ]
+        return not down, "; ".join(down) or "all up"
+
+    def _rules_healthy(self) -> tuple[bool, str]:
+        groups = self.prom.rule_groups()
+        bad = [
+            f"{g['name']}/{r.get('name')}: {r.get('lastError')}"
+            for g in groups
+            for r in g["rules"]
+            if r.get("health") == "err"
+        ]
+        failures = self.prom.query("sum(prometheus_rule_evaluation_failures_total)")
+        failed = float(failures[0]["value"][1]) if failures else 0.0
+        if not groups:
+            return False, "no rule groups loaded"
+        ok = not bad and failed == 0
+        return ok, "; ".join(bad) or f"{len(groups)} groups, {failed:g} evaluation failures"
+
+    def _has_data(self, expr: str) -> tuple[bool, str]:
+        return bool(self.prom.query(expr)), f"no data for {expr}"
+
+    def _firing_names(self) -> set[str]:
+        return {name for name, _ in self.prom.firing()} - {c.ALERT_WATCHDOG}
+
+    def _quiet(self, lingering: frozenset[str]) -> tuple[bool, str]:
+        firing = self._firing_names() - lingering
+        return not firing, f"still firing: {sorted(firing)}"
+
+    # --- 2. alert contract ----------------------------------------------------------------------
+
+    def _alert_contract(self) -> None:
+        scenarios = [latency_fault(self.settings, self.service)]
+        capacity = self._pool_capacity()
+        if capacity:
+            try:
+                scenarios.append(pool_fault(self.settings, self.service, capacity))
+            except ValueError as exc:
+                self._check("faults", "pool fault possible", Waited(False, 0, str(exc)))
+        scenarios.append(error_fault(self.settings, self.service))
+        for scenario in scenarios:
+            self.report.faults.append(self._run_fault(scenario))
+
+    def _pool_capacity(self) -> int:
+        expr = f'sum({c.DB_POOL_MAX}{{service="{self.service.name}"}})'
+        try:
+            result = self.prom.query(expr)
+        except Unavailable as exc:
+            self._check("faults", "pool capacity known", Waited(False, 0, str(exc)))
+            return 0
+        if not result:
+            self._check("faults", "pool capacity known", Waited(False, 0, f"no data for {expr}"))
+            return 0
+        return int(float(result[0]["value"][1]))
+
+    def _run_fault(self, scenario: FaultScenario) -> FaultOutcome:
+        outcome = FaultOutcome(scenario.name, scenario.setting, sorted(scenario.required))
+        self.say(f"...  fault {scenario.name}: {scenario.setting}")
+        quiet = wait_until(lambda: self._quiet(frozenset({c.ALERT_BURN})), resolve_timeout(self.settings))
+        if not quiet.ok:
+            outcome.detail = f"alerts did not clear before the fault: {quiet.last}"
+            return self._done(outcome)
+        self.traffic.set_rate(scenario.traffic_rate)
+        outcome.started = time.time()
+        since = time.monotonic()
+        self.faults.set(**scenario.setting)
+        try:
+            self._detect(scenario, outcome, since)
+        finally:
+            self.faults.clear()
+            outcome.ended = time.time()
+            self.traffic.set_rate(30.0)
+        if outcome.detected_s is not None:
+            self._resolve(scenario, outcome, since)
+        return self._done(outcome)
+
+    def _detect(self, scenario: FaultScenario, outcome: FaultOutcome, since: float) -> None:
+        seen: set[str] = set()
+
+        def fired() -> tuple[bool, str]:
+            firing = self._firing_names()
+            seen.update(firing)
+            return (
+                scenario.required <= firing,
+                f"firing: {sorted(firing)}, expected {sorted(scenario.required)}",
+            )
+
+        detected = wait_until(fired, detection_timeout(self.settings, scenario))
+        if not detected.ok:
+            outcome.detail = f"expected alert did not fire: {detected.last}"
+        else:
+            outcome.detected_s = round(detected.seconds, 1)
+            notified = wait_until(
+                lambda: (
+                    all(self.receiver.seen(n, "firing", since) for n in scenario.required),
+                    "webhook has not received it",
+                ),
+                notify_timeout(self.settings),
+            )
+            outcome.notified_s = round(time.monotonic() - since, 1) if notified.ok else None
+            if not notified.ok:
+                outcome.detail = f"firing in Prometheus but not delivered to the webhook: {notified.last}"
+        outcome.seen = sorted(seen)
+        outcome.unexpected = sorted(seen - scenario.required - scenario.allowed)
+
+    def _resolve(self, scenario: FaultScenario, outcome: FaultOutcome, since: float) -> None:
+        def resolved() -> tuple[bool, str]:
+            still = self._firing_names() & scenario.must_resolve
+            return not still, f"still firing: {sorted(still)}"
+
+        waited = wait_until(resolved, resolve_timeout(self.settings))
+        if waited.ok:
+            outcome.resolved_s = round(waited.seconds, 1)
+        elif not outcome.detail:
+            outcome.detail = f"did not resolve after the fault was switched off: {waited.last}"
+
+    def _done(self, outcome: FaultOutcome) -> FaultOutcome:
+        if outcome.unexpected and not outcome.detail:
+            outcome.detail = f"unexpected alerts fired: {outcome.unexpected}"
+        outcome.ok = not outcome.detail and outcome.resolved_s is not None
+        timing = (
+            f"detected {outcome.detected_s}s, delivered {outcome.notified_s}s, resolved {outcome.resolved_s}s"
+            if outcome.ok
+            else outcome.detail
+        )
+        self.say(f"{'ok  ' if outcome.ok else 'FAIL'} fault {outcome.name}: {timing}")
+        return outcome
+
+    # --- 3. no-data doctor ----------------------------------------------------------------------
+
+    def _doctor(self) -> None:
+        seconds = max(60, int(time.time() - self.report.started) + 30)
+        for name, expr in doctor.queries(self.settings, self.service, seconds):
+            try:
+                ok = bool(self.prom.query(expr))
+                detail = "" if ok else f"no data for {expr}"
+            except Unavailable as exc:
+                ok, detail = False, str(exc)
+            self.report.checks.append(CheckLine("no-data doctor", name, ok, detail))
+        bad = [c for c in self.report.checks if c.section == "no-data doctor" and not c.ok]
+        total = sum(1 for c in self.report.checks if c.section == "no-data doctor")
+        self.say(f"{'ok  ' if not bad else 'FAIL'} no-data doctor: {total - len(bad)}/{total} queries have data")
+        for line in bad:
+            self.say(f"FAIL   {line.name}: {line.detail}")
+
+
+def read_token(path: Path) -> str:
+    try:
+        token = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise StackError(f"faults token file {path}: cannot read ({exc.strerror}); run `obsstack up` first") from None
+    if not token:
+        raise StackError(f"faults token file {path}: empty, expected the app's APP_FAULTS_TOKEN")
+    return token
+
+
+def pick_service(settings: StackSettings, name: str | None) -> Service:
+    if name is None:
+        return settings.services[0]
+    for service in settings.services:
+        if service.name == name:
+            return service
+    known = [s.name for s in settings.services]
+    raise StackError(f"--service {name!r}: not in stack.yaml, expected one of {known}")

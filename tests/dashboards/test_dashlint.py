@@ -1,0 +1,135 @@
+"""The dashboard linter flags each bad case, and promtool rejects a dashboard query that does not parse."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from stack import conventions as c
+from stack.dashlint import check_expressions, concrete, lint
+from stack.durations import Duration
+
+SCRAPE = Duration.parse("15s")
+PROM = {"type": "prometheus", "uid": "${datasource}"}
+
+
+def panel(pid: int, x: int = 0, y: int = 0, expr: str = "up", unit: str = "short", w: int = 12) -> dict:
+    return {
+        "id": pid,
+        "type": "timeseries",
+        "title": f"panel {pid}",
+        "datasource": PROM,
+        "gridPos": {"h": 8, "w": w, "x": x, "y": y},
+        "fieldConfig": {"defaults": {"unit": unit}},
+        "targets": [{"datasource": PROM, "expr": expr, "refId": "A"}],
+    }
+
+
+def board(*panels: dict, name: str = "test") -> dict:
+    return {
+        "uid": c.stable_uid(name),
+        "title": name,
+        "panels": list(panels),
+        "templating": {"list": [{"name": "datasource", "type": "datasource", "query": "prometheus"}]},
+    }
+
+
+def whats(findings) -> list[str]:
+    return [f.what for f in findings]
+
+
+def test_good_dashboard_has_no_findings():
+    """Two side-by-side panels with units, variable datasources and $__rate_interval pass."""
+    good = board(panel(1), panel(2, x=12, expr="rate(x_total[$__rate_interval])"))
+    assert lint({"test": good}, SCRAPE) == []
+
+
+def test_overlapping_grid_positions():
+    """Two panels sharing grid cells are reported."""
+    findings = lint({"test": board(panel(1), panel(2, x=6))}, SCRAPE)
+    assert any("overlaps" in w for w in whats(findings))
+
+
+def test_grid_outside_24_columns():
+    """A panel reaching past column 24 is reported."""
+    findings = lint({"test": board(panel(1, x=20, w=12))}, SCRAPE)
+    assert any("outside the grid" in w for w in whats(findings))
+
+
+def test_missing_unit():
+    """A timeseries without a unit is reported."""
+    findings = lint({"test": board(panel(1, unit=""))}, SCRAPE)
+    assert whats(findings) == ["no unit"]
+
+
+def test_missing_query():
+    """A panel with no target expression is reported."""
+    empty = panel(1)
+    empty["targets"] = []
+    assert whats(lint({"test": board(empty)}, SCRAPE)) == ["no query"]
+
+
+def test_duplicate_panel_id():
+    """Two panels with the same id are reported."""
+    findings = lint({"test": board(panel(3), panel(3, y=8))}, SCRAPE)
+    assert whats(findings) == ["duplicate panel id 3"]
+
+
+def test_short_hard_coded_rate_window():
+    """[45s] with a 15s scrape interval is shorter than four scrape intervals: reported; [2m] is not."""
+    findings = lint({"test": board(panel(1, expr="rate(x_total[45s])"))}, SCRAPE)
+    assert len(findings) == 1
+    assert "[45s]" in findings[0].what
+    assert "1m" in findings[0].expected
+    assert lint({"test": board(panel(1, expr="rate(x_total[2m])"))}, SCRAPE) == []
+
+
+def test_hard_coded_datasource_name():
+    """A datasource given by name (a string), or by an unknown UID, is reported."""
+    named = panel(1)
+    named["datasource"] = "Prometheus"
+    unknown = copy.deepcopy(panel(2, x=12))
+    unknown["targets"][0]["datasource"] = {"type": "prometheus", "uid": "abc123"}
+    findings = lint({"test": board(named, unknown)}, SCRAPE)
+    assert len(findings) == 2
+    assert all("datasource" in f.what for f in findings)
+
+
+def test_fixed_datasource_uid_is_accepted():
+    """A provisioned datasource's fixed UID is as good as the variable."""
+    fixed = panel(1)
+    fixed["datasource"] = fixed["targets"][0]["datasource"] = {"type": "loki", "uid": c.DATASOURCE_UIDS["loki"]}
+    assert lint({"test": board(fixed)}, SCRAPE) == []
+
+
+def test_unstable_uid():
+    """A UID that is not derived from the dashboard name is reported."""
+    bad = board(panel(1))
+    bad["uid"] = "random-uid"
+    findings = lint({"test": bad}, SCRAPE)
+    assert len(findings) == 1
+    assert "uid" in findings[0].what
+
+
+def test_finding_reads_what_where_expected():
+    """A finding prints dashboard, panel, the problem and what was expected."""
+    finding = lint({"test": board(panel(1, unit=""))}, SCRAPE)[0]
+    assert str(finding) == "test panel #1 'panel 1': no unit, expected fieldConfig.defaults.unit"
+
+
+def test_macros_and_variables_become_concrete():
+    """Grafana macros become a duration and template variables a plain string before promtool sees them."""
+    expr = 'rate(x{service="$service",instance=~"${instance}"}[$__rate_interval])'
+    assert concrete(expr) == 'rate(x{service="placeholder",instance=~"placeholder"}[5m])'
+
+
+@pytest.mark.tools
+def test_promtool_rejects_a_broken_expression(promtool, tmp_path):
+    """promtool check rules on the throw-away rule file fails for a query that does not parse."""
+    good = [("d / p", 'sum by (le) (rate(x_bucket{service="$service"}[$__rate_interval]))')]
+    assert check_expressions(good, tmp_path).status == "ok"
+    broken = [*good, ("d / broken", "sum by (le (rate(x[5m]))")]
+    result = check_expressions(broken, tmp_path)
+    assert result.status == "failed", result.detail
+    assert "dashboard_query_1" in result.detail or "parse error" in result.detail

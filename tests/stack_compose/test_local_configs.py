@@ -1,0 +1,44 @@
+"""Local mode rewrites the models (not the text) for 127.0.0.1 and only the components that run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from stack.runtime.local_configs import local_prometheus
+from stack.runtime.procs import Started, alive, start_time, stop
+from stack.settings import StackSettings
+
+
+def test_prometheus_targets_rewritten(tmp_path: Path, fast: StackSettings) -> None:
+    """Targets and the Alertmanager become 127.0.0.1:<port>; jobs of absent components are dropped."""
+    service = fast.services[0]
+    config = local_prometheus(fast, tmp_path, {"prometheus", "alertmanager", service.name})
+    jobs = {job.job_name: job for job in config.scrape_configs}
+    assert set(jobs) == {"prometheus", "alertmanager", service.name}
+    assert jobs[service.name].static_configs[0].targets == (f"127.0.0.1:{service.port}",)
+    assert jobs[service.name].static_configs[0].labels == {"service": service.name, **service.labels}
+    am = config.alerting.alertmanagers[0].static_configs[0].targets
+    assert am == (f"127.0.0.1:{fast.components.alertmanager.port}",)
+    auth = jobs[service.name].authorization
+    assert auth is not None
+    assert Path(auth.credentials_file).is_absolute()
+    assert config.global_.scrape_interval == str(fast.timing.scrape_interval)
+
+
+def test_stop_never_signals_a_reused_pid() -> None:
+    """A recorded pid whose start time differs (pid reuse) is reported gone and left alone."""
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], start_new_session=True)
+    try:
+        real = Started(proc.pid, start_time(proc.pid) or "")
+        impostor = Started(proc.pid, "not-its-start-time")
+        assert alive(real)
+        assert not alive(impostor)
+        assert stop(impostor) is False
+        assert proc.poll() is None
+        assert stop(real, timeout=5) is True
+        assert proc.wait(timeout=5) is not None
+    finally:
+        proc.kill()
+        proc.wait()
