@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 OBS := $(VENV)/bin/obsstack
 PROFILE ?= production
 
-.PHONY: help install generate check validate test up down status verify bench demo
+.PHONY: help install generate check validate test e2e up down status verify bench demo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -35,6 +35,11 @@ test: install ## lint, type-check, check generated files, validate, run all test
 	$(OBS) generate --check
 	$(OBS) validate
 	$(VENV)/bin/pytest -q
+	$(MAKE) e2e
+
+e2e: install ## local stack (fast profile) + verify every alert fires and resolves, then stop it
+	$(OBS) up --local --ephemeral --profile fast && $(OBS) verify --profile fast --report-dir .obsstack/reports; \
+	  rc=$$?; $(OBS) down; exit $$rc
 
 up: install ## start the stack (compose with a Docker engine, local processes without)
 	$(OBS) up --profile $(PROFILE)

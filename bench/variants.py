@@ -125,12 +125,12 @@ def textbook(sink: TextIO, export: str) -> FastAPI:
     return app
 
 
-def ours(sink: TextIO, export: str) -> FastAPI:
-    """Every pillar on: metrics, JSON access log (+ OTLP logs), traces at 100 %, Sentry armed."""
+def _ours(sink: TextIO, export: str, otlp_logs: bool) -> FastAPI:
     from sample_app.observability import ObservabilitySettings, instrument
 
     settings = ObservabilitySettings(
         environment="production", trace_sample_ratio=1.0, sentry_dsn=CLOSED_DSN,  # type: ignore[arg-type]
+        otlp_logs=otlp_logs,
     )  # fmt: skip
     span_exporter, log_exporter = exporters(export)
     app = _routes(FastAPI())
@@ -141,9 +141,20 @@ def ours(sink: TextIO, export: str) -> FastAPI:
     return app
 
 
+def ours(sink: TextIO, export: str) -> FastAPI:
+    """Every pillar of the brief on: metrics, JSON access log, traces at 100 %, Sentry armed."""
+    return _ours(sink, export, otlp_logs=False)
+
+
+def ours_otlp_logs(sink: TextIO, export: str) -> FastAPI:
+    """The same, and every log line also exported as an OTLP log record."""
+    return _ours(sink, export, otlp_logs=True)
+
+
 VARIANTS: dict[str, Callable[[TextIO, str], FastAPI]] = {
     "bare": bare,
     "instrumentator": instrumentator,
     "textbook": textbook,
     "ours": ours,
+    "ours+otlp-logs": ours_otlp_logs,
 }

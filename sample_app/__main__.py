@@ -2,6 +2,8 @@
 
 With more than one worker, prometheus_client runs in multiprocess mode: ``PROMETHEUS_MULTIPROC_DIR``
 (a fresh temporary directory when unset) is emptied here, before any worker imports the client.
+Gauges use ``livesum``; a worker's live gauges are dropped when it exits or when a new worker finds
+it dead; ``process_*`` metrics are summed over the live workers (see observability/processes.py).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ def main() -> int:
         text = _one_line(exc) if isinstance(exc, ValidationError) else str(exc)
         print(f"sample_app: invalid settings: {text}", file=sys.stderr)
         return 2
-    if settings.workers > 1:
+    if settings.workers > 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="orders-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
         from sample_app.observability.processes import prepare_directory

@@ -99,7 +99,9 @@ def up(
     profile: ProfileOption = None,
     local: Annotated[bool, typer.Option("--local", help="Local processes even with Docker.")] = False,
     compose: Annotated[bool, typer.Option("--compose", help="Compose; fail without an engine.")] = False,
-    ephemeral: Annotated[bool, typer.Option("--ephemeral", help="Compose data on tmpfs.")] = False,
+    ephemeral: Annotated[
+        bool, typer.Option("--ephemeral", help="Fresh data: tmpfs in compose, wiped in local mode.")
+    ] = False,
 ) -> None:
     """Start the stack: docker compose with an engine, else local processes on 127.0.0.1."""
     from stack.runtime import lifecycle as runtime

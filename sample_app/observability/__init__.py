@@ -27,6 +27,7 @@ from sample_app.observability.middleware import ObservabilityMiddleware, Pipelin
 from sample_app.observability.pool import PoolMetrics
 from sample_app.observability.routes import RouteResolver
 from sample_app.observability.settings import ObservabilitySettings
+from sample_app.observability.spans import ServerSpans
 from sample_app.observability.tracing import (
     OtelLogBridge,
     Telemetry,
@@ -67,10 +68,15 @@ class Observability:
 
 def _default_registry() -> CollectorRegistry:
     registry = CollectorRegistry()
-    ProcessCollector(registry=registry)
     PlatformCollector(registry=registry)
     GCCollector(registry=registry)
     return registry
+
+
+def _ensure_process_metrics(registry: CollectorRegistry) -> None:
+    """process_cpu_seconds_total and process_resident_memory_bytes, unless the registry has them."""
+    if registry.get_sample_value("process_cpu_seconds_total") is None:
+        ProcessCollector(registry=registry)
 
 
 def _disable_native_fastapi_telemetry(app: FastAPI) -> None:
@@ -97,6 +103,7 @@ def instrument(  # the keyword-only seams exist for tests and the benchmark
     """Add the observability middleware and ``/metrics`` to ``app``; configure logs, traces, Sentry."""
     settings = settings or ObservabilitySettings()
     registry = registry if registry is not None else _default_registry()
+    _ensure_process_metrics(registry)
     if settings.multiprocess_dir is not None:
         processes.mark_dead_workers(settings.multiprocess_dir)
     telemetry = setup_telemetry(settings, span_exporter, log_exporter)
@@ -106,13 +113,14 @@ def instrument(  # the keyword-only seams exist for tests and the benchmark
     bridge = None
     if telemetry.logger_provider is not None:
         bridge = OtelLogBridge(telemetry.logger_provider, settings.service_name)
+        telemetry.bridges.append(bridge)
     access_log = configure_logging(
         level=settings.log_level, json_logs=settings.json_logs, stream=log_stream, bridge=bridge
     )
     report_error = setup_sentry(settings, sentry_transport)
     pipeline = Pipeline(
         metrics=HttpMetrics(registry, settings.latency_buckets),
-        tracer=telemetry.tracer_provider.get_tracer("sample_app.observability"),
+        spans=ServerSpans(telemetry.tracer_provider, telemetry.span_processors),
         access_log=access_log,
         report_error=report_error,
         excluded=frozenset(settings.metrics_excluded_handlers),

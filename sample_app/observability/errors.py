@@ -54,7 +54,6 @@ def setup_sentry(
         release=f"{settings.service_name}@{settings.service_version}",
         server_name=settings.service_name,
         traces_sample_rate=0.0,
-        send_default_pii=False,
         include_local_variables=False,
         max_request_body_size="never",
         default_integrations=False,

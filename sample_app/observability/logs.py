@@ -41,6 +41,8 @@ def add_request_context(_: WrappedLogger, __: str, event: EventDict) -> EventDic
     if ctx:
         for key, value in ctx.items():
             event.setdefault(key, value)
+        if "trace_id" in ctx:  # the request's sampled server span, set once per request
+            return event
     ids = context.trace_ids()
     if ids is not None:
         event.setdefault("trace_id", ids[0])

@@ -14,13 +14,13 @@ from typing import Any
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.propagate import extract
-from opentelemetry.trace import SpanKind, Status, StatusCode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sample_app.observability import context, request_id
 from sample_app.observability.errors import ErrorReporter
 from sample_app.observability.metrics import HttpMetrics, normalize_method
 from sample_app.observability.routes import RouteResolver
+from sample_app.observability.spans import ServerSpan, ServerSpans
 
 _PROPAGATION_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
 _ERROR_BODY = b'{"detail":"Internal Server Error"}'
@@ -31,7 +31,7 @@ class Pipeline:
     """What the middleware records into; built once by `instrument`."""
 
     metrics: HttpMetrics
-    tracer: trace.Tracer
+    spans: ServerSpans
     access_log: Any
     report_error: ErrorReporter
     excluded: frozenset[str]
@@ -62,12 +62,15 @@ class ObservabilityMiddleware:
     ) -> None:
         start = time.perf_counter()
         method = normalize_method(scope["method"])
-        span = self.p.tracer.start_span(
-            f"{method} {handler}", context=parent, kind=SpanKind.SERVER,
-            attributes={"http.request.method": method, "http.route": handler},
-        )  # fmt: skip
-        otel_token = otel_context.attach(trace.set_span_in_context(span, parent))
-        ctx_token = context.start_request({"request_id": rid, "method": method, "route": handler})
+        attributes = {"http.request.method": method, "http.route": handler}
+        span = self.p.spans.start(f"{method} {handler}", parent, attributes)
+        otel_token = otel_context.attach(trace.set_span_in_context(span.span, parent))
+        fields = {"request_id": rid, "method": method, "route": handler}
+        trace_id = None
+        if span.sampled:
+            trace_id = fields["trace_id"] = format(span.context.trace_id, "032x")
+            fields["span_id"] = format(span.context.span_id, "016x")
+        ctx_token = context.start_request(fields)
         inprogress = self.p.metrics.started(handler, method)
         rid_bytes = rid.encode()
         status = 500
@@ -89,24 +92,21 @@ class ObservabilityMiddleware:
             await _send_error(send, rid_bytes)
         finally:
             inprogress.dec()
-            self._finish(span, handler, method, status, time.perf_counter() - start)
+            self._finish(span, handler, method, status, time.perf_counter() - start, trace_id)
             context.end_request(ctx_token)
             otel_context.detach(otel_token)
 
-    def _failed(self, span: trace.Span, exc: Exception) -> None:
+    def _failed(self, span: ServerSpan, exc: Exception) -> None:
         span.record_exception(exc)
         self.p.report_error(exc)
         self.p.access_log.error("unhandled error", exc_info=exc)
 
-    def _finish(self, span: trace.Span, handler: str, method: str, status: int, seconds: float) -> None:
-        span_context = span.get_span_context()
-        trace_id = format(span_context.trace_id, "032x") if span_context.trace_flags.sampled else None
+    def _finish(  # the request's parts, passed once
+        self, span: ServerSpan, handler: str, method: str, status: int, seconds: float, trace_id: str | None
+    ) -> None:
         self.p.metrics.finished(handler, method, status, seconds, trace_id)
-        span.set_attribute("http.response.status_code", status)
-        if status >= 500:
-            span.set_status(Status(StatusCode.ERROR))
         self.p.access_log.info("request", status=status, duration_ms=round(seconds * 1000, 3))
-        span.end()
+        self.p.spans.end(span, status)
 
 
 def _read_headers(headers: list[tuple[bytes, bytes]]) -> tuple[str, bool]:

@@ -26,7 +26,7 @@ _KEY_VALUE = re.compile(
 _HINT = re.compile(r"[@=:]|earer|asic|oken|eyJ")
 # Fields the observability pipeline itself produces from validated values: never PII, not scanned.
 SAFE_KEYS = frozenset(
-    {"event", "level", "logger", "timestamp", "request_id", "trace_id", "span_id", "method", "route",
+    {"level", "logger", "timestamp", "request_id", "trace_id", "span_id", "method", "route",
      "status", "duration_ms"}
 )  # fmt: skip
 

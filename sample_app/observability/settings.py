@@ -61,6 +61,7 @@ class ObservabilitySettings(BaseSettings):
     otlp_protocol: Literal["grpc", "http/protobuf"] | None = Field(
         None, validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_PROTOCOL", "otlp_protocol")
     )
+    otlp_logs: bool = True
     otlp_timeout_seconds: float = Field(2.0, gt=0.0, le=30.0)
     sentry_dsn: SecretStr | None = Field(None, validation_alias=AliasChoices("SENTRY_DSN", "sentry_dsn"))
     multiprocess_dir: Path | None = Field(

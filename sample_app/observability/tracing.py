@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
 from typing import Any
 
+from opentelemetry import trace
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExporter
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+from opentelemetry.trace import NonRecordingSpan, SpanContext
 from structlog.typing import EventDict, WrappedLogger
 
 from sample_app.observability.settings import ObservabilitySettings
@@ -34,9 +39,13 @@ class Telemetry:
 
     tracer_provider: TracerProvider
     logger_provider: LoggerProvider | None
+    span_processors: list[SpanProcessor] = field(default_factory=list)
+    bridges: list[OtelLogBridge] = field(default_factory=list)
 
     def shutdown(self) -> None:
         self.tracer_provider.shutdown()
+        for bridge in self.bridges:
+            bridge.drain()
         if self.logger_provider is not None:
             self.logger_provider.shutdown()
 
@@ -85,18 +94,20 @@ def setup_telemetry(
     tracer_provider = TracerProvider(resource=resource, sampler=sampler)
     if settings.otlp_endpoint and span_exporter is None and log_exporter is None:
         span_exporter, log_exporter = _otlp_exporters(settings)
+    if not settings.otlp_logs:
+        log_exporter = None
     timeout_ms = int(settings.otlp_timeout_seconds * 1000)
+    processors: list[SpanProcessor] = []
     if span_exporter is not None:
-        tracer_provider.add_span_processor(
-            BatchSpanProcessor(span_exporter, max_queue_size=4096, export_timeout_millis=timeout_ms)
-        )
+        processors.append(BatchSpanProcessor(span_exporter, max_queue_size=4096, export_timeout_millis=timeout_ms))
+        tracer_provider.add_span_processor(processors[0])
     logger_provider = None
     if log_exporter is not None:
         logger_provider = LoggerProvider(resource=resource)
         logger_provider.add_log_record_processor(
             BatchLogRecordProcessor(log_exporter, max_queue_size=4096, export_timeout_millis=timeout_ms)
         )
-    return Telemetry(tracer_provider, logger_provider)
+    return Telemetry(tracer_provider, logger_provider, processors)
 
 
 def _attr(value: Any) -> Any:
@@ -106,20 +117,47 @@ def _attr(value: Any) -> Any:
 
 
 class OtelLogBridge:
-    """structlog processor: emit the (already redacted) event as an OTLP log record, pass it on."""
+    """structlog processor: hand the (already redacted) event to OpenTelemetry logs, pass it on.
 
-    def __init__(self, provider: LoggerProvider, name: str) -> None:
+    The request path only appends a tuple to a bounded deque; a daemon thread turns the tuples into
+    OTLP log records every ``interval`` seconds (and at `flush`). When the deque is full the oldest
+    records are dropped, so a stuck collector can never grow memory or slow a request.
+    """
+
+    def __init__(self, provider: LoggerProvider, name: str, interval: float = 0.2, limit: int = 8192) -> None:
         self._logger = provider.get_logger(name)
+        self._pending: deque[tuple[int, str, str, dict[str, Any], SpanContext | None]] = deque(maxlen=limit)
+        self._wake = threading.Event()
+        self._interval = interval
+        self._thread = threading.Thread(target=self._run, name="obs-log-bridge", daemon=True)
+        self._thread.start()
 
     def __call__(self, _: WrappedLogger, method: str, event: EventDict) -> EventDict:
+        span_context = trace.get_current_span().get_span_context()
+        attributes = {k: v for k, v in event.items() if k not in _SKIP_ATTRS and v is not None}
         level = event.get("level", method)
-        self._logger.emit(
-            body=str(event.get("event", "")),
-            severity_number=_SEVERITY.get(level, SeverityNumber.INFO),
-            severity_text=level.upper(),
-            attributes={k: _attr(v) for k, v in event.items() if k not in _SKIP_ATTRS and v is not None},
-        )
+        body = event.get("event", "")
+        self._pending.append((time.time_ns(), level, body, attributes, span_context))
         return event
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self._interval)
+            self._wake.clear()
+            self.drain()
+
+    def drain(self) -> None:
+        """Emit everything pending (called by the thread, and by `flush` before shutdown)."""
+        while self._pending:
+            stamp, level, body, attributes, span_context = self._pending.popleft()
+            ctx = None
+            if span_context is not None and span_context.is_valid:
+                ctx = trace.set_span_in_context(NonRecordingSpan(span_context))
+            self._logger.emit(
+                timestamp=stamp, context=ctx, body=str(body), severity_text=level.upper(),
+                severity_number=_SEVERITY.get(level, SeverityNumber.INFO),
+                attributes={k: _attr(v) for k, v in attributes.items()},
+            )  # fmt: skip
 
 
 def instrument_engine(engine: Any, tracer_provider: TracerProvider) -> None:

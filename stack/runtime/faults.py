@@ -10,6 +10,10 @@ import httpx
 from stack.errors import StackError
 
 
+class FaultRefused(StackError):
+    """The app answered but refused the toggle (wrong token, or faults disabled): never retried."""
+
+
 @dataclass(frozen=True)
 class FaultClient:
     base_url: str
@@ -29,12 +33,12 @@ class FaultClient:
         except httpx.HTTPError as exc:
             raise StackError(f"fault toggle {method} {url}: app unreachable: {exc}") from exc
         if response.status_code in {401, 403}:
-            raise StackError(
+            raise FaultRefused(
                 f"fault toggle {method} {url}: refused by the app (HTTP {response.status_code}); "
                 "the faults token does not match the app's APP_FAULTS_TOKEN"
             )
         if response.status_code == 404:
-            raise StackError(
+            raise FaultRefused(
                 f"fault toggle {method} {url}: not found (HTTP 404); start the app with APP_FAULTS_ENABLED=true"
             )
         if response.status_code >= 300:

@@ -34,7 +34,7 @@ def up(root: Path, settings: StackSettings, mode: Mode = "auto", ephemeral: bool
         raise StackError("--compose: no Docker engine answers (is the daemon running?); try `obsstack up --local`")
     if client is None:
         echo("no Docker engine: starting the stack as local processes on 127.0.0.1")
-        return up_local(root, settings, echo)
+        return up_local(root, settings, echo, ephemeral)
     return up_compose(root, settings, client, ephemeral, echo)
 
 

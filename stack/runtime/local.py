@@ -7,6 +7,7 @@ otherwise. Configs, data, logs and the state file live under .obsstack/ in the p
 
 from __future__ import annotations
 
+import shutil
 import socket
 import time
 from collections.abc import Callable, Iterable
@@ -39,11 +40,14 @@ def plan(settings: StackSettings) -> tuple[list[tuple[Program, str]], list[Progr
     return found + [(app, app.binaries[0]) for app in apps], missing
 
 
-def up_local(root: Path, settings: StackSettings, echo: Echo) -> State:
+def up_local(root: Path, settings: StackSettings, echo: Echo, ephemeral: bool = False) -> State:
     current = read_state(root)
     if current is not None and _still_running(root, current, echo):
         return current
     layout = Layout(root.resolve(), state_dir(root.resolve()))
+    if ephemeral and (layout.state / "data").is_dir():
+        shutil.rmtree(layout.state / "data")
+        echo("ephemeral: removed the data of earlier local runs")
     to_start, missing = plan(settings)
     _check_ports(to_start)
     for program in missing:

@@ -15,7 +15,7 @@ from pathlib import Path
 from stack import conventions as c
 from stack.errors import StackError
 from stack.runtime import doctor
-from stack.runtime.faults import FaultClient
+from stack.runtime.faults import FaultClient, FaultRefused
 from stack.runtime.promapi import PromClient, Unavailable, Waited, wait_until
 from stack.runtime.receiver import WebhookReceiver
 from stack.runtime.scenarios import (
@@ -153,9 +153,9 @@ class Verifier:
         def app_up() -> tuple[bool, str]:
             try:
                 status = self.faults.state()
+            except FaultRefused:
+                raise
             except StackError as exc:
-                if "refused" in str(exc) or "not found" in str(exc):
-                    raise
                 return False, str(exc)
             return True, f"faults {status}"
 
@@ -194,7 +194,11 @@ class Verifier:
                 notify_timeout(self.settings) + 30,
             ),
         )
-        self._check("telemetry", "no alert but the Watchdog fires", wait_until(lambda: self._quiet(frozenset()), 90))
+        quiet = wait_until(lambda: self._quiet(frozenset()), 90)
+        if not quiet.ok:
+            hint = " (left over from an earlier run? start the stack with `obsstack up --ephemeral`)"
+            quiet = Waited(False, quiet.seconds, quiet.last + hint)
+        self._check("telemetry", "no alert but the Watchdog fires", quiet)
 
     def _targets_up(self) -> tuple[bool, str]:
         down = [

@@ -1,0 +1,90 @@
+"""Cheap server spans: the SDK's sampler, ids, resource and processors, without a live SDK ``Span``.
+
+A recording SDK span costs about 30 µs of CPU (locks, attribute cleaning, a copy at ``end``). The
+server span here is a `NonRecordingSpan` carrying a real, sampled `SpanContext` while the request
+runs – so logs, exemplars, SQL and httpx child spans all see it as their parent – and becomes one
+`ReadableSpan` handed to the batch processor at the end (about 9 µs). The trade-off: code inside a
+handler cannot add attributes to the server span through ``trace.get_current_span()``; it can
+start child spans as usual.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor, TracerProvider
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, Status, StatusCode, TraceFlags
+
+from sample_app.observability.redact import redact_text
+
+_SAMPLED = TraceFlags(TraceFlags.SAMPLED)
+_NOT_SAMPLED = TraceFlags(TraceFlags.DEFAULT)
+
+
+class ServerSpan:
+    """One request's span: its context is live at once, its data is exported at `end`."""
+
+    __slots__ = ("attributes", "context", "events", "name", "parent", "sampled", "span", "start_ns")
+
+    def __init__(self, name: str, context: SpanContext, parent: SpanContext | None, attributes: dict[str, Any]):
+        self.name = name
+        self.context = context
+        self.parent = parent
+        self.attributes = attributes
+        self.sampled = context.trace_flags.sampled
+        self.span = NonRecordingSpan(context)
+        self.events: list[Event] = []
+        self.start_ns = time.time_ns()
+
+    def record_exception(self, exc: BaseException) -> None:
+        """An ``exception`` event, message and stack trace redacted like the logs."""
+        stack = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        self.events.append(Event("exception", {
+            "exception.type": type(exc).__qualname__,
+            "exception.message": redact_text(str(exc)),
+            "exception.stacktrace": redact_text(stack),
+        }))  # fmt: skip
+
+
+class ServerSpans:
+    """Starts and ends `ServerSpan`s for one tracer provider and the processors that export them."""
+
+    def __init__(self, provider: TracerProvider, processors: Sequence[SpanProcessor]) -> None:
+        self._sampler = provider.sampler
+        self._ids = provider.id_generator
+        self._resource = provider.resource
+        self._processors = tuple(processors)
+        self._scope = InstrumentationScope("sample_app.observability")
+
+    def start(self, name: str, parent: Context | None, attributes: dict[str, Any]) -> ServerSpan:
+        """Sample (parent-based per the provider's sampler) and make the span's context."""
+        parent_context = trace.get_current_span(parent).get_span_context() if parent is not None else None
+        if parent_context is not None and parent_context.is_valid:
+            trace_id = parent_context.trace_id
+        else:
+            parent_context = None
+            trace_id = self._ids.generate_trace_id()
+        result = self._sampler.should_sample(parent, trace_id, name, SpanKind.SERVER, attributes)
+        flags = _SAMPLED if result.decision.is_sampled() else _NOT_SAMPLED
+        context = SpanContext(trace_id, self._ids.generate_span_id(), False, flags, result.trace_state)
+        return ServerSpan(name, context, parent_context, attributes)
+
+    def end(self, span: ServerSpan, status_code: int) -> None:
+        """Export the finished span (only if sampled and there is somewhere to export it)."""
+        if not span.sampled or not self._processors:
+            return
+        span.attributes["http.response.status_code"] = status_code
+        status = Status(StatusCode.ERROR) if status_code >= 500 else Status(StatusCode.UNSET)
+        readable = ReadableSpan(
+            name=span.name, context=span.context, parent=span.parent, resource=self._resource,
+            attributes=span.attributes, events=span.events, kind=SpanKind.SERVER, status=status,
+            start_time=span.start_ns, end_time=time.time_ns(), instrumentation_scope=self._scope,
+        )  # fmt: skip
+        for processor in self._processors:
+            processor.on_end(readable)

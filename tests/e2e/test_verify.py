@@ -1,0 +1,166 @@
+"""verify: bounded waits, clear errors for refused toggles, the receiver, scenarios and reports."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from stack.config import load_settings
+from stack.errors import StackError
+from stack.runtime import verify as verify_mod
+from stack.runtime.faults import FaultClient
+from stack.runtime.promapi import Unavailable, wait_until
+from stack.runtime.receiver import WebhookReceiver
+from stack.runtime.report import to_html, to_json
+from stack.runtime.scenarios import error_fault, latency_fault, pool_fault
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def sample_app(tmp_path: Path, **env: str) -> Iterator[str]:
+    """The real sample app as a process on a free loopback port; always stopped."""
+    port = free_port()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("APP_", "OTEL_", "SENTRY_"))}
+    full = {**clean, "APP_PORT": str(port), "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/app.db", **env}
+    proc = subprocess.Popen([sys.executable, "-m", "sample_app"], env=full, cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+
+    def healthy() -> tuple[bool, str]:
+        try:
+            return httpx.get(f"{base}/healthz", timeout=1).status_code == 200, "not healthy"
+        except httpx.HTTPError as exc:
+            return False, str(exc)
+
+    try:
+        ok = wait_until(healthy, 30, 0.2)
+        assert ok.ok, "sample app did not start"
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+def _flaky(failures: int):
+    calls = {"n": 0}
+
+    def check() -> tuple[bool, str]:
+        calls["n"] += 1
+        if calls["n"] <= failures:
+            raise Unavailable("connection refused (Prometheus restarting)")
+        return True, "answered"
+
+    return check
+
+
+def test_wait_survives_a_restarting_peer() -> None:
+    """Errors while a peer restarts count as 'not yet'; the wait succeeds once it answers."""
+    waited = wait_until(_flaky(2), timeout=5, interval=0.01)
+    assert waited.ok
+    assert waited.last == "answered"
+
+
+def test_wait_is_bounded_and_reports_what_it_saw() -> None:
+    """A check that never succeeds returns after the timeout with the last observation."""
+    start = time.monotonic()
+    waited = wait_until(_flaky(10_000), timeout=0.3, interval=0.05)
+    assert not waited.ok
+    assert time.monotonic() - start < 2
+    assert "Prometheus restarting" in waited.last
+
+
+def test_scenarios_land_between_thresholds(make_project) -> None:
+    """Latency halfway above the warning edge, 9 of 10 connections, 3 % errors: warning, not critical."""
+    settings = load_settings(make_project())
+    service = settings.services[0]
+    assert latency_fault(settings, service).setting == {"latency_seconds": 0.225}
+    assert pool_fault(settings, service, 10).setting == {"hold_connections": 9}
+    assert error_fault(settings, service).setting == {"error_rate": 0.03}
+    with pytest.raises(ValueError, match="cannot be held above 80%"):
+        pool_fault(settings, service, 5)
+
+
+def test_refused_fault_toggle_is_a_clear_error(tmp_path: Path) -> None:
+    """A wrong token gets a StackError naming the refusal, not a silent pass."""
+    with sample_app(tmp_path, APP_FAULTS_ENABLED="true", APP_FAULTS_TOKEN="right-token") as base:
+        with pytest.raises(StackError, match="refused by the app \\(HTTP 401\\)"):
+            FaultClient(base, "wrong-token").set(latency_seconds=0.3)
+        state = FaultClient(base, "right-token").set(latency_seconds=0.3)
+        assert state["latency_seconds"] == 0.3
+        assert FaultClient(base, "right-token").clear()["latency_seconds"] == 0
+
+
+def test_disabled_faults_are_a_clear_error(tmp_path: Path) -> None:
+    """With faults disabled in the app, verify says how to enable them."""
+    with sample_app(tmp_path) as base, pytest.raises(StackError, match="APP_FAULTS_ENABLED=true"):
+        FaultClient(base, "any").state()
+
+
+def test_receiver_records_alertmanager_payloads() -> None:
+    """A webhook POST in Alertmanager's format is recorded per alert with its status."""
+    url = f"http://127.0.0.1:{free_port()}/alerts"
+    receiver = WebhookReceiver(url)
+    receiver.start()
+    try:
+        payload = {"alerts": [{"status": "firing", "labels": {"alertname": "HighErrorRate", "service": "x"}}]}
+        assert httpx.post(url, json=payload, timeout=5).status_code == 200
+        assert receiver.seen("HighErrorRate", "firing", 0)
+        assert not receiver.seen("HighErrorRate", "resolved", 0)
+    finally:
+        receiver.stop()
+
+
+def test_receiver_refuses_non_loopback_urls() -> None:
+    """verify never listens beyond loopback."""
+    with pytest.raises(StackError, match="loopback only"):
+        WebhookReceiver("http://0.0.0.0:9095/alerts").start()
+
+
+def test_verify_without_a_stack_times_out_and_names_the_step(make_project, monkeypatch) -> None:
+    """Nothing listening: verify returns (does not hang) with failed startup checks and exit-worthy report."""
+    port = free_port()
+    config = make_project(f"services: [{{name: orders, port: {port}}}]\n"
+                          f"alerting: {{webhook_url: 'http://127.0.0.1:{free_port()}/alerts'}}\n"
+                          f"components:\n  prometheus: {{image: 'prom/prometheus:v3.5.0', port: {free_port()}}}\n"
+                          f"  alertmanager: {{image: 'prom/alertmanager:v0.28.1', port: {free_port()}}}\n")  # fmt: skip
+    settings = load_settings(config, {"profile": "fast"})
+    monkeypatch.setattr(verify_mod, "STARTUP_TIMEOUT", 1.0)
+    said: list[str] = []
+    start = time.monotonic()
+    report = verify_mod.Verifier(settings, settings.services[0], "token", said.append).run()
+    assert time.monotonic() - start < 30
+    assert not report.ok
+    assert any("startup: app answers" in line and "timed out" in line for line in report.failures())
+    assert any(line.startswith("FAIL startup: Prometheus ready") for line in said)
+    data = json.loads(to_json(report))
+    assert data["ok"] is False
+    assert data["profile"] == "fast"
+
+
+def test_html_report_escapes_what_it_shows(make_project) -> None:
+    """Text from Prometheus or the app is HTML-escaped in the report."""
+    settings = load_settings(make_project())
+    report = verify_mod.VerifyReport("fast", "orders", 0.0, 10.0)
+    report.checks.append(verify_mod.CheckLine("telemetry", "x", False, "<script>alert(1)</script>"))
+    report.signals = {"traffic (requests/s)": [(1.0, 2.0), (5.0, 4.0)]}
+    html = to_html(report)
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;" in html
+    assert "<polyline" in html
+    assert "fast" in html
+    assert settings.profile == "production"
