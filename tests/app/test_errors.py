@@ -65,7 +65,7 @@ async def test_unhandled_error_is_captured_scrubbed_and_tagged(
 async def test_unhandled_error_is_logged_once_redacted(
     make_harness: Callable[..., Any], asgi: Callable[..., Any]
 ) -> None:
-    """The error is logged with its traceback, PII removed, and the access line says 500."""
+    """The error is logged once with its traceback, and recorded on the span, PII removed in both."""
     harness = make_harness()
     _add_failing_route(harness.app)
     status, _, _ = await asgi(harness.app, "/boom", [(b"x-request-id", b"err-2")])
@@ -78,6 +78,12 @@ async def test_unhandled_error_is_logged_once_redacted(
     assert "RuntimeError" in errors[0]["exception"]
     assert errors[0]["request_id"] == "err-2"
     assert harness.access_lines()[-1]["status"] == 500
+    server = harness.finished_spans()[-1]
+    assert server.status.status_code.name == "ERROR"
+    event = next(e for e in server.events if e.name == "exception")
+    assert event.attributes["exception.type"] == "RuntimeError"
+    assert "eve@example.com" not in event.attributes["exception.message"]
+    assert "hunter2" not in event.attributes["exception.stacktrace"]
     assert harness.sample("http_requests_total", {"handler": "/boom", "method": "GET", "status": "5xx"}) == 1
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
 
 from sample_app.observability.redact import REDACTED, redact_mapping, redact_text
 
@@ -104,3 +105,22 @@ def test_redact_mapping_by_key_and_nested() -> None:
     assert out["user"] == {"password": REDACTED, "email": REDACTED, "name": "Dan"}
     assert out["items"] == [{"refresh_token": REDACTED}, REDACTED]
     assert out["status"] == 200
+
+
+async def test_log_lines_are_exported_as_otlp_records(running: Callable) -> None:
+    """With a log exporter, each (redacted) line also becomes an OTLP record with the span's trace context."""
+    exporter = InMemoryLogRecordExporter()
+    harness, client = await running({"log_exporter": exporter})
+    body = {"sku": "A-1", "quantity": 1, "customer_email": "frank@example.com"}
+    await client.post("/orders", json=body, headers={"X-Request-ID": "otlp-1"})
+    telemetry = harness.app.state.observability.telemetry
+    for bridge in telemetry.bridges:
+        bridge.drain()
+    telemetry.logger_provider.force_flush()
+    records = [item.log_record for item in exporter.get_finished_logs()]
+    access = next(r for r in records if r.body == "request" and r.attributes["request_id"] == "otlp-1")
+    assert access.attributes["route"] == "/orders"
+    assert access.attributes["status"] == 201
+    assert format(access.trace_id, "032x") == harness.access_lines()[-1]["trace_id"]
+    created = next(r for r in records if r.body == "order created")
+    assert created.attributes["customer_email"] == REDACTED
