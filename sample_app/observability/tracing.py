@@ -45,7 +45,7 @@ class Telemetry:
     def shutdown(self) -> None:
         self.tracer_provider.shutdown()
         for bridge in self.bridges:
-            bridge.drain()
+            bridge.close()
         if self.logger_provider is not None:
             self.logger_provider.shutdown()
 
@@ -128,6 +128,7 @@ class OtelLogBridge:
         self._logger = provider.get_logger(name)
         self._pending: deque[tuple[int, str, str, dict[str, Any], SpanContext | None]] = deque(maxlen=limit)
         self._wake = threading.Event()
+        self._closed = False
         self._interval = interval
         self._thread = threading.Thread(target=self._run, name="obs-log-bridge", daemon=True)
         self._thread.start()
@@ -141,10 +142,17 @@ class OtelLogBridge:
         return event
 
     def _run(self) -> None:
-        while True:
+        while not self._closed:
             self._wake.wait(self._interval)
             self._wake.clear()
             self.drain()
+
+    def close(self) -> None:
+        """Emit what is pending and stop the thread."""
+        self._closed = True
+        self._wake.set()
+        self._thread.join(timeout=2)
+        self.drain()
 
     def drain(self) -> None:
         """Emit everything pending (called by the thread, and by `flush` before shutdown)."""

@@ -44,8 +44,7 @@ def build_alertmanager(settings: StackSettings) -> AlertmanagerConfig:
         ),
         inhibit_rules=inhibit_rules(),
         receivers=tuple(
-            Receiver(name=name, webhook_configs=(WebhookConfig(url=urls[name]),))
-            for name in c.WEBHOOK_RECEIVERS
+            Receiver(name=name, webhook_configs=(WebhookConfig(url=urls[name]),)) for name in c.WEBHOOK_RECEIVERS
         ),
     )
 

@@ -73,9 +73,7 @@ class Texts:
         template = FORMATS[self.value_format][0] if self.value_format else ""
         return self._fill(template, lambda name: "{{ $labels.%s }}" % name, runbook, dashboard)  # noqa: UP031
 
-    def expected(
-        self, value: float | None, labels: dict[str, str], runbook: str, dashboard: str
-    ) -> dict[str, str]:
+    def expected(self, value: float | None, labels: dict[str, str], runbook: str, dashboard: str) -> dict[str, str]:
         shown = FORMATS[self.value_format][1](value) if self.value_format and value is not None else ""
         return self._fill(shown, lambda name: labels.get(name, ""), runbook, dashboard)
 

@@ -53,9 +53,7 @@ class Heatmap(g.Panel):  # type: ignore[misc]
             "yAxis": {"axisPlacement": "left", "unit": "s"},
         }
         defaults = {"unit": "reqps", "custom": {"scaleDistribution": {"type": "linear"}}}
-        return dict(
-            self.panel_json({"type": "heatmap", "options": options, "fieldConfig": {"defaults": defaults}})
-        )
+        return dict(self.panel_json({"type": "heatmap", "options": options, "fieldConfig": {"defaults": defaults}}))
 
 
 Query = tuple[str, str] | PromTarget  # (expr, legend) or a full target
@@ -157,12 +155,8 @@ def buckets(metric: str = c.HTTP_DURATION, by: str = "le") -> str:
 def traffic() -> list[Any]:
     requests = f"rate({sel(c.HTTP_REQUESTS, route=True)}{RATE})"
     return [
-        timeseries(
-            ID["traffic"], "Requests/s by route", "reqps", [(f"sum by (handler) ({requests})", "{{handler}}")]
-        ),
-        timeseries(
-            3, "Requests/s by status class", "reqps", [(f"sum by (status) ({requests})", "{{status}}")]
-        ),
+        timeseries(ID["traffic"], "Requests/s by route", "reqps", [(f"sum by (handler) ({requests})", "{{handler}}")]),
+        timeseries(3, "Requests/s by status class", "reqps", [(f"sum by (status) ({requests})", "{{status}}")]),
     ]
 
 
@@ -170,9 +164,7 @@ def errors(settings: StackSettings, service: Service) -> list[Any]:
     w, levels = settings.timing.rate_window, service.error_rate
     failing = f"rate({sel(c.HTTP_REQUESTS, route=True, status=c.ERROR_STATUS)}{RATE})"
     top = f"topk(10, {rec(c.rec_error_ratio(w, by_handler=True), route=True)} > 0)"
-    note = (
-        f"Alert thresholds: warning {percent_text(levels.warning)}, critical {percent_text(levels.critical)}."
-    )
+    note = f"Alert thresholds: warning {percent_text(levels.warning)}, critical {percent_text(levels.critical)}."
     return [
         timeseries(
             ID["errors"],
@@ -195,17 +187,13 @@ def errors(settings: StackSettings, service: Service) -> list[Any]:
 def latency(settings: StackSettings, service: Service) -> list[Any]:
     w, levels = settings.timing.rate_window, service.latency
     quantiles = [(rec(c.rec_latency_quantile(p, w)), f"p{round(p * 100)} ({w})") for p in c.LATENCY_QUANTILES]
-    traced = PromTarget(
-        f"histogram_quantile(0.95, {buckets()})", "p95 (exemplars link to traces)", exemplar=True
-    )
+    traced = PromTarget(f"histogram_quantile(0.95, {buckets()})", "p95 (exemplars link to traces)", exemplar=True)
     heat = PromTarget(buckets(), "{{le}}", exemplar=True, format="heatmap")
     by_route = rec(c.rec_latency_quantile(0.95, w, by_handler=True), route=True)
     warn, crit = seconds_text(levels.warning), seconds_text(levels.critical)
     note = f"p95 alert thresholds: warning {warn}, critical {crit}."
     return [
-        timeseries(
-            ID["latency"], "Latency p50 / p95 / p99", "s", [*quantiles, traced], alert_steps(levels), note
-        ),
+        timeseries(ID["latency"], "Latency p50 / p95 / p99", "s", [*quantiles, traced], alert_steps(levels), note),
         Heatmap(id=11, title="Latency distribution", dataSource=PROM, targets=[heat], maxDataPoints=None),
         timeseries(12, f"p95 latency by route ({w})", "s", [(by_route, "{{handler}}")], alert_steps(levels)),
     ]
@@ -226,9 +214,7 @@ PER_INSTANCE = (  # id, title, unit, expr
 
 def saturation(service: Service) -> list[list[Any]]:
     pool = [(f"sum({sel(metric)})", name) for metric, name in POOL_SERIES]
-    wait = [
-        (f"histogram_quantile({p}, {buckets(c.DB_POOL_WAIT)})", f"p{round(p * 100)}") for p in (0.5, 0.95)
-    ]
+    wait = [(f"histogram_quantile({p}, {buckets(c.DB_POOL_WAIT)})", f"p{round(p * 100)}") for p in (0.5, 0.95)]
     utilisation = [(rec(c.REC_POOL_UTILIZATION), "in use / capacity")]
     return [
         [
@@ -252,12 +238,8 @@ def burn_panel(settings: StackSettings, service: Service) -> Any:
     windows = sorted({w for t in tiers for w in t.scaled(slo_window)})
     series = [(f"{rec(c.rec_slo_error_ratio(w))} / {budget}", f"burn rate {w}") for w in windows]
     colors = {"critical": "red", "warning": "orange"}
-    limits = steps(
-        *((color, factor) for factor, color in sorted({(t.factor, colors[t.severity]) for t in tiers}))
-    )
-    tiers_text = ", ".join(
-        f"{t.name} {t.factor:g}x over {'/'.join(map(str, t.scaled(slo_window)))}" for t in tiers
-    )
+    limits = steps(*((color, factor) for factor, color in sorted({(t.factor, colors[t.severity]) for t in tiers})))
+    tiers_text = ", ".join(f"{t.name} {t.factor:g}x over {'/'.join(map(str, t.scaled(slo_window)))}" for t in tiers)
     note = f"1x spends the budget exactly in {window_text(slo_window)}. Alert tiers: {tiers_text}."
     return timeseries(ID["slo"], "Error budget burn rate per alert window", "suffix:x", series, limits, note)
 
@@ -331,8 +313,7 @@ def layout(sections: Sequence[tuple[str, int | None, Sequence[Sequence[Any]]]]) 
         for line in lines:
             width = 24 // len(line)
             placed += [
-                attr.evolve(p, gridPos=g.GridPos(h=HEIGHT, w=width, x=i * width, y=y))
-                for i, p in enumerate(line)
+                attr.evolve(p, gridPos=g.GridPos(h=HEIGHT, w=width, x=i * width, y=y)) for i, p in enumerate(line)
             ]
             y += HEIGHT
     return placed
@@ -408,9 +389,7 @@ def service_dashboard(settings: StackSettings, service: Service) -> Json:
         ("Logs and traces", ROW_IDS["logs"], [logs_and_traces(service)]),
     ]
     title, overview = f"{service.name}: golden signals", link(c.OVERVIEW_DASHBOARD, "Overview")
-    return dashboard(
-        c.dashboard_name(service.name), title, layout(sections), variables(service.name), [overview]
-    )
+    return dashboard(c.dashboard_name(service.name), title, layout(sections), variables(service.name), [overview])
 
 
 def overview_dashboard(settings: StackSettings) -> Json:

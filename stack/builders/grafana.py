@@ -130,12 +130,8 @@ def trace_metric_queries() -> tuple[LinkedQuery, ...]:
     window = "[$$__rate_interval]"
     buckets = f"{c.HTTP_DURATION}_bucket{{$$__tags}}"
     return (
-        LinkedQuery(
-            name="Request rate", query=f"sum by (handler) (rate({c.HTTP_REQUESTS}{{$$__tags}}{window}))"
-        ),
-        LinkedQuery(
-            name="p95 latency", query=f"histogram_quantile(0.95, sum by (le) (rate({buckets}{window})))"
-        ),
+        LinkedQuery(name="Request rate", query=f"sum by (handler) (rate({c.HTTP_REQUESTS}{{$$__tags}}{window}))"),
+        LinkedQuery(name="p95 latency", query=f"histogram_quantile(0.95, sum by (le) (rate({buckets}{window})))"),
     )
 
 
@@ -156,9 +152,7 @@ def render_grafana(settings: StackSettings) -> Iterable[Artifact]:
     from stack.render import Artifact, to_json, to_yaml  # render.py imports this module
 
     for name, dashboard in build_dashboards(settings).items():
-        yield Artifact(
-            posixpath.join(settings.output.dashboards_dir, c.dashboard_file(name)), to_json(dashboard)
-        )
+        yield Artifact(posixpath.join(settings.output.dashboards_dir, c.dashboard_file(name)), to_json(dashboard))
     compose = settings.output.compose_dir
     datasources = build_datasources(settings).to_data()
     yield Artifact(posixpath.join(compose, c.GRAFANA_DATASOURCES), to_yaml(datasources))

@@ -12,7 +12,6 @@ from stack import conventions as c
 from stack.builders.tempo import remote_write_url
 from stack.models.otelcol import (
     Batch,
-    Endpoint,
     Exporters,
     Extensions,
     HealthCheck,
@@ -21,15 +20,12 @@ from stack.models.otelcol import (
     OtelcolConfig,
     OTLPExporter,
     OTLPHTTPExporter,
-    OTLPProtocols,
-    OTLPReceiver,
     Pipeline,
     Pipelines,
     Processors,
     PrometheusPullExporter,
     PullExporter,
     PullReader,
-    Receivers,
     RemoteWriteExporter,
     ResourceAction,
     ResourceProcessor,
@@ -39,6 +35,7 @@ from stack.models.otelcol import (
     TelemetryMetrics,
     TLSClient,
 )
+from stack.models.otlp import Endpoint, OTLPProtocols, OTLPReceiver, Receivers
 from stack.settings import StackSettings
 
 PROCESSORS = ("memory_limiter", "resource", "batch")

@@ -121,9 +121,7 @@ def _service_tests(settings: StackSettings, service: Service) -> RuleTestFile:
 # --- latency -------------------------------------------------------------------------------------
 
 
-def _histogram(
-    service: Service, edges: tuple[float, ...], phases: list[tuple[int, int]]
-) -> list[InputSeries]:
+def _histogram(service: Service, edges: tuple[float, ...], phases: list[tuple[int, int]]) -> list[InputSeries]:
     """Cumulative bucket counters; each phase is (steps, index of the bucket that gets 100 requests)."""
     base = {**_target(service), "handler": "/orders", "method": "GET"}
     series = []
@@ -131,9 +129,7 @@ def _histogram(
         le = "+Inf" if math.isinf(edge) else f"{edge:g}"
         segments = [(steps, 100.0 if index >= bucket else 0.0) for steps, bucket in phases]
         series.append(
-            InputSeries(
-                series=labels_text(f"{c.HTTP_DURATION}_bucket", {**base, "le": le}), values=counter(segments)
-            )
+            InputSeries(series=labels_text(f"{c.HTTP_DURATION}_bucket", {**base, "le": le}), values=counter(segments))
         )
     count = [(steps, 100.0) for steps, _ in phases]
     series.append(InputSeries(series=labels_text(f"{c.HTTP_DURATION}_count", base), values=counter(count)))
@@ -184,9 +180,7 @@ def _requests(service: Service, phases: list[tuple[int, float, float]]) -> list[
     bad = [(steps, n * ratio) for steps, n, ratio in phases]
     return [
         InputSeries(series=labels_text(c.HTTP_REQUESTS, {**base, "status": "2xx"}), values=counter(ok)),
-        InputSeries(
-            series=labels_text(c.HTTP_REQUESTS, {**base, "status": c.ERROR_STATUS}), values=counter(bad)
-        ),
+        InputSeries(series=labels_text(c.HTTP_REQUESTS, {**base, "status": c.ERROR_STATUS}), values=counter(bad)),
     ]
 
 
@@ -237,9 +231,7 @@ def _pool(service: Service, phases: list[tuple[int, float, float]]) -> list[Inpu
     return [
         InputSeries(series=labels_text(c.DB_POOL_IN_USE, base), values=gauge([(s, u) for s, u, _ in phases])),
         InputSeries(series=labels_text(c.DB_POOL_MAX, base), values=gauge([(steps, POOL_CAPACITY)])),
-        InputSeries(
-            series=labels_text(c.DB_POOL_WAITING, base), values=gauge([(s, w) for s, _, w in phases])
-        ),
+        InputSeries(series=labels_text(c.DB_POOL_WAITING, base), values=gauge([(s, w) for s, _, w in phases])),
     ]
 
 
@@ -263,12 +255,8 @@ def _pool_tests(settings: StackSettings, service: Service) -> list[TestGroup]:
         return TestGroup(interval=str(time.step), input_series=tuple(series), alert_rule_test=checks)
 
     waiting = cfg.waiting_threshold + 1
-    waiting_series = _pool(
-        service, [(time.high_steps, 0, waiting), (time.low_steps, 0, cfg.waiting_threshold)]
-    )
-    fired: Fired = [
-        ({"severity": "warning", c.SERVICE_LABEL: service.name}, waiting, r.pool_waiting_texts(service))
-    ]
+    waiting_series = _pool(service, [(time.high_steps, 0, waiting), (time.low_steps, 0, cfg.waiting_threshold)])
+    fired: Fired = [({"severity": "warning", c.SERVICE_LABEL: service.name}, waiting, r.pool_waiting_texts(service))]
     waits = TestGroup(
         interval=str(time.step),
         input_series=tuple(waiting_series),
@@ -370,9 +358,7 @@ def _platform_tests(settings: StackSettings) -> RuleTestFile:
     service = settings.services[0]
     time = Timeline(settings, settings.timing.target_down_for, False, settings.timing.scrape_interval)
     labels = _target(service)
-    up = InputSeries(
-        series=labels_text("up", labels), values=gauge([(time.high_steps, 0), (time.low_steps, 1)])
-    )
+    up = InputSeries(series=labels_text("up", labels), values=gauge([(time.high_steps, 0), (time.low_steps, 1)]))
     texts = Texts(
         r.TARGET_DOWN_TEXTS.summary,
         r.TARGET_DOWN_TEXTS.description.replace("{value}", str(settings.timing.target_down_for)),

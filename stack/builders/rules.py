@@ -87,11 +87,7 @@ def alert_rules(settings: StackSettings, service: Service) -> tuple[AlertingRule
     if service.db_pool.enabled:
         rules += [pool_alert(settings, service, level) for level in c.SEVERITIES[::-1]]
         rules.append(pool_waiting_alert(settings, service))
-    rules += [
-        burn_alert(settings, service, tier)
-        for tier in enabled_tiers(settings)
-        if burn_possible(service, tier)
-    ]
+    rules += [burn_alert(settings, service, tier) for tier in enabled_tiers(settings) if burn_possible(service, tier)]
     if service.absent_alert:
         rules.append(absent_alert(settings, service))
     return tuple(rules)
@@ -137,9 +133,7 @@ def latency_alert(settings: StackSettings, service: Service, level: str) -> Aler
     p95 = q.svc(c.rec_latency_quantile(0.95, settings.timing.rate_window), service.name)
     expr = f"{p95} > {q.number(getattr(service.latency, level))}"
     texts = latency_texts(settings, service, level)
-    return _alert(
-        settings, c.ALERT_LATENCY, service, level, expr, settings.timing.latency_for, texts, "latency"
-    )
+    return _alert(settings, c.ALERT_LATENCY, service, level, expr, settings.timing.latency_for, texts, "latency")
 
 
 def error_texts(settings: StackSettings, service: Service, level: str) -> Texts:
@@ -160,9 +154,7 @@ def error_alert(settings: StackSettings, service: Service, level: str) -> Alerti
     guard = q.number(service.error_rate.min_request_rate)
     expr = f"{ratio} > {q.number(getattr(service.error_rate, level))} and on (service) {traffic} > {guard}"
     texts = error_texts(settings, service, level)
-    return _alert(
-        settings, c.ALERT_ERRORS, service, level, expr, settings.timing.error_rate_for, texts, "errors"
-    )
+    return _alert(settings, c.ALERT_ERRORS, service, level, expr, settings.timing.error_rate_for, texts, "errors")
 
 
 def pool_texts(service: Service, level: str) -> Texts:
@@ -178,9 +170,7 @@ def pool_texts(service: Service, level: str) -> Texts:
 def pool_alert(settings: StackSettings, service: Service, level: str) -> AlertingRule:
     expr = f"{q.svc(c.REC_POOL_UTILIZATION, service.name)} > {q.number(getattr(service.db_pool, level))}"
     texts = pool_texts(service, level)
-    return _alert(
-        settings, c.ALERT_POOL, service, level, expr, settings.timing.db_pool_for, texts, "saturation"
-    )
+    return _alert(settings, c.ALERT_POOL, service, level, expr, settings.timing.db_pool_for, texts, "saturation")
 
 
 def pool_waiting_texts(service: Service) -> Texts:
@@ -241,9 +231,7 @@ def absent_texts(service: Service) -> Texts:
 def absent_alert(settings: StackSettings, service: Service) -> AlertingRule:
     expr = f"absent({q.svc(c.HTTP_REQUESTS, service.name)})"
     texts = absent_texts(service)
-    return _alert(
-        settings, c.ALERT_ABSENT, service, "warning", expr, settings.timing.absent_for, texts, "traffic"
-    )
+    return _alert(settings, c.ALERT_ABSENT, service, "warning", expr, settings.timing.absent_for, texts, "traffic")
 
 
 TARGET_DOWN_TEXTS = Texts(

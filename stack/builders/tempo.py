@@ -4,22 +4,19 @@ service-graph and span metrics (with exemplars) to Prometheus' remote-write rece
 from __future__ import annotations
 
 from stack import conventions as c
+from stack.models.otlp import Endpoint, OTLPProtocols, OTLPReceiver, Receivers
 from stack.models.tempo import (
     Compaction,
     CompactorConfig,
     DistributorConfig,
-    Endpoint,
     GeneratorOverrides,
     GeneratorRegistry,
     GeneratorStorage,
     IngesterConfig,
     MetricsGeneratorConfig,
-    OTLPProtocols,
-    OTLPReceiver,
     OverridesConfig,
     OverridesDefaults,
     PathConfig,
-    Receivers,
     RemoteWrite,
     ServerConfig,
     StorageConfig,

@@ -10,23 +10,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from stack.models import ConfigModel
-
-
-class Endpoint(ConfigModel):
-    endpoint: str
-
-
-class OTLPProtocols(ConfigModel):
-    grpc: Endpoint
-    http: Endpoint
-
-
-class OTLPReceiver(ConfigModel):
-    protocols: OTLPProtocols
-
-
-class Receivers(ConfigModel):
-    otlp: OTLPReceiver
+from stack.models.otlp import Receivers
 
 
 class MemoryLimiter(ConfigModel):

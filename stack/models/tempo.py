@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from stack.models import ConfigModel
+from stack.models.otlp import Receivers
 
 
 class ServerConfig(ConfigModel):
@@ -13,23 +14,6 @@ class ServerConfig(ConfigModel):
     grpc_listen_address: str | None = None
     grpc_listen_port: int
     log_level: Literal["debug", "info", "warn", "error"] = "info"
-
-
-class Endpoint(ConfigModel):
-    endpoint: str
-
-
-class OTLPProtocols(ConfigModel):
-    grpc: Endpoint
-    http: Endpoint
-
-
-class OTLPReceiver(ConfigModel):
-    protocols: OTLPProtocols
-
-
-class Receivers(ConfigModel):
-    otlp: OTLPReceiver
 
 
 class DistributorConfig(ConfigModel):

@@ -1,0 +1,22 @@
+"""OTLP receiver settings, the same in the collector's and Tempo's configuration."""
+
+from __future__ import annotations
+
+from stack.models import ConfigModel
+
+
+class Endpoint(ConfigModel):
+    endpoint: str
+
+
+class OTLPProtocols(ConfigModel):
+    grpc: Endpoint
+    http: Endpoint
+
+
+class OTLPReceiver(ConfigModel):
+    protocols: OTLPProtocols
+
+
+class Receivers(ConfigModel):
+    otlp: OTLPReceiver
