@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
+import random
 import re
 
 HEADER = b"x-request-id"
 MAX_LENGTH = 128
+_RANDOM = random.Random()  # noqa: S311 - correlation ids, not secrets
 _SAFE = re.compile(rb"[A-Za-z0-9._\-]{1,128}")
 
 
@@ -18,5 +19,9 @@ def accept(value: bytes | None) -> str | None:
 
 
 def new() -> str:
-    """A fresh random id (32 hex characters)."""
-    return os.urandom(16).hex()
+    """A fresh random id (32 hex characters).
+
+    Like OpenTelemetry's trace ids it comes from `random` (seeded from the OS at start), not from a
+    syscall per request: request ids correlate, they are not secrets.
+    """
+    return f"{_RANDOM.getrandbits(128):032x}"

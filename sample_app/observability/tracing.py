@@ -134,6 +134,8 @@ class OtelLogBridge:
         self._thread.start()
 
     def __call__(self, _: WrappedLogger, method: str, event: EventDict) -> EventDict:
+        if str(event.get("logger", "")).startswith("opentelemetry"):
+            return event  # the exporters' own complaints would feed back into the exporters
         span_context = trace.get_current_span().get_span_context()
         attributes = {k: v for k, v in event.items() if k not in _SKIP_ATTRS and v is not None}
         level = event.get("level", method)
