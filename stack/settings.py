@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from stack.conventions import BUILT_IN_ALERTS
 from stack.durations import Duration
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
@@ -87,6 +88,86 @@ class SLO(Frozen):
         return value
 
 
+METRIC_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,99}$")
+ALERT_NAME_RE = re.compile(r"^[A-Z][A-Za-z0-9]{0,63}$")
+TITLE_RE = re.compile(r"^[A-Za-z0-9 ._:/()%+-]{1,80}$")
+UNIT_RE = re.compile(r"^[a-z][a-z0-9_:/.-]{0,31}$")
+
+
+class BusinessMetric(Frozen):
+    """A metric the app exposes beyond HTTP, with its bounded label values (others become `other`)."""
+
+    name: str
+    type: Literal["counter", "gauge", "histogram"]
+    title: str
+    unit: str = "short"
+    labels: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _valid(self) -> BusinessMetric:
+        if not METRIC_NAME_RE.match(self.name) or (self.type == "counter") != self.name.endswith("_total"):
+            raise ValueError(
+                f"name must be a Prometheus metric name, ending in _total exactly for counters, got {self.name!r}"
+            )
+        if not TITLE_RE.match(self.title) or not UNIT_RE.match(self.unit):
+            raise ValueError(f"title and unit must be plain text, got {self.title!r} and {self.unit!r}")
+        for key, values in self.labels.items():
+            if not LABEL_NAME_RE.match(key) or key in RESERVED_LABELS or not values:
+                raise ValueError(f"label {key!r} must be a non-reserved label name with at least one value")
+            bad = [v for v in values if not LABEL_VALUE_RE.match(v)]
+            if bad:
+                raise ValueError(f"label {key} values must be plain text, got {bad}")
+        return self
+
+
+class BusinessAlert(Frozen):
+    """Alert when the share of `metric` events matching `failure` exceeds `above` (for example payment failures)."""
+
+    name: str
+    metric: str
+    failure: dict[str, str]
+    matchers: dict[str, str] = Field(default_factory=dict)
+    above: Ratio
+    for_: Duration = Field(default=Duration.parse("10m"), alias="for")
+    severity: Literal["warning", "critical"] = "warning"
+    min_rate: Annotated[float, Field(ge=0)] = 0.0
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not ALERT_NAME_RE.match(value):
+            raise ValueError(f"must be an alert name in CamelCase such as PaymentFailuresHigh, got {value!r}")
+        return value
+
+
+class Business(Frozen):
+    metrics: tuple[BusinessMetric, ...] = ()
+    alerts: tuple[BusinessAlert, ...] = ()
+
+    @model_validator(mode="after")
+    def _alerts_use_declared_metrics(self) -> Business:
+        declared = {m.name: m for m in self.metrics}
+        names = [a.name for a in self.alerts]
+        for index, alert in enumerate(self.alerts):
+            if alert.name in BUILT_IN_ALERTS or names.count(alert.name) > 1:
+                raise ValueError(f"alerts[{index}].name: {alert.name!r} is already an alert name")
+            metric = declared.get(alert.metric)
+            if metric is None or metric.type == "gauge":
+                raise ValueError(
+                    f"alerts[{index}].metric: must name a declared counter or histogram, got {alert.metric!r}"
+                )
+            for key, value in {**alert.matchers, **alert.failure}.items():
+                if value not in metric.labels.get(key, ()):
+                    raise ValueError(
+                        f"alerts[{index}]: {key}={value!r} is not a declared value of {metric.name} label {key}"
+                    )
+            if not alert.failure or not any(len(metric.labels[k]) > 1 for k in alert.failure):
+                raise ValueError(f"alerts[{index}].failure: needs a label with another (non-failure) value")
+        return self
+
+
 class Service(Frozen):
     """One instrumented web service that Prometheus scrapes."""
 
@@ -101,6 +182,7 @@ class Service(Frozen):
     db_pool: DBPoolAlert = DBPoolAlert()
     slo: SLO = SLO()
     absent_alert: bool = True
+    business: Business = Business()
 
     @field_validator("name")
     @classmethod
@@ -138,13 +220,9 @@ class Service(Frozen):
     def _labels(cls, value: dict[str, str]) -> dict[str, str]:
         for key, val in value.items():
             if not LABEL_NAME_RE.match(key) or key in RESERVED_LABELS or key.startswith("__"):
-                raise ValueError(
-                    f"label name must match [a-zA-Z_][a-zA-Z0-9_]* and not be reserved, got {key!r}"
-                )
+                raise ValueError(f"label name must match [a-zA-Z_][a-zA-Z0-9_]* and not be reserved, got {key!r}")
             if not isinstance(val, str) or not LABEL_VALUE_RE.match(val):
-                raise ValueError(
-                    f"label {key} must be at most 128 of A-Z a-z 0-9 space . _ : / @ + -, got {val!r}"
-                )
+                raise ValueError(f"label {key} must be at most 128 of A-Z a-z 0-9 space . _ : / @ + -, got {val!r}")
         return value
 
     @property
@@ -228,9 +306,7 @@ class Alerting(Frozen):
     critical_webhook_url: str | None = None
     watchdog_webhook_url: str | None = None
 
-    @field_validator(
-        "runbook_base_url", "grafana_url", "webhook_url", "critical_webhook_url", "watchdog_webhook_url"
-    )
+    @field_validator("runbook_base_url", "grafana_url", "webhook_url", "critical_webhook_url", "watchdog_webhook_url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
         if value is not None and not URL_RE.match(value):
@@ -298,9 +374,7 @@ def check_relative_path(value: str) -> str:
 class StackSettings(BaseSettings):
     """The root of stack.yaml."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="OBSSTACK_", env_nested_delimiter="__", extra="forbid", frozen=True
-    )
+    model_config = SettingsConfigDict(env_prefix="OBSSTACK_", env_nested_delimiter="__", extra="forbid", frozen=True)
 
     project: str = "obsstack"
     profile: Literal["production", "fast"] = "production"

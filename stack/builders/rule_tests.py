@@ -12,12 +12,13 @@ import math
 import posixpath
 
 from stack import conventions as c
+from stack.builders import business as b
 from stack.builders import rules as r
 from stack.builders.annotations import Texts, links
 from stack.builders.series import counter, gauge, labels_text
 from stack.durations import Duration
 from stack.models.rules import AlertRuleTest, ExpectedAlert, InputSeries, RuleTestFile, TestGroup
-from stack.settings import Service, StackSettings
+from stack.settings import BusinessAlert, Service, StackSettings
 
 Alerts = list[tuple[dict[str, str], float | None]]
 
@@ -114,6 +115,7 @@ def _service_tests(settings: StackSettings, service: Service) -> RuleTestFile:
         groups += _pool_tests(settings, service)
     if service.absent_alert:
         groups += _absent_tests(settings, service)
+    groups += _business_tests(settings, service)
     rule_file = r.build_service_rules(settings, service)
     return _file(settings, c.rules_file(service.name), groups, tuple(g.name for g in rule_file.groups))
 
@@ -374,3 +376,30 @@ def _platform_tests(settings: StackSettings) -> RuleTestFile:
     )
     group = TestGroup(interval=str(time.step), input_series=(up,), alert_rule_test=checks)
     return _file(settings, c.PLATFORM_RULES_FILE, [group])
+
+
+# --- business ratio alerts -------------------------------------------------------------------------
+
+
+def _business_tests(settings: StackSettings, service: Service) -> list[TestGroup]:
+    groups = []
+    for alert in service.business.alerts:
+        above = min(alert.above * 1.1, (alert.above + 1) / 2)
+        groups += [_business_group(settings, service, alert, above), _business_group(settings, service, alert, None)]
+    return groups
+
+
+def _business_group(settings: StackSettings, service: Service, alert: BusinessAlert, ratio: float | None) -> TestGroup:
+    """`ratio` above the threshold: the full lifecycle; None: 10 % below it, silent throughout."""
+    time = Timeline(settings, alert.for_, True, settings.timing.scrape_interval)
+    busy = max(100.0, alert.min_rate * time.step.seconds * 20)
+    shown = ratio if ratio is not None else alert.above * 0.9
+    phases = [(time.high_steps, busy, shown), (time.low_steps, busy, 0.0)]
+    series = b.business_series(service, alert, _target(service), phases)
+    if ratio is None:
+        checks = _silent(alert.name, time.fire, time.resolved)
+    else:
+        labels = {"severity": alert.severity, c.SERVICE_LABEL: service.name}
+        fired: Fired = [(labels, ratio, b.business_texts(settings, service, alert))]
+        checks = _lifecycle(settings, alert.name, service, "business", fired, time)
+    return TestGroup(interval=str(time.step), input_series=tuple(series), alert_rule_test=checks)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from stack import conventions as c
 from stack.builders import promql as q
 from stack.builders.annotations import Texts, links, percent_text, seconds_text
+from stack.builders.business import business_alerts
 from stack.durations import Duration
 from stack.models.rules import AlertingRule, RecordingRule, RuleFile, RuleGroup
 from stack.settings import Service, StackSettings
@@ -90,6 +91,7 @@ def alert_rules(settings: StackSettings, service: Service) -> tuple[AlertingRule
     rules += [burn_alert(settings, service, tier) for tier in enabled_tiers(settings) if burn_possible(service, tier)]
     if service.absent_alert:
         rules.append(absent_alert(settings, service))
+    rules += business_alerts(settings, service)
     return tuple(rules)
 
 

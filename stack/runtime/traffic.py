@@ -9,7 +9,20 @@ from dataclasses import dataclass, field
 
 import httpx
 
-ROUTES = (("GET", "/orders"), ("GET", "/orders?limit=5"), ("GET", "/orders/1"))
+ORDER: dict[str, object] = {"sku": "SKU-1", "quantity": 1, "payment_method": "card", "currency": "EUR"}
+# A login that fails on purpose, so login failures are counted (no such user exists).
+LOGIN: dict[str, object] = {"username": "verify-probe", "password": "not-a-real-password"}
+ROUTES: tuple[tuple[str, str, dict[str, object] | None], ...] = (
+    ("GET", "/orders", None),
+    ("GET", "/orders?limit=5", None),
+    ("GET", "/orders/1", None),
+    ("POST", "/orders", ORDER),
+    ("GET", "/orders", None),
+    ("GET", "/orders?limit=5", None),
+    ("GET", "/orders/1", None),
+    ("POST", "/orders", ORDER),
+    ("POST", "/login", LOGIN),
+)
 
 
 @dataclass
@@ -43,10 +56,10 @@ class Traffic:
             count = index
             while not self._stop.is_set() and time.monotonic() < deadline:
                 started = time.monotonic()
-                method, path = ROUTES[count % len(ROUTES)]
+                method, path, body = ROUTES[count % len(ROUTES)]
                 count += 1
                 try:
-                    status = f"{client.request(method, path).status_code // 100}xx"
+                    status = f"{client.request(method, path, json=body).status_code // 100}xx"
                 except httpx.HTTPError as exc:
                     status = type(exc).__name__
                 with self._lock:

@@ -134,6 +134,8 @@ def exposition(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 except httpx.HTTPError:
                     time.sleep(0.2)
             client.get("/orders")
+            client.post("/orders", json={"sku": "SKU-1", "quantity": 1, "payment_method": "card", "currency": "EUR"})
+            client.post("/login", json={"username": "nobody", "password": "wrong"})
             client.get("/no/such/path")
             auth = {"Authorization": "Bearer t0k"}
             client.put("/admin/faults", json={"error_rate": 1.0}, headers=auth)
