@@ -183,6 +183,7 @@ LOAD_PROFILE = "load"  # compose profile of the optional load generator
 
 SECRETS_DIR = "secrets"
 FAULTS_TOKEN_FILE = "secrets/faults-token"  # noqa: S105 - a path, not a token
+ADMIN_TOKEN_FILE = "secrets/admin-token"  # noqa: S105 - a path, not a token
 ENV_GRAFANA_PASSWORD = "GRAFANA_ADMIN_PASSWORD"  # noqa: S105 - the name of a variable
 ENV_POSTGRES_PASSWORD = "POSTGRES_PASSWORD"  # noqa: S105 - the name of a variable
 POSTGRES_USER = "obsstack"

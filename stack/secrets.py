@@ -2,6 +2,7 @@
 
 - the metrics bearer token file of every service that names one in stack.yaml,
 - the token of the sample app's fault-injection API (secrets/faults-token),
+- the token of the sample app's admin routes, /audit and /orders/export (secrets/admin-token),
 - compose/.env with the Grafana admin and PostgreSQL passwords (compose reads them with ${VAR:?}).
 
 `secrets/` and `compose/.env` are gitignored. Call `ensure_secrets` before starting anything.
@@ -36,7 +37,7 @@ class Secrets:
 def token_paths(settings: StackSettings) -> tuple[str, ...]:
     """Every secret file, relative to the project root."""
     metrics = sorted({s.metrics_token_file for s in settings.services if s.metrics_token_file})
-    return (*metrics, c.FAULTS_TOKEN_FILE)
+    return (*metrics, c.FAULTS_TOKEN_FILE, c.ADMIN_TOKEN_FILE)
 
 
 def ensure_secrets(root: Path, settings: StackSettings) -> Secrets:
@@ -45,7 +46,7 @@ def ensure_secrets(root: Path, settings: StackSettings) -> Secrets:
     added = _ensure_env(env_file)
     if added:
         created.append(f"{posixpath.join(settings.output.compose_dir, c.COMPOSE_ENV_FILE)} ({', '.join(added)})")
-    metrics = tuple(root / p for p in token_paths(settings) if p != c.FAULTS_TOKEN_FILE)
+    metrics = tuple(root / p for p in token_paths(settings) if p not in {c.FAULTS_TOKEN_FILE, c.ADMIN_TOKEN_FILE})
     return Secrets(metrics, root / c.FAULTS_TOKEN_FILE, env_file, tuple(created))
 
 

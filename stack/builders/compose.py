@@ -259,6 +259,7 @@ def _app(settings: StackSettings, service: AppService) -> Service:
         "APP_ENVIRONMENT": "compose",
         "APP_FAULTS_ENABLED": "true",
         "APP_FAULTS_TOKEN_FILE": in_container(c.FAULTS_TOKEN_FILE),
+        "APP_ADMIN_TOKEN_FILE": in_container(c.ADMIN_TOKEN_FILE),
         "DATABASE_URL": database,
         "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://otelcol:{c.OTLP_GRPC_PORT}",
         **c.app_contract_env(settings.metrics.latency_buckets),

@@ -168,6 +168,7 @@ def app_env(service: Service, layout: Layout, otlp: bool, buckets: tuple[float, 
         "APP_ENVIRONMENT": "local",
         "APP_FAULTS_ENABLED": "true",
         "APP_FAULTS_TOKEN_FILE": str(layout.root / c.FAULTS_TOKEN_FILE),
+        "APP_ADMIN_TOKEN_FILE": str(layout.root / c.ADMIN_TOKEN_FILE),
         "DATABASE_URL": f"sqlite+aiosqlite:///{layout.data('apps') / service.name}.db",
         **c.app_contract_env(buckets),
     }

@@ -50,6 +50,32 @@ CASES = {
     "absolute_output": (VALID + "output: {compose_dir: /etc}\n", ["output.compose_dir", "/etc"]),
     "threshold_not_a_bucket": (VALID + "    latency: {warning: 0.3}\n", ["latency.warning", "latency_buckets"]),
     "critical_below_warning": (VALID + "    latency: {warning: 0.5, critical: 0.2}\n", ["critical (0.2)"]),
+    "business_counter_without_total": (
+        VALID + "    business:\n      metrics: [{name: orders_created, type: counter, title: Orders}]\n",
+        ["services[0].business.metrics[0]", "_total"],
+    ),
+    "business_alert_on_gauge": (
+        VALID + "    business:\n      metrics: [{name: carts, type: gauge, title: Carts}]\n"
+        "      alerts: [{name: CartsHigh, metric: carts, failure: {}, above: 0.5}]\n",
+        ["services[0].business", "declared counter or histogram", "'carts'"],
+    ),
+    "business_alert_undeclared_value": (
+        VALID + "    business:\n      metrics: [{name: pay_total, type: counter, title: Pay, "
+        "labels: {outcome: [ok, failed]}}]\n"
+        "      alerts: [{name: PayFails, metric: pay_total, failure: {outcome: failure}, above: 0.05}]\n",
+        ["services[0].business", "outcome='failure'", "not a declared value"],
+    ),
+    "business_alert_name_clash": (
+        VALID + "    business:\n      metrics: [{name: pay_total, type: counter, title: Pay, "
+        "labels: {outcome: [ok, failed]}}]\n"
+        "      alerts: [{name: HighErrorRate, metric: pay_total, failure: {outcome: failed}, above: 0.05}]\n",
+        ["services[0].business", "'HighErrorRate' is already an alert name"],
+    ),
+    "business_label_value_injection": (
+        VALID + "    business:\n      metrics: [{name: pay_total, type: counter, title: Pay, "
+        "labels: {outcome: ['a\"} or vector(1)']}}]\n",
+        ["services[0].business.metrics[0]", "plain text"],
+    ),
     "unpinned_image": (
         VALID + "components:\n  prometheus: {image: 'prom/prometheus:latest', port: 9090}\n",
         ["components.prometheus.image", "pinned"],

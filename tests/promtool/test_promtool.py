@@ -53,6 +53,7 @@ def test_oracle_tests_pass(promtool: str) -> None:
         ('service="orders"} > 0.8\n', 'service="orders"} > 0.85\n', "pool threshold raised by hand"),
         (") > 14.4", ") > 16", "page burn factor raised by hand"),
         (") > 6", ") > 5", "slow page burn factor lowered by hand"),
+        (") > 0.05 and on (service) sum", ") > 0.07 and on (service) sum", "business threshold raised by hand"),
     ],
 )
 def test_generated_tests_catch_threshold_edits(promtool: str, alerts_copy: Path, original, edited, why) -> None:
