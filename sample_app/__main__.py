@@ -27,6 +27,8 @@ def main() -> int:
         settings = AppSettings()
         settings.resolved_faults_token()
         settings.resolved_metrics_token()
+        settings.resolved_admin_token()
+        settings.demo_user_pairs()
     except (ValidationError, ValueError) as exc:
         text = _one_line(exc) if isinstance(exc, ValidationError) else str(exc)
         print(f"sample_app: invalid settings: {text}", file=sys.stderr)

@@ -10,29 +10,30 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from sample_app import api, downstream, faults
+from sample_app import admin, api, downstream, faults, users
+from sample_app.business import BusinessMetrics
 from sample_app.db import Database
 from sample_app.observability import get_logger, instrument
+from sample_app.payments import Payments
 from sample_app.settings import AppSettings
 
 log = get_logger("sample_app")
 
 
 def create_app(settings: AppSettings | None = None, **seams: Any) -> FastAPI:
-    """The instrumented app. ``seams`` go to `instrument` (registry, exporters, Sentry transport, stream)."""
+    """The instrumented app. ``seams`` go to `instrument` (registry, exporters, Sentry transport, stream,
+    log sampling random source)."""
     settings = settings or AppSettings()
     db = Database(
         settings.database_url, settings.db_pool_size, settings.db_max_overflow, settings.db_pool_timeout
     )
     client = downstream.make_client(settings.downstream_url, settings.downstream_timeout)
-    fault_state = faults.Faults(db, settings.faults_seed) if settings.faults_enabled else None
+    payments = Payments(settings.payments_seed)
+    fault_state = faults.Faults(db, settings.faults_seed, payments) if settings.faults_enabled else None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        try:
-            await db.ensure_schema()
-        except Exception as exc:  # keep serving: /ready reports the database until it answers
-            log.error("database not reachable at startup", error=type(exc).__name__)
+        await _prepare_database(db, settings)
         yield
         if fault_state is not None:
             await fault_state.reset()
@@ -44,16 +45,40 @@ def create_app(settings: AppSettings | None = None, **seams: Any) -> FastAPI:
     obs = instrument(app, settings, **seams)
     db.metrics = obs.instrument_engine(db.engine, db.capacity)
     obs.instrument_client(client)
+    services = api.Services(db, client, payments, BusinessMetrics(obs.registry), fault_state)
     app.add_exception_handler(PoolTimeoutError, _pool_timeout)
     api.add_health(app, db)
-    api.add_orders(app, db, client, fault_state)
-    if fault_state is not None:
-        token = settings.resolved_faults_token()
-        assert token is not None  # the settings validator guarantees a token source
-        faults.install(app, fault_state, token)
+    api.add_orders(app, services)
+    api.add_login(app, services)
+    _install_optional(app, settings, services)
     app.state.db = db
     app.state.faults = fault_state
+    app.state.payments = payments
     return app
+
+
+def _install_optional(app: FastAPI, settings: AppSettings, services: api.Services) -> None:
+    """The fault API (with APP_FAULTS_ENABLED) and the admin routes (with APP_ADMIN_TOKEN): else 404."""
+    if services.faults is not None:
+        token = settings.resolved_faults_token()
+        assert token is not None  # the settings validator guarantees a token source
+        faults.install(app, services.faults, token)
+    admin_token = settings.resolved_admin_token()
+    if admin_token is not None:
+        admin.install(app, services, admin_token)
+
+
+async def _prepare_database(db: Database, settings: AppSettings) -> None:
+    """Create the schema and the APP_DEMO_USERS users; a database that is down is reported, not fatal."""
+    try:
+        await db.ensure_schema()
+        for name, password in settings.demo_user_pairs():
+            await users.set_password(db, name, password)
+    except Exception as exc:  # keep serving: /ready reports the database until it answers
+        log.error("database not reachable at startup", error=type(exc).__name__)
+        return
+    if settings.demo_users is not None:
+        log.info("demo users saved", count=len(settings.demo_user_pairs()))
 
 
 async def _pool_timeout(_: Request, __: Exception) -> JSONResponse:

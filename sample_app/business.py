@@ -29,13 +29,13 @@ SPECS: tuple[MetricSpec, ...] = (
     MetricSpec(
         "histogram", "payment_processing_seconds", "Payment processing time.",
         (PAYMENT_METHOD, PAYMENT_OUTCOME), PAYMENT_BUCKETS,
-    ),  # fmt: skip
+    ),
     MetricSpec("counter", "login_attempts_total", "Login attempts by result.", (LOGIN_RESULT,)),
     MetricSpec("counter", "external_calls_total", "Calls to external services.", (TARGET, CALL_OUTCOME)),
     MetricSpec(
         "histogram", "external_call_duration_seconds", "Duration of calls to external services.",
         (TARGET, CALL_OUTCOME), CALL_BUCKETS,
-    ),  # fmt: skip
+    ),
 )
 
 

@@ -22,6 +22,10 @@ class DownstreamError(Exception):
     """The inventory service failed or could not be reached."""
 
 
+class DownstreamTimeout(DownstreamError, TimeoutError):
+    """The inventory service did not answer in time (counted as outcome ``timeout``)."""
+
+
 async def _reserve_stub(request: Request) -> JSONResponse:
     body = await request.json()
     return JSONResponse({"sku": body.get("sku"), "reserved": body.get("quantity", 0)})
@@ -41,10 +45,13 @@ def make_client(url: str | None, timeout: float) -> httpx.AsyncClient:
 
 
 async def reserve(client: httpx.AsyncClient, sku: str, quantity: int) -> dict[str, Any]:
-    """Reserve stock; raises `DownstreamError` on a transport error or a non-2xx answer."""
+    """Reserve stock; raises `DownstreamError` on a transport error or a non-2xx answer (a timeout:
+    `DownstreamTimeout`)."""
     try:
         response = await client.post("/reserve", json={"sku": sku, "quantity": quantity})
         response.raise_for_status()
+    except httpx.TimeoutException as exc:
+        raise DownstreamTimeout(f"inventory: {type(exc).__name__}") from exc
     except httpx.HTTPError as exc:
         raise DownstreamError(f"inventory: {type(exc).__name__}") from exc
     result: dict[str, Any] = response.json()

@@ -1,4 +1,4 @@
-"""Fault injection (latency, 5xx rate, pool exhaustion) so every generated alert can be made to fire.
+"""Fault injection (latency, 5xx rate, pool exhaustion, payment failures) so every alert can be made to fire.
 
 Off unless ``APP_FAULTS_ENABLED=true`` (then the admin routes do not exist: 404); every admin call
 needs ``Authorization: Bearer <APP_FAULTS_TOKEN>`` (401 otherwise, compared in constant time).
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sample_app.db import Database
 from sample_app.observability import get_logger
 from sample_app.observability.metrics import bearer_ok
+from sample_app.payments import Payments
 
 log = get_logger("sample_app.faults")
 
@@ -29,6 +30,7 @@ class FaultUpdate(BaseModel):
     latency_seconds: float | None = Field(None, ge=0.0, le=60.0)
     error_rate: float | None = Field(None, ge=0.0, le=1.0)
     hold_connections: int | None = Field(None, ge=0)
+    payment_failure_rate: float | None = Field(None, ge=0.0, le=1.0)
 
 
 class FaultState(BaseModel):
@@ -36,13 +38,15 @@ class FaultState(BaseModel):
     error_rate: float = 0.0
     hold_connections: int = 0
     held_connections: int = 0
+    payment_failure_rate: float = 0.0
 
 
 class Faults:
-    """Current faults and the connections held out of the real pool."""
+    """Current faults, the connections held out of the real pool, and the payment provider's failure rate."""
 
-    def __init__(self, db: Database, seed: int | None = None) -> None:
+    def __init__(self, db: Database, seed: int | None = None, payments: Payments | None = None) -> None:
         self._db = db
+        self._payments = payments or Payments()
         self._random = random.Random(seed)  # noqa: S311 - fault sampling, not cryptography
         self._held: list[AsyncConnection] = []
         self._lock = asyncio.Lock()
@@ -54,6 +58,7 @@ class Faults:
         return FaultState(
             latency_seconds=self.latency_seconds, error_rate=self.error_rate,
             hold_connections=self.hold_connections, held_connections=len(self._held),
+            payment_failure_rate=self._payments.failure_rate,
         )  # fmt: skip
 
     async def apply(self) -> None:
@@ -68,6 +73,8 @@ class Faults:
             self.latency_seconds = change.latency_seconds
         if change.error_rate is not None:
             self.error_rate = change.error_rate
+        if change.payment_failure_rate is not None:
+            self._payments.failure_rate = change.payment_failure_rate
         if change.hold_connections is not None:
             await self._hold(min(change.hold_connections, self._db.capacity))
         return self.state()
@@ -75,6 +82,7 @@ class Faults:
     async def reset(self) -> FaultState:
         self.latency_seconds = 0.0
         self.error_rate = 0.0
+        self._payments.failure_rate = 0.0
         await self._hold(0)
         return self.state()
 

@@ -1,4 +1,4 @@
-"""The sample app's settings: the observability settings plus server, database, downstream and faults."""
+"""The sample app's settings: the observability settings plus server, database, downstream, faults, admin."""
 
 from __future__ import annotations
 
@@ -7,6 +7,17 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 
 from sample_app.observability.settings import ObservabilitySettings, read_secret
+
+
+def parse_demo_users(value: str) -> list[tuple[str, str]]:
+    """``"alice:pw1,bob:pw2"`` -> pairs; an error names the entry's position, never its password."""
+    pairs = []
+    for index, item in enumerate(part.strip() for part in value.split(",") if part.strip()):
+        name, sep, password = item.partition(":")
+        if not sep or not name.strip() or not password:
+            raise ValueError(f"APP_DEMO_USERS entry {index + 1}: expected name:password")
+        pairs.append((name.strip(), password))
+    return pairs
 
 
 class AppSettings(ObservabilitySettings):
@@ -27,6 +38,10 @@ class AppSettings(ObservabilitySettings):
     faults_token: SecretStr | None = None
     faults_token_file: Path | None = None
     faults_seed: int | None = None
+    payments_seed: int | None = None
+    admin_token: SecretStr | None = None
+    admin_token_file: Path | None = None
+    demo_users: SecretStr | None = None
 
     @model_validator(mode="after")
     def _faults_need_a_token(self) -> AppSettings:
@@ -42,3 +57,14 @@ class AppSettings(ObservabilitySettings):
     def resolved_faults_token(self) -> str | None:
         """The fault-API bearer token (from the value or the file)."""
         return read_secret(self.faults_token, self.faults_token_file, "APP_FAULTS_TOKEN")
+
+    def demo_user_pairs(self) -> list[tuple[str, str]]:
+        """(name, password) pairs of ``APP_DEMO_USERS``; empty unless it is set.
+
+        Parsed here rather than by a validator, whose error would echo the raw value (the passwords).
+        """
+        return parse_demo_users(self.demo_users.get_secret_value()) if self.demo_users is not None else []
+
+    def resolved_admin_token(self) -> str | None:
+        """The bearer token of ``/audit`` and ``/orders/export``; None means those routes do not exist."""
+        return read_secret(self.admin_token, self.admin_token_file, "APP_ADMIN_TOKEN")

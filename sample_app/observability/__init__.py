@@ -26,6 +26,7 @@ from sample_app.observability.metrics import HttpMetrics, metrics_endpoint
 from sample_app.observability.middleware import ObservabilityMiddleware, Pipeline
 from sample_app.observability.pool import PoolMetrics
 from sample_app.observability.routes import RouteResolver
+from sample_app.observability.sampling import LogSampler, RandomSource
 from sample_app.observability.settings import ObservabilitySettings
 from sample_app.observability.spans import ServerSpans
 from sample_app.observability.tracing import (
@@ -99,6 +100,7 @@ def instrument(  # the keyword-only seams exist for tests and the benchmark
     log_exporter: LogRecordExporter | None = None,
     sentry_transport: type[Transport] | Transport | None = None,
     log_stream: TextIO | None = None,
+    log_random: RandomSource | None = None,
 ) -> Observability:
     """Add the observability middleware and ``/metrics`` to ``app``; configure logs, traces, Sentry."""
     settings = settings or ObservabilitySettings()
@@ -124,6 +126,10 @@ def instrument(  # the keyword-only seams exist for tests and the benchmark
         access_log=access_log,
         report_error=report_error,
         excluded=frozenset(settings.metrics_excluded_handlers),
+        sampler=LogSampler(
+            registry, settings.log_excluded_routes, settings.log_sample_routes,
+            settings.slow_request_seconds, log_random,
+        ),
     )
     app.add_middleware(ObservabilityMiddleware, pipeline=pipeline, resolver=RouteResolver(app))
     endpoint = metrics_endpoint(registry, settings.multiprocess_dir, settings.resolved_metrics_token())

@@ -2,7 +2,8 @@
 
 Per request: request id (validated or new, echoed in the response), route template, a server span
 (parent from ``traceparent``), the log context, in-progress gauge, counter and latency histogram
-(exemplar: trace_id), one access-log line, and for an unhandled error a Sentry report and a 500.
+(exemplar: trace_id), one access-log line (unless the sampler drops it), and for an unhandled error a
+Sentry report and a 500.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sample_app.observability import context, request_id
 from sample_app.observability.errors import ErrorReporter
 from sample_app.observability.metrics import HttpMetrics, normalize_method
 from sample_app.observability.routes import RouteResolver
+from sample_app.observability.sampling import LogSampler
 from sample_app.observability.spans import ServerSpan, ServerSpans
 
 _PROPAGATION_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
@@ -35,6 +37,7 @@ class Pipeline:
     access_log: Any
     report_error: ErrorReporter
     excluded: frozenset[str]
+    sampler: LogSampler
 
 
 class ObservabilityMiddleware:
@@ -105,7 +108,8 @@ class ObservabilityMiddleware:
         self, span: ServerSpan, handler: str, method: str, status: int, seconds: float, trace_id: str | None
     ) -> None:
         self.p.metrics.finished(handler, method, status, seconds, trace_id)
-        self.p.access_log.info("request", status=status, duration_ms=round(seconds * 1000, 3))
+        if self.p.sampler.keep(handler, status, seconds):
+            self.p.access_log.info("request", status=status, duration_ms=round(seconds * 1000, 3))
         self.p.spans.end(span, status)
 
 

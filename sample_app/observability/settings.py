@@ -24,6 +24,19 @@ def _split_csv(value: object) -> object:
     return value
 
 
+def _parse_rates(value: object) -> object:
+    """``"/orders=0.1,/orders/{order_id}=0.05"`` -> ``{"/orders": 0.1, ...}``; a mapping passes through."""
+    if not isinstance(value, str):
+        return value
+    rates: dict[str, object] = {}
+    for item in (part.strip() for part in value.split(",") if part.strip()):
+        route, sep, rate = item.rpartition("=")
+        if not sep or not route.strip():
+            raise ValueError(f"expected route=rate, got {item!r}")
+        rates[route.strip()] = rate.strip()
+    return rates
+
+
 def read_secret(value: SecretStr | None, file: Path | None, name: str) -> str | None:
     """The secret itself, or the stripped content of its ``*_FILE``; a set but empty file is an error."""
     if value is not None and value.get_secret_value():
@@ -53,6 +66,9 @@ class ObservabilitySettings(BaseSettings):
     metrics_token: SecretStr | None = None
     metrics_token_file: Path | None = None
     metrics_excluded_handlers: Annotated[tuple[str, ...], NoDecode] = ("/metrics", "/admin/faults")
+    log_excluded_routes: Annotated[tuple[str, ...], NoDecode] = ("/healthz", "/ready", "/metrics")
+    log_sample_routes: Annotated[dict[str, float], NoDecode] = Field(default_factory=dict)
+    slow_request_seconds: float = Field(0.2, gt=0.0)
     db_pool_name: str = "default"
     trace_sample_ratio: float = Field(1.0, ge=0.0, le=1.0)
     otlp_endpoint: str | None = Field(
@@ -68,10 +84,23 @@ class ObservabilitySettings(BaseSettings):
         None, validation_alias=AliasChoices("PROMETHEUS_MULTIPROC_DIR", "multiprocess_dir")
     )
 
-    @field_validator("latency_buckets", "metrics_excluded_handlers", mode="before")
+    @field_validator("latency_buckets", "metrics_excluded_handlers", "log_excluded_routes", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("log_sample_routes", mode="before")
+    @classmethod
+    def _rates(cls, value: object) -> object:
+        return _parse_rates(value)
+
+    @field_validator("log_sample_routes")
+    @classmethod
+    def _rates_in_range(cls, value: dict[str, float]) -> dict[str, float]:
+        for route, rate in value.items():
+            if not route.startswith("/") or not 0.0 <= rate <= 1.0:
+                raise ValueError(f"expected /route=rate with a rate in 0..1, got {route}={rate:g}")
+        return value
 
     @field_validator("latency_buckets")
     @classmethod

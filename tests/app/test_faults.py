@@ -37,7 +37,10 @@ async def test_faults_need_the_token(running: Callable) -> None:
 async def test_get_put_delete_state(running: Callable) -> None:
     """PUT changes only the given fields, GET shows them, DELETE resets everything."""
     _, client = await running(**FAULTS)
-    zero = {"latency_seconds": 0.0, "error_rate": 0.0, "hold_connections": 0, "held_connections": 0}
+    zero = {
+        "latency_seconds": 0.0, "error_rate": 0.0, "hold_connections": 0, "held_connections": 0,
+        "payment_failure_rate": 0.0,
+    }  # fmt: skip
     assert (await client.get("/admin/faults", headers=AUTH)).json() == zero
     put = await client.put("/admin/faults", headers=AUTH, json={"error_rate": 0.25})
     assert put.json()["error_rate"] == 0.25

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 
 from opentelemetry.trace import SpanKind
 
@@ -37,7 +39,7 @@ async def test_one_trace_covers_server_sql_and_downstream(running: Callable) -> 
 
 async def test_incoming_traceparent_is_the_parent(running: Callable) -> None:
     """A W3C traceparent header makes the server span a child of the caller's span."""
-    harness, client = await running()
+    harness, client = await running(log_excluded_routes=())
     parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
     await client.get("/healthz", headers={"traceparent": parent})
     server = harness.finished_spans()[-1]
@@ -60,3 +62,16 @@ async def test_downstream_failure_is_502(running: Callable) -> None:
     _, client = await running(downstream_url="http://127.0.0.1:9", downstream_timeout=1.0)
     assert (await client.post("/orders", json={"sku": "D-4", "quantity": 1})).status_code == 502
     assert (await client.get("/orders")).json() == []
+
+
+async def test_older_database_gains_the_new_columns(running: Callable, tmp_path: Path) -> None:
+    """An orders table from before payments and cancellation gets the new columns (with defaults) on start."""
+    db_file = tmp_path / "old.db"
+    with sqlite3.connect(db_file) as conn:
+        conn.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY AUTOINCREMENT, sku VARCHAR(64) NOT NULL, "
+                     "quantity INTEGER NOT NULL, customer_email VARCHAR(254), created_at DATETIME NOT NULL)")
+        conn.execute("INSERT INTO orders (sku, quantity, created_at) VALUES ('OLD-1', 1, '2024-01-01 00:00:00')")
+    _, client = await running(database_url=f"sqlite+aiosqlite:///{db_file}")
+    old = (await client.get("/orders/1")).json()
+    assert (old["payment_method"], old["currency"], old["status"]) == ("card", "EUR", "created")
+    assert (await client.post("/orders", json={"sku": "NEW-1", "quantity": 1})).status_code == 201

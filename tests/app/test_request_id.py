@@ -30,7 +30,7 @@ def test_safe_id_is_accepted() -> None:
 
 async def test_incoming_id_is_echoed_and_logged(asgi: Callable[..., Any], make_harness: Callable[..., Any]) -> None:
     """A valid X-Request-ID comes back in the response and is on the access-log line."""
-    harness = make_harness()
+    harness = make_harness(log_excluded_routes=())
     status, headers, _ = await asgi(harness.app, "/healthz", [(b"x-request-id", b"client-42")])
     assert status == 200
     assert headers[b"x-request-id"] == b"client-42"
@@ -42,7 +42,7 @@ async def test_unsafe_id_is_replaced_and_never_logged(
     asgi: Callable[..., Any], make_harness: Callable[..., Any], bad: bytes
 ) -> None:
     """A CR/LF or 10 kB X-Request-ID is replaced by a fresh id and appears in no log line."""
-    harness = make_harness()
+    harness = make_harness(log_excluded_routes=())
     status, headers, _ = await asgi(harness.app, "/healthz", [(b"x-request-id", bad)])
     assert status == 200
     assert HEX32.match(headers[b"x-request-id"].decode())
