@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+import socket
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -53,3 +56,42 @@ def make_project(tmp_path: Path) -> Callable[[str], Path]:
         return config
 
     return make
+
+
+def _postgres_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return found[-1].parent if found else None
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throw-away PostgreSQL server on a free loopback port (Debian's postgresql package), stopped after."""
+    if os.environ.get("OBSSTACK_TEST_POSTGRES_URL"):
+        yield os.environ["OBSSTACK_TEST_POSTGRES_URL"]
+        return
+    bindir = _postgres_bin()
+    if bindir is None:
+        message = "PostgreSQL server is not installed (apt-get install postgresql)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    data = Path(tempfile.mkdtemp(prefix="obsstack-pg-"))  # pytest's tmp root is 0700: postgres could not enter
+    data.chmod(0o777)
+    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    cluster = data / "cluster"
+    subprocess.run([*as_user, str(bindir / "initdb"), "-A", "trust", "-U", "app", "-D", str(cluster)],
+                   check=True, capture_output=True, timeout=120)  # fmt: skip
+    options = f"-h 127.0.0.1 -p {port} -k {data}"
+    subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(cluster), "-o", options, "-w", "-t", "60",
+                    "-l", str(data / "pg.log"), "start"], check=True, capture_output=True, timeout=90)  # fmt: skip
+    try:
+        subprocess.run([*as_user, str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "app",
+                        "orders"], check=True, capture_output=True, timeout=60)  # fmt: skip
+        yield f"postgresql+asyncpg://app@127.0.0.1:{port}/orders"
+    finally:
+        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(cluster), "-m", "fast", "-w", "stop"],
+                       capture_output=True, timeout=60, check=False)  # fmt: skip
+        shutil.rmtree(data, ignore_errors=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,7 +18,6 @@ from sample_app.schema import audit_log
 
 ADMIN = {"admin_token": "adm1n-token"}
 AUTH = {"Authorization": "Bearer adm1n-token"}
-POSTGRES_URL = os.environ.get("OBSSTACK_TEST_POSTGRES_URL")  # e.g. postgresql+asyncpg://app@127.0.0.1/orders
 
 
 async def audit_items(client: object, **params: object) -> list[dict]:
@@ -124,16 +122,18 @@ async def test_pages_are_newest_first_and_bounded(running: Callable) -> None:
     assert (await client.get("/audit", headers=AUTH, params={"limit": 0})).status_code == 422
 
 
-@pytest.mark.parametrize(
-    "url",
-    [
-        pytest.param(None, id="sqlite"),
-        pytest.param(POSTGRES_URL, id="postgresql", marks=pytest.mark.skipif(
-            not POSTGRES_URL, reason="set OBSSTACK_TEST_POSTGRES_URL to run against PostgreSQL")),
-    ],
-)  # fmt: skip
-async def test_rows_cannot_be_changed_or_deleted(tmp_path: Path, url: str | None) -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str | None:
+    """None for SQLite in tmp_path; a real throw-away PostgreSQL server otherwise."""
+    if request.param == "sqlite":
+        return None
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+async def test_rows_cannot_be_changed_or_deleted(tmp_path: Path, database_url: str | None) -> None:
     """The database itself refuses UPDATE and DELETE of audit rows (and TRUNCATE on PostgreSQL)."""
+    url = database_url
     db = Database(url or f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}", 1, 0, 5.0)
     try:
         await db.ensure_schema()
