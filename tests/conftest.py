@@ -47,6 +47,11 @@ def amtool() -> str:
 
 
 @pytest.fixture
+def prometheus_binary() -> str:
+    return require_tool("prometheus")
+
+
+@pytest.fixture
 def make_project(tmp_path: Path) -> Callable[[str], Path]:
     """Write a stack.yaml into a fresh directory and return its path."""
 

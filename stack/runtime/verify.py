@@ -15,6 +15,7 @@ from pathlib import Path
 from stack import conventions as c
 from stack.errors import StackError
 from stack.runtime import doctor
+from stack.runtime.correlation import correlate
 from stack.runtime.faults import FaultClient, FaultRefused
 from stack.runtime.promapi import PromClient, Unavailable, Waited, wait_until
 from stack.runtime.receiver import WebhookReceiver
@@ -41,6 +42,7 @@ class CheckLine:
     ok: bool
     detail: str = ""
     seconds: float | None = None
+    skipped: bool = False
 
 
 @dataclass
@@ -83,6 +85,8 @@ class Endpoints:
     prometheus: str
     alertmanager: str
     app: str
+    loki: str = ""
+    tempo: str = ""
 
     @classmethod
     def from_settings(cls, settings: StackSettings, service: Service) -> Endpoints:
@@ -91,6 +95,8 @@ class Endpoints:
             prometheus=f"http://127.0.0.1:{comp.prometheus.port}",
             alertmanager=f"http://127.0.0.1:{comp.alertmanager.port}",
             app=f"http://127.0.0.1:{service.port}",
+            loki=f"http://127.0.0.1:{comp.loki.port}",
+            tempo=f"http://127.0.0.1:{comp.tempo.port}",
         )
 
 
@@ -199,6 +205,16 @@ class Verifier:
             hint = " (left over from an earlier run? start the stack with `obsstack up --ephemeral`)"
             quiet = Waited(False, quiet.seconds, quiet.last + hint)
         self._check("telemetry", "no alert but the Watchdog fires", quiet)
+        self._correlation()
+
+    def _correlation(self) -> None:
+        timeout = 60.0
+        for lookup in correlate(self.ends.app, self.ends.loki, self.ends.tempo, self.service.name, timeout):
+            line = CheckLine("telemetry", lookup.name, lookup.status != "failed", lookup.detail,
+                             skipped=lookup.status == "skipped")  # fmt: skip
+            self.report.checks.append(line)
+            mark = {"ok": "ok  ", "failed": "FAIL", "skipped": "skip"}[lookup.status]
+            self.say(f"{mark} telemetry: {lookup.name} ({lookup.detail})")
 
     def _targets_up(self) -> tuple[bool, str]:
         down = [

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -164,3 +165,36 @@ def test_html_report_escapes_what_it_shows(make_project) -> None:
     assert "<polyline" in html
     assert "fast" in html
     assert settings.profile == "production"
+
+
+def _start_prometheus(binary: str, config: Path, data: Path, port: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [binary, f"--config.file={config}", f"--storage.tsdb.path={data}", f"--web.listen-address=127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def test_verify_waits_through_a_real_prometheus_restart(tmp_path: Path, prometheus_binary: str) -> None:
+    """A query made while the real Prometheus restarts is retried until it answers again (bounded)."""
+    binary, port = prometheus_binary, free_port()
+    config = tmp_path / "prometheus.yml"
+    config.write_text(f"global: {{scrape_interval: 1s}}\nscrape_configs:\n  - job_name: self\n"
+                      f"    static_configs: [{{targets: ['127.0.0.1:{port}']}}]\n")  # fmt: skip
+    client = verify_mod.PromClient(f"http://127.0.0.1:{port}")
+    proc = _start_prometheus(binary, config, tmp_path / "data", port)
+    restarted: dict[str, subprocess.Popen[bytes]] = {}
+    try:
+        assert wait_until(lambda: (client.ready(), "not ready"), 30, 0.2).ok
+        proc.terminate()
+        proc.wait(timeout=30)
+        data = tmp_path / "data"
+        timer = threading.Timer(2.0, lambda: restarted.update(p=_start_prometheus(binary, config, data, port)))
+        timer.start()
+        waited = wait_until(lambda: (bool(client.query("up")), "no up series yet"), 60, 0.5)
+        timer.join()
+        assert waited.ok, waited.last
+        assert waited.seconds >= 1.5
+    finally:
+        for p in (proc, *restarted.values()):
+            p.terminate()
+            p.wait(timeout=30)
