@@ -125,6 +125,11 @@ def slo_test_file(rules_filename: str) -> str:
 PLATFORM_RULES_FILE = "platform.rules.yml"
 
 
+def rule_groups(service: str) -> tuple[str, str, str]:
+    """A service's rule groups in evaluation order: recording rules, SLO ratios, alerts."""
+    return f"{service}.recording", f"{service}.slo", f"{service}.alerts"
+
+
 def rules_test_file(rules_filename: str) -> str:
     return rules_filename.replace(".rules.yml", ".test.yml")
 

@@ -116,8 +116,7 @@ def _service_tests(settings: StackSettings, service: Service) -> RuleTestFile:
     if service.absent_alert:
         groups += _absent_tests(settings, service)
     groups += _business_tests(settings, service)
-    rule_file = r.build_service_rules(settings, service)
-    return _file(settings, c.rules_file(service.name), groups, tuple(g.name for g in rule_file.groups))
+    return _file(settings, c.rules_file(service.name), groups, c.rule_groups(service.name))
 
 
 # --- latency -------------------------------------------------------------------------------------
@@ -289,8 +288,7 @@ def _burn_file(settings: StackSettings, service: Service) -> RuleTestFile | None
     scrape = settings.timing.scrape_interval.ms
     step = Duration(math.ceil(max(scrape, min(s.ms for s in shorts) // 5) / scrape) * scrape)
     groups = _burn_tests(settings, service, tiers, shorts, step)
-    order = tuple(g.name for g in r.build_service_rules(settings, service).groups)
-    return _file(settings, c.rules_file(service.name), groups, order, step)
+    return _file(settings, c.rules_file(service.name), groups, c.rule_groups(service.name), step)
 
 
 def _burn_tests(
@@ -361,11 +359,7 @@ def _platform_tests(settings: StackSettings) -> RuleTestFile:
     time = Timeline(settings, settings.timing.target_down_for, False, settings.timing.scrape_interval)
     labels = _target(service)
     up = InputSeries(series=labels_text("up", labels), values=gauge([(time.high_steps, 0), (time.low_steps, 1)]))
-    texts = Texts(
-        r.TARGET_DOWN_TEXTS.summary,
-        r.TARGET_DOWN_TEXTS.description.replace("{value}", str(settings.timing.target_down_for)),
-    )
-    down: Fired = [({**labels, "severity": "critical"}, None, texts)]
+    down: Fired = [({**labels, "severity": "critical"}, None, r.target_down_texts(settings))]
     watchdog: Fired = [({"severity": "none", c.SERVICE_LABEL: c.PLATFORM_SERVICE}, None, r.WATCHDOG_TEXTS)]
     checks = (
         AlertRuleTest(eval_time=str(time.before), alertname=c.ALERT_TARGET_DOWN),

@@ -22,11 +22,12 @@ def build_rule_files(settings: StackSettings) -> dict[str, RuleFile]:
 
 
 def build_service_rules(settings: StackSettings, service: Service) -> RuleFile:
+    recording, slo, alerts = c.rule_groups(service.name)
     return RuleFile(
         groups=(
-            RuleGroup(name=f"{service.name}.recording", rules=recording_rules(settings, service)),
-            RuleGroup(name=f"{service.name}.slo", rules=slo_rules(settings, service)),
-            RuleGroup(name=f"{service.name}.alerts", rules=alert_rules(settings, service)),
+            RuleGroup(name=recording, rules=recording_rules(settings, service)),
+            RuleGroup(name=slo, rules=slo_rules(settings, service)),
+            RuleGroup(name=alerts, rules=alert_rules(settings, service)),
         )
     )
 
@@ -236,10 +237,13 @@ def absent_alert(settings: StackSettings, service: Service) -> AlertingRule:
     return _alert(settings, c.ALERT_ABSENT, service, "warning", expr, settings.timing.absent_for, texts, "traffic")
 
 
-TARGET_DOWN_TEXTS = Texts(
-    summary="{job} target {instance} is down",
-    description="Prometheus could not scrape {job} at {instance} for {value}.",
-)
+def target_down_texts(settings: StackSettings) -> Texts:
+    return Texts(
+        summary="{job} target {instance} is down",
+        description=f"Prometheus could not scrape {{job}} at {{instance}} for {settings.timing.target_down_for}.",
+    )
+
+
 WATCHDOG_TEXTS = Texts(
     summary="Watchdog: the alerting pipeline is alive",
     description="Always firing. If this alert stops arriving at the dead-man's-switch receiver, "
@@ -255,9 +259,7 @@ def build_platform_rules(settings: StackSettings) -> RuleFile:
         expr="up == 0",
         for_=str(down_for),
         labels={"severity": "critical"},
-        annotations=Texts(
-            TARGET_DOWN_TEXTS.summary, TARGET_DOWN_TEXTS.description.replace("{value}", str(down_for))
-        ).for_rule(runbook, dashboard),
+        annotations=target_down_texts(settings).for_rule(runbook, dashboard),
     )
     runbook, dashboard = links(settings, c.ALERT_WATCHDOG, None, None)
     watchdog = AlertingRule(

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 
 from stack import conventions as c
+from stack.runtime.traffic import BASELINE_RATE
 from stack.settings import Service, StackSettings
 
 
@@ -16,7 +17,7 @@ class FaultScenario:
     required: frozenset[str]
     allowed: frozenset[str] = frozenset()
     must_resolve: frozenset[str] = frozenset()
-    traffic_rate: float = 30.0
+    traffic_rate: float = BASELINE_RATE
     for_seconds: float = 0.0
     needs_rate: bool = True
     notes: tuple[str, ...] = field(default=())

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
+BASELINE_RATE = 30.0  # requests/s between faults
+
 ORDER: dict[str, object] = {"sku": "SKU-1", "quantity": 1, "payment_method": "card", "currency": "EUR"}
 # A login that fails on purpose, so login failures are counted (no such user exists).
 LOGIN: dict[str, object] = {"username": "verify-probe", "password": "not-a-real-password"}
@@ -28,7 +30,7 @@ ROUTES: tuple[tuple[str, str, dict[str, object] | None], ...] = (
 @dataclass
 class Traffic:
     base_url: str
-    rate: float = 30.0
+    rate: float = BASELINE_RATE
     workers: int = 6
     max_seconds: float = 1800.0
     statuses: Counter[str] = field(default_factory=Counter)

@@ -28,7 +28,7 @@ from stack.runtime.scenarios import (
     pool_fault,
     resolve_timeout,
 )
-from stack.runtime.traffic import Traffic
+from stack.runtime.traffic import BASELINE_RATE, Traffic
 from stack.settings import Service, StackSettings
 
 Progress = Callable[[str], None]
@@ -291,7 +291,7 @@ class Verifier:
         finally:
             self.faults.clear()
             outcome.ended = time.time()
-            self.traffic.set_rate(30.0)
+            self.traffic.set_rate(BASELINE_RATE)
         if outcome.detected_s is not None:
             self._resolve(scenario, outcome, since)
         return self._done(outcome)
