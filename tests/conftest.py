@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from stack.validate import find_tool
+
 REPO = Path(__file__).resolve().parents[1]
 
 MINIMAL_STACK = """\
@@ -24,10 +26,7 @@ services:
 
 def require_tool(name: str) -> str:
     """The tool's path; under CI a missing tool fails the test instead of skipping it."""
-    found = shutil.which(name)
-    if found is None:
-        beside = Path(os.sys.executable).parent / name  # type: ignore[attr-defined]
-        found = str(beside) if beside.exists() else None
+    found = find_tool(name)
     if found is None:
         message = f"{name} is not installed (see README: apt-get install prometheus prometheus-alertmanager)"
         if os.environ.get("CI"):

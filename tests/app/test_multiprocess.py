@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,16 +11,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from support import free_port
 
 from sample_app.observability.processes import mark_dead_workers, prepare_directory, worker_pids
 
 REQUESTS = 40
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_ready(base: str, proc: subprocess.Popen[bytes], seconds: float = 30.0) -> None:

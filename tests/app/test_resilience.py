@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from support import free_port
 
 
 def closed_port() -> int:
     """A 127.0.0.1 port with nothing listening (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_port()
 
 
 @pytest.mark.parametrize("protocol", ["grpc", "http/protobuf"])

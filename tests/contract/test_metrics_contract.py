@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from support import running_app
 
 from stack.builders.dashboards import dashboard_queries
 from stack.builders.rules import build_rule_files
@@ -100,51 +96,25 @@ def used(expr: str) -> dict[str, set[str]]:
     return {n: labels for n, labels in found.items() if ":" not in n and n not in BUILT_IN and not n.startswith("$")}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def exposition(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Run the real sample app as a process, drive each kind of request, scrape /metrics."""
     settings = load_settings(REPO / "stack.yaml")
-    port, state = free_port(), tmp_path_factory.mktemp("app")
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("APP_", "OTEL_", "SENTRY_"))},
-        "APP_PORT": str(port),
-        "APP_HOST": "127.0.0.1",
-        "APP_FAULTS_ENABLED": "true",
-        "APP_FAULTS_TOKEN": "t0k",
-        "APP_LATENCY_BUCKETS": ",".join(f"{b:g}" for b in settings.metrics.latency_buckets),
-        "DATABASE_URL": f"sqlite+aiosqlite:///{state}/app.db",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sample_app"], env=env, cwd=state, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        with httpx.Client(base_url=base, timeout=5) as client:
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                try:
-                    if client.get("/healthz").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
-            client.get("/orders")
-            client.post("/orders", json={"sku": "SKU-1", "quantity": 1, "payment_method": "card", "currency": "EUR"})
-            client.post("/login", json={"username": "nobody", "password": "wrong"})
-            client.get("/no/such/path")
-            auth = {"Authorization": "Bearer t0k"}
-            client.put("/admin/faults", json={"error_rate": 1.0}, headers=auth)
-            client.get("/orders")
-            client.delete("/admin/faults", headers=auth)
-            yield client.get("/metrics").text
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+    buckets = ",".join(f"{b:g}" for b in settings.metrics.latency_buckets)
+    env = {"APP_FAULTS_ENABLED": "true", "APP_FAULTS_TOKEN": "t0k", "APP_LATENCY_BUCKETS": buckets}
+    with (
+        running_app(tmp_path_factory.mktemp("app"), **env) as (base, _),
+        httpx.Client(base_url=base, timeout=5) as client,
+    ):
+        client.get("/orders")
+        client.post("/orders", json={"sku": "SKU-1", "quantity": 1, "payment_method": "card", "currency": "EUR"})
+        client.post("/login", json={"username": "nobody", "password": "wrong"})
+        client.get("/no/such/path")
+        auth = {"Authorization": "Bearer t0k"}
+        client.put("/admin/faults", json={"error_rate": 1.0}, headers=auth)
+        client.get("/orders")
+        client.delete("/admin/faults", headers=auth)
+        yield client.get("/metrics").text
 
 
 def exposed(text: str) -> dict[str, set[str]]:

@@ -7,10 +7,7 @@ verify makes, searching the log lines the real app wrote to stdout for the trace
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,17 +15,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-import httpx
 import pytest
+from support import free_port, running_app
 
 from stack.runtime.correlation import correlate
-from stack.runtime.promapi import wait_until
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class AppLogs:
@@ -90,25 +80,8 @@ def fake_server(logs: AppLogs, queries: list[str], find: bool = True) -> tuple[T
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[tuple[str, AppLogs]]:
     """The real sample app with JSON logs on stdout."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("APP_", "OTEL_", "SENTRY_"))}
-    env.update(APP_PORT=str(port), APP_ENVIRONMENT="production", DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/a.db")
-    proc = subprocess.Popen([sys.executable, "-m", "sample_app"], env=env, cwd=tmp_path, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
-    logs, base = AppLogs(proc.stdout), f"http://127.0.0.1:{port}"
-
-    def healthy() -> tuple[bool, str]:
-        try:
-            return httpx.get(f"{base}/healthz", timeout=1).status_code == 200, "not healthy"
-        except httpx.HTTPError as exc:
-            return False, str(exc)
-
-    try:
-        assert wait_until(healthy, 30, 0.2).ok
-        yield base, logs
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+    with running_app(tmp_path, stdout=subprocess.PIPE, APP_ENVIRONMENT="production") as (base, proc):
+        yield base, AppLogs(proc.stdout)
 
 
 def test_log_and_trace_found_by_trace_id(app: tuple[str, AppLogs]) -> None:

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from support import free_port, running_app
 
 from stack.config import load_settings
 from stack.errors import StackError
@@ -26,35 +24,11 @@ from stack.runtime.report import to_html, to_json
 from stack.runtime.scenarios import error_fault, latency_fault, pool_fault
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def sample_app(tmp_path: Path, **env: str) -> Iterator[str]:
     """The real sample app as a process on a free loopback port; always stopped."""
-    port = free_port()
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("APP_", "OTEL_", "SENTRY_"))}
-    full = {**clean, "APP_PORT": str(port), "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/app.db", **env}
-    proc = subprocess.Popen([sys.executable, "-m", "sample_app"], env=full, cwd=tmp_path,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-
-    def healthy() -> tuple[bool, str]:
-        try:
-            return httpx.get(f"{base}/healthz", timeout=1).status_code == 200, "not healthy"
-        except httpx.HTTPError as exc:
-            return False, str(exc)
-
-    try:
-        ok = wait_until(healthy, 30, 0.2)
-        assert ok.ok, "sample app did not start"
+    with running_app(tmp_path, **env) as (base, _):
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
 
 
 def _flaky(failures: int):

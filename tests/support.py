@@ -1,0 +1,54 @@
+"""Helpers shared by the tests: free loopback ports and the real sample app as a process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from stack.runtime.promapi import wait_until
+
+START_TIMEOUT = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_app(
+    workdir: Path, stdout: int = subprocess.DEVNULL, **env: str
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """`python -m sample_app` on a free loopback port with its own SQLite file, until healthy; always stopped.
+
+    Yields (base URL, process). Inherited APP_/OTEL_/SENTRY_ variables are dropped so the machine's
+    environment cannot change the app under test."""
+    port = free_port()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("APP_", "OTEL_", "SENTRY_"))}
+    full = {**clean, "APP_PORT": str(port), "DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/app.db", **env}
+    stderr = subprocess.STDOUT if stdout == subprocess.PIPE else subprocess.DEVNULL
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sample_app"], env=full, cwd=workdir, text=True, stdout=stdout, stderr=stderr
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def healthy() -> tuple[bool, str]:
+        try:
+            return httpx.get(f"{base}/healthz", timeout=1).status_code == 200, "not healthy"
+        except httpx.HTTPError as exc:
+            return False, str(exc)
+
+    try:
+        assert wait_until(healthy, START_TIMEOUT, 0.2).ok, "sample app did not start"
+        yield base, proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
