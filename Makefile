@@ -9,14 +9,15 @@ PROFILE ?= production
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml obsstack_fastapi/pyproject.toml
 	scripts/install-system-deps.sh
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e ./obsstack_fastapi
+	$(PY) -m pip install -q -e '.[dev,demo]'
 	touch $@
 
-install: $(VENV)/.installed ## system tools, virtualenv and the project
+install: $(VENV)/.installed ## system tools, virtualenv, the library (obsstack_fastapi) and the project
 
 demo: install generate validate up ## set up, generate, validate and start the stack
 

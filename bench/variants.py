@@ -126,7 +126,7 @@ def textbook(sink: TextIO, export: str) -> FastAPI:
 
 
 def _ours(sink: TextIO, export: str, otlp_logs: bool) -> FastAPI:
-    from sample_app.observability import ObservabilitySettings, instrument
+    from obsstack_fastapi import ObservabilitySettings, instrument
 
     settings = ObservabilitySettings(
         environment="production", trace_sample_ratio=1.0, sentry_dsn=CLOSED_DSN,  # type: ignore[arg-type]

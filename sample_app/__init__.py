@@ -1,1 +1,1 @@
-"""obsstack's sample service: an orders API instrumented by `sample_app.observability`."""
+"""obsstack's sample service: an orders API instrumented by `obsstack_fastapi`."""

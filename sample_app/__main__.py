@@ -3,7 +3,7 @@
 With more than one worker, prometheus_client runs in multiprocess mode: ``PROMETHEUS_MULTIPROC_DIR``
 (a fresh temporary directory when unset) is emptied here, before any worker imports the client.
 Gauges use ``livesum``; a worker's live gauges are dropped when it exits or when a new worker finds
-it dead; ``process_*`` metrics are summed over the live workers (see observability/processes.py).
+it dead; ``process_*`` metrics are summed over the live workers (see obsstack_fastapi.processes).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def main() -> int:
     if settings.workers > 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="orders-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
-        from sample_app.observability.processes import prepare_directory
+        from obsstack_fastapi.processes import prepare_directory
 
         prepare_directory(Path(directory))
     return _serve(settings)

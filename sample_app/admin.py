@@ -13,12 +13,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query
 from fastapi.responses import Response
+from obsstack_fastapi.metrics import bearer_ok
 from pydantic import BaseModel
 
+from obsstack_fastapi import get_logger
 from sample_app import audit
 from sample_app.api import Order, Services, bind_user
-from sample_app.observability import get_logger
-from sample_app.observability.metrics import bearer_ok
 
 log = get_logger("sample_app.admin")
 AUDIT_MAX_LIMIT = 200

@@ -12,11 +12,11 @@ from fastapi import Depends, FastAPI, Header, HTTPException, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, SecretStr
 
+from obsstack_fastapi import bind, get_logger, request_id
 from sample_app import audit, downstream, users
 from sample_app.business import BusinessMetrics
 from sample_app.db import Database, OrderConflict
 from sample_app.faults import Faults
-from sample_app.observability import bind, get_logger, request_id
 from sample_app.payments import PaymentDeclined, Payments
 
 log = get_logger("sample_app.api")

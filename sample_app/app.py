@@ -10,10 +10,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from obsstack_fastapi import get_logger, instrument
 from sample_app import admin, api, downstream, faults, users
 from sample_app.business import BusinessMetrics
 from sample_app.db import Database
-from sample_app.observability import get_logger, instrument
 from sample_app.payments import Payments
 from sample_app.settings import AppSettings
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from obsstack_fastapi.redact import redact_mapping, redact_text
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from sample_app.observability import context
-from sample_app.observability.redact import redact_mapping, redact_text
+from obsstack_fastapi import context
 from sample_app.schema import audit_log
 
 ANONYMOUS = "anonymous"

@@ -11,13 +11,13 @@ import random
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, HTTPException
+from obsstack_fastapi.metrics import bearer_ok
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from obsstack_fastapi import get_logger
 from sample_app.db import Database
-from sample_app.observability import get_logger
-from sample_app.observability.metrics import bearer_ok
 from sample_app.payments import Payments
 
 log = get_logger("sample_app.faults")

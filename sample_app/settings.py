@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from obsstack_fastapi.settings import ObservabilitySettings, read_secret
 from pydantic import AliasChoices, Field, SecretStr, model_validator
-
-from sample_app.observability.settings import ObservabilitySettings, read_secret
 
 
 def parse_demo_users(value: str) -> list[tuple[str, str]]:

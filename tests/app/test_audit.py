@@ -8,12 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from obsstack_fastapi.logs import redact_event
+from obsstack_fastapi.redact import REDACTED
 from sqlalchemy import delete, text, update
 from sqlalchemy.exc import DBAPIError
 
 from sample_app.db import Database
-from sample_app.observability.logs import redact_event
-from sample_app.observability.redact import REDACTED
 from sample_app.schema import audit_log
 
 ADMIN = {"admin_token": "adm1n-token"}

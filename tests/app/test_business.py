@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from obsstack_fastapi.bounded import BoundedMetric, Label, MetricSpec
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from sample_app.business import SPECS
-from sample_app.observability.bounded import BoundedMetric, Label, MetricSpec
 
 AUTH = {"Authorization": "Bearer t0ken"}
 FAULTS = {"faults_enabled": True, "faults_token": "t0ken", "faults_seed": 1, "payments_seed": 1}

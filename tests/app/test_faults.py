@@ -7,12 +7,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from sample_app.settings import AppSettings
+
+REPO = Path(__file__).resolve().parents[2]  # sample_app runs from the repository root
 
 AUTH = {"Authorization": "Bearer t0ken"}
 FAULTS = {"faults_enabled": True, "faults_token": "t0ken", "faults_seed": 1}
@@ -109,7 +112,7 @@ def test_enabled_faults_need_a_token() -> None:
 
 def test_main_refuses_to_start_without_fault_token(tmp_path: Any) -> None:
     """`python -m sample_app` exits 2 with one clear line when faults are enabled without a token."""
-    env = {"APP_FAULTS_ENABLED": "true", "PATH": "/usr/bin:/bin"}
+    env = {"APP_FAULTS_ENABLED": "true", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)}
     result = subprocess.run(
         [sys.executable, "-m", "sample_app"],
         env=env,

@@ -9,10 +9,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from obsstack_fastapi.redact import REDACTED
 
-from sample_app.observability.redact import REDACTED
 from sample_app.settings import AppSettings
 from sample_app.users import hash_password, set_password, verify_password
+
+REPO = Path(__file__).resolve().parents[2]  # sample_app runs from the repository root
 
 AUTH = {"Authorization": "Bearer adm1n-token"}
 DEMO = {"admin_token": "adm1n-token", "demo_users": "alice:c0rrect-horse,bob@example.com:b0b-pass"}
@@ -86,7 +88,8 @@ def test_demo_users_setting_is_parsed_without_echoing_passwords() -> None:
 def test_cli_adds_a_user_from_stdin(tmp_path: Path) -> None:
     """`python -m sample_app.users add NAME` reads the password from stdin and stores only its hash."""
     db_file = tmp_path / "users.db"
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DATABASE_URL": f"sqlite+aiosqlite:///{db_file}"}
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DATABASE_URL": f"sqlite+aiosqlite:///{db_file}",
+           "PYTHONPATH": str(REPO)}  # fmt: skip
     result = subprocess.run(
         [sys.executable, "-m", "sample_app.users", "add", "carol"], input="s3cret-pw\n", env=env,
         capture_output=True, text=True, timeout=60, cwd=tmp_path, check=False,

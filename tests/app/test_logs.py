@@ -7,9 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from obsstack_fastapi.redact import REDACTED, redact_mapping, redact_text
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
-
-from sample_app.observability.redact import REDACTED, redact_mapping, redact_text
 
 
 async def test_access_line_carries_request_context(running: Callable) -> None:

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from obsstack_fastapi.processes import mark_dead_workers, prepare_directory, worker_pids
 from support import free_port
 
-from sample_app.observability.processes import mark_dead_workers, prepare_directory, worker_pids
+REPO = Path(__file__).resolve().parents[2]  # sample_app runs from the repository root
 
 REQUESTS = 40
 
@@ -56,6 +57,7 @@ def test_two_workers_metrics_add_up(tmp_path: Path) -> None:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("APP_", "OTEL_"))},
         "APP_WORKERS": "2", "APP_PORT": str(port), "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+        "PYTHONPATH": str(REPO),
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'orders.db'}",
     }  # fmt: skip
     env.pop("SENTRY_DSN", None)

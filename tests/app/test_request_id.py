@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sample_app.observability import request_id
+from obsstack_fastapi import request_id
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from obsstack_fastapi.sampling import LogSampler
 from prometheus_client import CollectorRegistry
 
-from sample_app.observability.sampling import LogSampler
 from sample_app.settings import AppSettings
 
 AUTH = {"Authorization": "Bearer t0ken"}

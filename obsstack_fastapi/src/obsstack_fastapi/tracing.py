@@ -19,7 +19,7 @@ from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from opentelemetry.trace import NonRecordingSpan, SpanContext
 from structlog.typing import EventDict, WrappedLogger
 
-from sample_app.observability.settings import ObservabilitySettings
+from .settings import ObservabilitySettings
 
 _SEVERITY = {
     "debug": SeverityNumber.DEBUG,

@@ -8,9 +8,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Gauge, Histogram
-from sqlalchemy import event
 
-from sample_app.observability.settings import DEFAULT_POOL_WAIT_BUCKETS
+from .settings import DEFAULT_POOL_WAIT_BUCKETS
 
 
 class PoolMetrics:
@@ -37,6 +36,8 @@ class PoolMetrics:
         SQLAlchemy fires ``checkin`` before the connection is back in the pool, so the owner of the
         connection calls `refresh` once it has closed it.
         """
+        from sqlalchemy import event  # the optional [sqlalchemy] extra: only engines need it
+
         self._pool = getattr(engine, "sync_engine", engine).pool
         self.capacity.set(capacity)
         for name in ("checkout", "close", "invalidate"):

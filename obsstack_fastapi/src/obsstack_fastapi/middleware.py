@@ -17,12 +17,12 @@ from opentelemetry import trace
 from opentelemetry.propagate import extract
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sample_app.observability import context, request_id
-from sample_app.observability.errors import ErrorReporter
-from sample_app.observability.metrics import HttpMetrics, normalize_method
-from sample_app.observability.routes import RouteResolver
-from sample_app.observability.sampling import LogSampler
-from sample_app.observability.spans import ServerSpan, ServerSpans
+from . import context, request_id
+from .errors import ErrorReporter
+from .metrics import HttpMetrics, normalize_method
+from .routes import RouteResolver
+from .sampling import LogSampler
+from .spans import ServerSpan, ServerSpans
 
 _PROPAGATION_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
 _ERROR_BODY = b'{"detail":"Internal Server Error"}'

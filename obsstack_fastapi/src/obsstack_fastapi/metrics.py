@@ -16,7 +16,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sample_app.observability.processes import LiveWorkersProcessCollector
+from .processes import LiveWorkersProcessCollector
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
 _STATUS_CLASS = {n: f"{n}xx" for n in range(1, 6)}

@@ -21,7 +21,7 @@ from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor, TracerPr
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
-from sample_app.observability.redact import redact_text
+from .redact import redact_text
 
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 _NOT_SAMPLED = TraceFlags(TraceFlags.DEFAULT)
@@ -60,7 +60,7 @@ class ServerSpans:
         self._ids = provider.id_generator
         self._resource = provider.resource
         self._processors = tuple(processors)
-        self._scope = InstrumentationScope("sample_app.observability")
+        self._scope = InstrumentationScope("obsstack_fastapi")
 
     def start(self, name: str, parent: Context | None, attributes: dict[str, Any]) -> ServerSpan:
         """Sample (parent-based per the provider's sampler) and make the span's context."""

@@ -18,18 +18,18 @@ from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector,
 from prometheus_client.multiprocess import mark_process_dead
 from sentry_sdk.transport import Transport
 
-from sample_app.observability import processes
-from sample_app.observability.context import bind
-from sample_app.observability.errors import ErrorReporter, setup_sentry
-from sample_app.observability.logs import configure_logging, get_logger
-from sample_app.observability.metrics import HttpMetrics, metrics_endpoint
-from sample_app.observability.middleware import ObservabilityMiddleware, Pipeline
-from sample_app.observability.pool import PoolMetrics
-from sample_app.observability.routes import RouteResolver
-from sample_app.observability.sampling import LogSampler, RandomSource
-from sample_app.observability.settings import ObservabilitySettings
-from sample_app.observability.spans import ServerSpans
-from sample_app.observability.tracing import (
+from . import processes
+from .context import bind
+from .errors import ErrorReporter, setup_sentry
+from .logs import configure_logging, get_logger
+from .metrics import HttpMetrics, metrics_endpoint
+from .middleware import ObservabilityMiddleware, Pipeline
+from .pool import PoolMetrics
+from .routes import RouteResolver
+from .sampling import LogSampler, RandomSource
+from .settings import ObservabilitySettings
+from .spans import ServerSpans
+from .tracing import (
     OtelLogBridge,
     Telemetry,
     instrument_client,

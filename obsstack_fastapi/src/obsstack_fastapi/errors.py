@@ -15,9 +15,9 @@ from sentry_sdk.integrations.dedupe import DedupeIntegration
 from sentry_sdk.integrations.excepthook import ExcepthookIntegration
 from sentry_sdk.transport import Transport
 
-from sample_app.observability import context
-from sample_app.observability.redact import redact_mapping
-from sample_app.observability.settings import ObservabilitySettings
+from . import context
+from .redact import redact_mapping
+from .settings import ObservabilitySettings
 
 ErrorReporter = Callable[[BaseException], None]
 

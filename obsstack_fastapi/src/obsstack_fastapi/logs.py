@@ -15,8 +15,8 @@ from typing import Any, TextIO
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
-from sample_app.observability import context
-from sample_app.observability.redact import redact_mapping
+from . import context
+from .redact import redact_mapping
 
 try:  # orjson is optional: used when installed, else the standard library
     import orjson
