@@ -3,7 +3,7 @@
 With more than one worker, prometheus_client runs in multiprocess mode: ``PROMETHEUS_MULTIPROC_DIR``
 (a fresh temporary directory when unset) is emptied here, before any worker imports the client.
 Gauges use ``livesum``; a worker's live gauges are dropped when it exits or when a new worker finds
-it dead; ``process_*`` metrics are summed over the live workers (see obsstack_fastapi.processes).
+it dead; ``process_*`` metrics are summed over the live workers (see `obsstack_fastapi.processes`).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ def main() -> int:
 
     try:
         settings = AppSettings()
-        settings.resolved_faults_token()
-        settings.resolved_metrics_token()
+        settings.obs.resolved_faults_token()
+        settings.obs.resolved_metrics_token()
         settings.resolved_admin_token()
         settings.demo_user_pairs()
     except (ValidationError, ValueError) as exc:
@@ -36,9 +36,9 @@ def main() -> int:
     if settings.workers > 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="orders-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
-        from obsstack_fastapi.processes import prepare_directory
+        from obsstack_fastapi import prepare_multiprocess_dir
 
-        prepare_directory(Path(directory))
+        prepare_multiprocess_dir(Path(directory))
     return _serve(settings)
 
 

@@ -11,12 +11,11 @@ import io
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Query
+from fastapi import Depends, FastAPI, Query
 from fastapi.responses import Response
-from obsstack_fastapi.metrics import bearer_ok
 from pydantic import BaseModel
 
-from obsstack_fastapi import get_logger
+from obsstack_fastapi import bearer_guard, get_logger
 from sample_app import audit
 from sample_app.api import Order, Services, bind_user
 
@@ -43,16 +42,6 @@ class AuditPage(BaseModel):
 
     items: list[AuditRecord]
     next_before_id: int | None
-
-
-def bearer_guard(token: str) -> Any:
-    """A dependency answering 401 unless ``Authorization: Bearer <token>`` (constant-time compare)."""
-
-    def authorized(authorization: Annotated[str | None, Header()] = None) -> None:
-        if not bearer_ok(authorization, token):
-            raise HTTPException(401, detail="unauthorized", headers={"WWW-Authenticate": "Bearer"})
-
-    return Depends(authorized)
 
 
 def install(app: FastAPI, s: Services, token: str) -> None:

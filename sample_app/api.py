@@ -1,26 +1,24 @@
-"""HTTP routes: the orders API and login (business traffic), and the health endpoints."""
+"""HTTP routes: the orders API and login (business traffic). Health, readiness and faults come from
+`obsstack_fastapi`."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import httpx
 from fastapi import Depends, FastAPI, Header, HTTPException, Query
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, SecretStr
 
-from obsstack_fastapi import bind, get_logger, request_id
+from obsstack_fastapi import bind, get_logger, safe_id
 from sample_app import audit, downstream, users
 from sample_app.business import BusinessMetrics
 from sample_app.db import Database, OrderConflict
-from sample_app.faults import Faults
 from sample_app.payments import PaymentDeclined, Payments
 
 log = get_logger("sample_app.api")
-READY_TIMEOUT_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -31,7 +29,6 @@ class Services:
     client: httpx.AsyncClient
     payments: Payments
     metrics: BusinessMetrics
-    faults: Faults | None = None
 
 
 class OrderIn(BaseModel):
@@ -59,42 +56,14 @@ class LoginIn(BaseModel):
 
 async def bind_user(x_user_id: Annotated[str | None, Header()] = None) -> None:
     """Dependency: bind ``user_id`` from ``X-User-ID`` when sent and safe (logs and audit actor use it)."""
-    user_id = request_id.accept(x_user_id.encode()) if x_user_id else None
+    user_id = safe_id(x_user_id) if x_user_id else None
     if user_id is not None:
         bind(user_id=user_id)
 
 
-def business(faults: Faults | None) -> Any:
-    """Dependency of every business route: binds ``user_id``, then applies faults."""
-
-    async def dependency(user: Annotated[None, Depends(bind_user)]) -> None:
-        if faults is not None:
-            await faults.apply()
-
-    return Depends(dependency)
-
-
-def add_health(app: FastAPI, db: Database) -> None:
-    """``/healthz``: the process is alive. ``/ready``: the database answers (503 naming it otherwise)."""
-
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/ready", include_in_schema=False, response_model=None)
-    async def ready() -> dict[str, str] | JSONResponse:
-        try:
-            await db.ping(READY_TIMEOUT_SECONDS)
-        except Exception as exc:  # any failure of the dependency means not ready
-            log.warning("not ready", dependency="database", error=type(exc).__name__)
-            body = {"status": "unavailable", "failing": "database", "error": type(exc).__name__}
-            return JSONResponse(body, status_code=503)
-        return {"status": "ready"}
-
-
 def add_orders(app: FastAPI, s: Services) -> None:
     """List, get, create (reserve stock, pay, store) and cancel orders."""
-    guard = [business(s.faults)]
+    guard = [Depends(bind_user)]
 
     @app.get("/orders", dependencies=guard)
     async def list_orders(limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[Order]:
@@ -156,7 +125,7 @@ async def _pay(s: Services, order: OrderIn) -> None:
 def add_login(app: FastAPI, s: Services) -> None:
     """``POST /login``: check the password, count and audit the attempt; 401 when it fails."""
 
-    @app.post("/login", dependencies=[business(s.faults)])
+    @app.post("/login", dependencies=[Depends(bind_user)])
     async def login(body: LoginIn) -> dict[str, str]:
         try:
             ok = await users.authenticate(s.db, body.username, body.password.get_secret_value())

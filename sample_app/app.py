@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from obsstack_fastapi import get_logger, instrument
-from sample_app import admin, api, downstream, faults, users
+from obsstack_fastapi import Observability, Toggle, get_logger, instrument
+from sample_app import admin, api, downstream, users
 from sample_app.business import BusinessMetrics
 from sample_app.db import Database
 from sample_app.payments import Payments
 from sample_app.settings import AppSettings
 
 log = get_logger("sample_app")
+READY_TIMEOUT_SECONDS = 2.0
 
 
 def create_app(settings: AppSettings | None = None, **seams: Any) -> FastAPI:
@@ -29,43 +31,37 @@ def create_app(settings: AppSettings | None = None, **seams: Any) -> FastAPI:
     )
     client = downstream.make_client(settings.downstream_url, settings.downstream_timeout)
     payments = Payments(settings.payments_seed)
-    fault_state = faults.Faults(db, settings.faults_seed, payments) if settings.faults_enabled else None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await _prepare_database(db, settings)
         yield
-        if fault_state is not None:
-            await fault_state.reset()
+        await obs.reset_faults()
         await client.aclose()
         await db.dispose()
         obs.shutdown()
 
-    app = FastAPI(title="orders", version=settings.service_version, lifespan=lifespan)
-    obs = instrument(app, settings, **seams)
-    db.metrics = obs.instrument_engine(db.engine, db.capacity)
-    obs.instrument_client(client)
-    services = api.Services(db, client, payments, BusinessMetrics(obs.registry), fault_state)
+    app = FastAPI(title="orders", version=settings.obs.service_version, lifespan=lifespan)
+    obs = instrument(app, settings.obs, service_name=settings.service_name, **seams)
+    _observe(obs, db, client, payments)
+    services = api.Services(db, client, payments, BusinessMetrics(obs.registry))
     app.add_exception_handler(PoolTimeoutError, _pool_timeout)
-    api.add_health(app, db)
     api.add_orders(app, services)
     api.add_login(app, services)
-    _install_optional(app, settings, services)
+    admin_token = settings.resolved_admin_token()
+    if admin_token is not None:
+        admin.install(app, services, admin_token)
     app.state.db = db
-    app.state.faults = fault_state
     app.state.payments = payments
     return app
 
 
-def _install_optional(app: FastAPI, settings: AppSettings, services: api.Services) -> None:
-    """The fault API (with APP_FAULTS_ENABLED) and the admin routes (with APP_ADMIN_TOKEN): else 404."""
-    if services.faults is not None:
-        token = settings.resolved_faults_token()
-        assert token is not None  # the settings validator guarantees a token source
-        faults.install(app, services.faults, token)
-    admin_token = settings.resolved_admin_token()
-    if admin_token is not None:
-        admin.install(app, services, admin_token)
+def _observe(obs: Observability, db: Database, client: Any, payments: Payments) -> None:
+    """Pool metrics and SQL spans, httpx spans, the database readiness check, the payment fault toggle."""
+    db.metrics = obs.instrument_engine(db.engine, db.capacity)
+    obs.instrument_client(client)
+    obs.add_check("database", partial(db.ping, READY_TIMEOUT_SECONDS))
+    obs.add_fault_toggle(Toggle("payment_failure_rate", payments.get_failure_rate, payments.set_failure_rate))
 
 
 async def _prepare_database(db: Database, settings: AppSettings) -> None:

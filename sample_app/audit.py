@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from obsstack_fastapi.redact import redact_mapping, redact_text
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from obsstack_fastapi import context
+from obsstack_fastapi import current_request, current_trace_ids, redact_mapping, redact_text
 from sample_app.schema import audit_log
 
 ANONYMOUS = "anonymous"
@@ -40,15 +39,15 @@ class Entry:
 
 def current_actor() -> str:
     """The ``X-User-ID`` bound to the current request, else ``anonymous``."""
-    ctx = context.current() or {}
+    ctx = current_request() or {}
     return str(ctx.get("user_id") or ANONYMOUS)
 
 
 def row(entry: Entry, now: datetime | None = None) -> dict[str, Any]:
     """The values to insert: redacted, stamped with the time and the request's request_id / trace_id."""
-    ctx = context.current() or {}
+    ctx = current_request() or {}
     trace_id = ctx.get("trace_id")
-    if trace_id is None and (ids := context.trace_ids()) is not None:
+    if trace_id is None and (ids := current_trace_ids()) is not None:
         trace_id = ids[0]
     return {
         "time": now or datetime.now(UTC),

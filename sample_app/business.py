@@ -10,8 +10,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from obsstack_fastapi.bounded import Label, MetricSpec, build_all
 from prometheus_client import CollectorRegistry
+
+from obsstack_fastapi import Label, MetricSpec, build_all
 
 PAYMENT_METHOD = Label("payment_method", ("card", "paypal", "bank_transfer", "other"))
 CURRENCY = Label("currency", ("EUR", "USD", "GBP", "other"))

@@ -8,13 +8,12 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from obsstack_fastapi.pool import PoolMetrics
 from sqlalchemy import insert, inspect, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
-from obsstack_fastapi import get_logger
+from obsstack_fastapi import PoolMetrics, get_logger
 from sample_app import audit
 from sample_app.schema import APPEND_ONLY_DDL, metadata, orders
 

@@ -27,6 +27,13 @@ class Payments:
         self._max = max_seconds
         self.failure_rate = 0.0
 
+    def get_failure_rate(self) -> float:
+        return self.failure_rate
+
+    def set_failure_rate(self, rate: float) -> None:
+        """The share of charges declined from now on (the ``payment_failure_rate`` fault toggle)."""
+        self.failure_rate = rate
+
     async def charge(self, payment_method: str, currency: str) -> None:
         """Wait the provider's processing time, then raise `PaymentDeclined` at the failure rate."""
         await asyncio.sleep(self._random.uniform(self._min, self._max))

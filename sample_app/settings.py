@@ -1,11 +1,16 @@
-"""The sample app's settings: the observability settings plus server, database, downstream, faults, admin."""
+"""The demo's settings: server, database, downstream, admin, seeds (``APP_*``), composed with the
+instrumentation's own settings (``obs``: ``OBS_*`` / ``OTEL_*``, read by `obsstack_fastapi.ObsSettings`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from obsstack_fastapi.settings import ObservabilitySettings, read_secret
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from obsstack_fastapi import ObsSettings, read_secret
+
+DEMO_SERVICE_NAME = "orders"  # when neither OTEL_SERVICE_NAME nor OBS_SERVICE_NAME names the service
 
 
 def parse_demo_users(value: str) -> list[tuple[str, str]]:
@@ -19,9 +24,12 @@ def parse_demo_users(value: str) -> list[tuple[str, str]]:
     return pairs
 
 
-class AppSettings(ObservabilitySettings):
-    """One settings root; env ``APP_*`` plus ``DATABASE_URL`` and the standard OTel/Sentry names."""
+class AppSettings(BaseSettings):
+    """One settings root for the demo; env ``APP_*`` plus ``DATABASE_URL``; ``obs`` reads its own names."""
 
+    model_config = SettingsConfigDict(env_prefix="APP_", extra="forbid", frozen=True, populate_by_name=True)
+
+    obs: ObsSettings = Field(default_factory=ObsSettings)
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     workers: int = Field(1, ge=1, le=64)
@@ -33,29 +41,20 @@ class AppSettings(ObservabilitySettings):
     db_pool_timeout: float = Field(5.0, gt=0.0)
     downstream_url: str | None = None
     downstream_timeout: float = Field(2.0, gt=0.0)
-    faults_enabled: bool = False
-    faults_token: SecretStr | None = None
-    faults_token_file: Path | None = None
-    faults_seed: int | None = None
     payments_seed: int | None = None
     admin_token: SecretStr | None = None
     admin_token_file: Path | None = None
     demo_users: SecretStr | None = None
 
-    @model_validator(mode="after")
-    def _faults_need_a_token(self) -> AppSettings:
-        if self.faults_enabled and self.faults_token is None and self.faults_token_file is None:
-            raise ValueError("APP_FAULTS_ENABLED=true needs APP_FAULTS_TOKEN or APP_FAULTS_TOKEN_FILE")
-        return self
+    @property
+    def service_name(self) -> str:
+        """``OTEL_SERVICE_NAME`` / ``OBS_SERVICE_NAME`` when set, else the demo's own name."""
+        return self.obs.service_name or DEMO_SERVICE_NAME
 
     @property
     def db_capacity(self) -> int:
         """pool_size + max_overflow."""
         return self.db_pool_size + self.db_max_overflow
-
-    def resolved_faults_token(self) -> str | None:
-        """The fault-API bearer token (from the value or the file)."""
-        return read_secret(self.faults_token, self.faults_token_file, "APP_FAULTS_TOKEN")
 
     def demo_user_pairs(self) -> list[tuple[str, str]]:
         """(name, password) pairs of ``APP_DEMO_USERS``; empty unless it is set.

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client import CollectorRegistry
 
+from obsstack_fastapi import ObsSettings
 from sample_app.app import create_app
 from sample_app.settings import AppSettings
 
@@ -23,9 +24,9 @@ _STANDARD_ENV = ("DATABASE_URL", "SENTRY_DSN", "PROMETHEUS_MULTIPROC_DIR")
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No APP_*, OTEL_* or standard variable of the developer's shell leaks into a test."""
+    """No APP_*, OBS_*, OTEL_* or standard variable of the developer's shell leaks into a test."""
     for name in list(os.environ):
-        if name.startswith(("APP_", "OTEL_")) or name in _STANDARD_ENV:
+        if name.startswith(("APP_", "OBS_", "OTEL_")) or name in _STANDARD_ENV:
             monkeypatch.delenv(name)
 
 
@@ -62,10 +63,12 @@ class Harness:
 
 
 def settings_for(tmp_path: Path, **overrides: Any) -> AppSettings:
-    """Settings with a private SQLite file and no exporters unless asked."""
+    """Settings with a private SQLite file and no exporters unless asked; instrumentation fields
+    (``faults_enabled``, ``trace_sample_ratio``...) go to the composed `ObsSettings`."""
+    obs = {k: overrides.pop(k) for k in list(overrides) if k in ObsSettings.model_fields}
     values: dict[str, Any] = {"database_url": f"sqlite+aiosqlite:///{tmp_path / 'orders.db'}"}
     values.update(overrides)
-    return AppSettings(**values)
+    return AppSettings(obs=ObsSettings(**obs), **values)
 
 
 @pytest.fixture

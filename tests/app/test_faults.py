@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from sample_app.settings import AppSettings
+from obsstack_fastapi import ObsSettings
 
 REPO = Path(__file__).resolve().parents[2]  # sample_app runs from the repository root
 
@@ -22,7 +22,7 @@ FAULTS = {"faults_enabled": True, "faults_token": "t0ken", "faults_seed": 1}
 
 
 async def test_disabled_faults_are_404(running: Callable) -> None:
-    """Without APP_FAULTS_ENABLED the admin endpoints do not exist."""
+    """Without OBS_FAULTS_ENABLED the fault endpoints do not exist."""
     _, client = await running()
     for method in ("GET", "PUT", "DELETE"):
         assert (await client.request(method, "/admin/faults", headers=AUTH)).status_code == 404
@@ -105,14 +105,14 @@ async def test_hold_connections_exhausts_the_pool(running: Callable) -> None:
 
 
 def test_enabled_faults_need_a_token() -> None:
-    """APP_FAULTS_ENABLED without a token is a settings error."""
-    with pytest.raises(ValidationError, match="APP_FAULTS_TOKEN"):
-        AppSettings(faults_enabled=True)
+    """OBS_FAULTS_ENABLED without a token is a settings error (the demo reads the library's variables)."""
+    with pytest.raises(ValidationError, match="OBS_FAULTS_TOKEN"):
+        ObsSettings(faults_enabled=True)
 
 
 def test_main_refuses_to_start_without_fault_token(tmp_path: Any) -> None:
     """`python -m sample_app` exits 2 with one clear line when faults are enabled without a token."""
-    env = {"APP_FAULTS_ENABLED": "true", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)}
+    env = {"OBS_FAULTS_ENABLED": "true", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)}
     result = subprocess.run(
         [sys.executable, "-m", "sample_app"],
         env=env,
@@ -125,4 +125,4 @@ def test_main_refuses_to_start_without_fault_token(tmp_path: Any) -> None:
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert "APP_FAULTS_TOKEN" in lines[0]
+    assert "OBS_FAULTS_TOKEN" in lines[0]

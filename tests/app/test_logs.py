@@ -63,7 +63,7 @@ async def test_pii_in_request_fields_is_redacted(running: Callable) -> None:
 
 
 async def test_development_logs_are_console(make_harness: Callable[..., Any], asgi: Callable[..., Any]) -> None:
-    """APP_ENVIRONMENT=development renders human console lines instead of JSON."""
+    """OBS_ENVIRONMENT=development renders human console lines instead of JSON."""
     harness = make_harness(environment="development", log_excluded_routes=())
     await asgi(harness.app, "/healthz")
     last = harness.logs.getvalue().splitlines()[-1]

@@ -66,10 +66,10 @@ async def test_latency_buckets_come_from_settings(asgi: Callable[..., Any], make
 
 
 def test_latency_buckets_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """APP_LATENCY_BUCKETS is comma-separated seconds and must be strictly increasing."""
-    monkeypatch.setenv("APP_LATENCY_BUCKETS", "0.05, 0.2,1")
-    assert AppSettings().latency_buckets == (0.05, 0.2, 1.0)
-    monkeypatch.setenv("APP_LATENCY_BUCKETS", "0.5,0.2")
+    """OBS_LATENCY_BUCKETS is comma-separated seconds and must be strictly increasing."""
+    monkeypatch.setenv("OBS_LATENCY_BUCKETS", "0.05, 0.2,1")
+    assert AppSettings().obs.latency_buckets == (0.05, 0.2, 1.0)
+    monkeypatch.setenv("OBS_LATENCY_BUCKETS", "0.5,0.2")
     with pytest.raises(ValueError, match="strictly increasing"):
         AppSettings()
 
@@ -90,7 +90,7 @@ async def test_exemplars_in_openmetrics(asgi: Callable[..., Any], make_harness: 
 
 
 async def test_metrics_token(asgi: Callable[..., Any], make_harness: Callable[..., Any], tmp_path: Path) -> None:
-    """With APP_METRICS_TOKEN (or its file) /metrics needs the bearer token; otherwise 401."""
+    """With OBS_METRICS_TOKEN (or its file) /metrics needs the bearer token; otherwise 401."""
     token_file = tmp_path / "token"
     token_file.write_text("s3cret-token\n")
     for harness in (make_harness(metrics_token="s3cret-token"), make_harness(metrics_token_file=token_file)):

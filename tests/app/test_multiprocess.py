@@ -55,7 +55,7 @@ def test_two_workers_metrics_add_up(tmp_path: Path) -> None:
     metrics_dir.mkdir()
     (metrics_dir / "counter_999999.db").write_bytes(b"stale")
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("APP_", "OTEL_"))},
+        **{k: v for k, v in os.environ.items() if not k.startswith(("APP_", "OBS_", "OTEL_"))},
         "APP_WORKERS": "2", "APP_PORT": str(port), "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
         "PYTHONPATH": str(REPO),
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'orders.db'}",

@@ -49,7 +49,7 @@ async def test_incoming_traceparent_is_the_parent(running: Callable) -> None:
 
 
 async def test_sampler_ratio_zero_records_nothing(running: Callable) -> None:
-    """APP_TRACE_SAMPLE_RATIO=0 exports no spans and puts no exemplar on the histogram."""
+    """OBS_TRACE_SAMPLE_RATIO=0 exports no spans and puts no exemplar on the histogram."""
     harness, client = await running(trace_sample_ratio=0.0)
     await client.get("/healthz")
     assert harness.finished_spans() == []

@@ -50,7 +50,7 @@ async def test_database_down(running: Callable, url: str) -> None:
     harness, client = await running(database_url=url, db_pool_timeout=1.0)
     ready = await client.get("/ready")
     assert ready.status_code == 503
-    assert ready.json()["failing"] == "database"
+    assert ready.json()["failing"] == ["database"]
     assert (await client.get("/healthz")).status_code == 200
     assert [(line["route"], line["status"]) for line in harness.access_lines()] == [("/ready", 503)]
 

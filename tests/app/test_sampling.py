@@ -77,19 +77,19 @@ def test_sampler_decision() -> None:
 
 
 def test_sampling_settings_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """APP_LOG_SAMPLE_ROUTES is route=rate pairs (templates allowed), rates in 0..1; defaults are documented."""
-    settings = AppSettings()
+    """OBS_LOG_SAMPLE_ROUTES is route=rate pairs (templates allowed), rates in 0..1; defaults are documented."""
+    settings = AppSettings().obs
     assert settings.log_excluded_routes == ("/healthz", "/ready", "/metrics")
     assert settings.log_sample_routes == {}
     assert settings.slow_request_seconds == 0.2
-    monkeypatch.setenv("APP_LOG_SAMPLE_ROUTES", "/orders=0.1, /orders/{order_id}=0.05")
-    monkeypatch.setenv("APP_LOG_EXCLUDED_ROUTES", "/healthz")
-    monkeypatch.setenv("APP_SLOW_REQUEST_SECONDS", "0.5")
-    settings = AppSettings()
+    monkeypatch.setenv("OBS_LOG_SAMPLE_ROUTES", "/orders=0.1, /orders/{order_id}=0.05")
+    monkeypatch.setenv("OBS_LOG_EXCLUDED_ROUTES", "/healthz")
+    monkeypatch.setenv("OBS_SLOW_REQUEST_SECONDS", "0.5")
+    settings = AppSettings().obs
     assert settings.log_sample_routes == {"/orders": 0.1, "/orders/{order_id}": 0.05}
     assert settings.log_excluded_routes == ("/healthz",)
     assert settings.slow_request_seconds == 0.5
     for bad in ("/orders=2", "orders=0.5", "/orders"):
-        monkeypatch.setenv("APP_LOG_SAMPLE_ROUTES", bad)
+        monkeypatch.setenv("OBS_LOG_SAMPLE_ROUTES", bad)
         with pytest.raises(ValueError, match="route=rate"):
             AppSettings()

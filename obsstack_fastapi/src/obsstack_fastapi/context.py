@@ -33,8 +33,8 @@ def bind(**fields: Any) -> None:
 
 
 def trace_ids() -> tuple[str, str] | None:
-    """(trace_id, span_id) in hex of the current valid span, else None."""
+    """(trace_id, span_id) in hex of the current sampled span, else None (an unsampled trace is not stored)."""
     span_context = trace.get_current_span().get_span_context()
-    if not span_context.is_valid:
+    if not span_context.is_valid or not span_context.trace_flags.sampled:
         return None
     return format(span_context.trace_id, "032x"), format(span_context.span_id, "016x")

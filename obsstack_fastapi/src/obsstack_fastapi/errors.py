@@ -17,12 +17,13 @@ from sentry_sdk.transport import Transport
 
 from . import context
 from .redact import redact_mapping
-from .settings import ObservabilitySettings
+from .settings import ObsSettings
 
 ErrorReporter = Callable[[BaseException], None]
 
 
-def _no_report(_: BaseException) -> None:
+def no_report(_: BaseException) -> None:
+    """The reporter when Sentry is off."""
     return None
 
 
@@ -43,16 +44,16 @@ def before_send(event: dict[str, Any], _hint: dict[str, Any]) -> dict[str, Any]:
 
 
 def setup_sentry(
-    settings: ObservabilitySettings, transport: type[Transport] | Transport | None = None
+    settings: ObsSettings, transport: type[Transport] | Transport | None = None
 ) -> ErrorReporter:
     """Initialise Sentry when a DSN is set; returns the function that reports an exception."""
     if settings.sentry_dsn is None or not settings.sentry_dsn.get_secret_value():
-        return _no_report
+        return no_report
     sentry_sdk.init(
         dsn=settings.sentry_dsn.get_secret_value(),
         environment=settings.environment,
-        release=f"{settings.service_name}@{settings.service_version}",
-        server_name=settings.service_name,
+        release=f"{settings.service}@{settings.service_version}",
+        server_name=settings.service,
         traces_sample_rate=0.0,
         include_local_variables=False,
         max_request_body_size="never",

@@ -1,7 +1,12 @@
-"""Logging: one structlog processor chain for structlog and stdlib (uvicorn included).
+"""Logging: structlog processors usable in any chain, and (optionally) one chain for structlog and stdlib.
 
-Order: level -> request context (request_id, trace_id, span_id, method, route, user_id) ->
-exception text -> redaction -> timestamp -> OpenTelemetry log bridge -> renderer (JSON or console).
+The processors `add_request_context`, `add_trace_ids` and `redact_event` read only the request
+context the middleware sets; put them in your own ``structlog.configure(processors=[...])`` and call
+``instrument(app, logs=False)`` so your configuration is left alone.
+
+`configure_logging` (what ``instrument`` does with ``logs=True``) installs the chain: level -> request
+context (request_id, method, route, user fields) -> trace ids -> exception text -> redaction ->
+timestamp -> OpenTelemetry log bridge -> renderer (JSON or console), for structlog and stdlib alike.
 """
 
 from __future__ import annotations
@@ -36,16 +41,21 @@ _META_KEYS = ("_record", "_from_structlog")
 
 
 def add_request_context(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
-    """Copy the current request's fields and the current span's ids into the event."""
+    """Copy the current request's fields (request_id, method, route, bound fields) into the event."""
     ctx = context.current()
     if ctx:
         for key, value in ctx.items():
             event.setdefault(key, value)
-        if "trace_id" in ctx:  # the request's sampled server span, set once per request
-            return event
+    return event
+
+
+def add_trace_ids(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
+    """``trace_id`` / ``span_id`` of the current sampled span, unless the event has them already."""
+    if "trace_id" in event:
+        return event
     ids = context.trace_ids()
     if ids is not None:
-        event.setdefault("trace_id", ids[0])
+        event["trace_id"] = ids[0]
         event.setdefault("span_id", ids[1])
     return event
 
@@ -83,6 +93,7 @@ def shared_processors(bridge: Processor | None) -> list[Processor]:
     chain: list[Processor] = [
         structlog.processors.add_log_level,
         add_request_context,
+        add_trace_ids,
         structlog.processors.format_exc_info,
         redact_event,
         Timestamper(),
@@ -101,7 +112,10 @@ def _renderer(json_logs: bool) -> Processor:
 def configure_logging(
     *, level: str, json_logs: bool, stream: TextIO | None = None, bridge: Processor | None = None
 ) -> structlog.typing.FilteringBoundLogger:
-    """Configure structlog and the stdlib root logger; returns a ready, bound access logger."""
+    """Configure structlog and the stdlib root logger; returns a ready, bound access logger.
+
+    Replaces structlog's configuration and the handler it added before (marked); other root handlers stay.
+    """
     out = stream if stream is not None else sys.stdout
     chain = shared_processors(bridge)
     renderer = _renderer(json_logs)
@@ -137,7 +151,5 @@ def _configure_stdlib(level: str, out: TextIO, chain: list[Processor], renderer:
 
 
 def get_logger(name: str | None = None) -> Any:
-    """A structlog logger that goes through the configured chain."""
+    """A structlog logger that goes through the configured chain (whoever configured it)."""
     return structlog.get_logger(name)
-
-

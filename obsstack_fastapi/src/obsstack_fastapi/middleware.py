@@ -2,8 +2,8 @@
 
 Per request: request id (validated or new, echoed in the response), route template, a server span
 (parent from ``traceparent``), the log context, in-progress gauge, counter and latency histogram
-(exemplar: trace_id), one access-log line (unless the sampler drops it), and for an unhandled error a
-Sentry report and a 500.
+(exemplar: trace_id), injected faults (when enabled), one access-log line (unless the sampler drops
+it), and for an unhandled error a Sentry report and a 500.
 """
 
 from __future__ import annotations
@@ -19,25 +19,29 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import context, request_id
 from .errors import ErrorReporter
-from .metrics import HttpMetrics, normalize_method
+from .faults import Faults
+from .metrics import RequestMetrics, normalize_method
 from .routes import RouteResolver
 from .sampling import LogSampler
 from .spans import ServerSpan, ServerSpans
 
 _PROPAGATION_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
 _ERROR_BODY = b'{"detail":"Internal Server Error"}'
+_FAULT_BODY = b'{"detail":"injected fault"}'
 
 
 @dataclass(frozen=True)
 class Pipeline:
     """What the middleware records into; built once by `instrument`."""
 
-    metrics: HttpMetrics
+    metrics: RequestMetrics
     spans: ServerSpans
     access_log: Any
     report_error: ErrorReporter
     excluded: frozenset[str]
     sampler: LogSampler
+    faults: Faults | None = None
+    fault_exempt: frozenset[str] = frozenset()
 
 
 class ObservabilityMiddleware:
@@ -87,7 +91,10 @@ class ObservabilityMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_wrapper)
+            if await self._inject(handler):
+                await _send_error(send_wrapper, None, _FAULT_BODY)  # the wrapper adds the request id
+            else:
+                await self.app(scope, receive, send_wrapper)
         except Exception as exc:
             self._failed(span, exc)
             if started:
@@ -99,16 +106,24 @@ class ObservabilityMiddleware:
             context.end_request(ctx_token)
             otel_context.detach(otel_token)
 
+    async def _inject(self, handler: str) -> bool:
+        """Apply injected latency; True when this request is to fail (never on exempt routes)."""
+        faults = self.p.faults
+        if faults is None or not faults.active or handler in self.p.fault_exempt:
+            return False
+        return await faults.inject()
+
     def _failed(self, span: ServerSpan, exc: Exception) -> None:
         span.record_exception(exc)
         self.p.report_error(exc)
-        self.p.access_log.error("unhandled error", exc_info=exc)
+        if self.p.access_log is not None:
+            self.p.access_log.error("unhandled error", exc_info=exc)
 
     def _finish(  # the request's parts, passed once
         self, span: ServerSpan, handler: str, method: str, status: int, seconds: float, trace_id: str | None
     ) -> None:
         self.p.metrics.finished(handler, method, status, seconds, trace_id)
-        if self.p.sampler.keep(handler, status, seconds):
+        if self.p.access_log is not None and self.p.sampler.keep(handler, status, seconds):
             self.p.access_log.info("request", status=status, duration_ms=round(seconds * 1000, 3))
         self.p.spans.end(span, status)
 
@@ -142,7 +157,9 @@ def _echo_request_id(send: Send, rid: bytes) -> Send:
     return wrapper
 
 
-async def _send_error(send: Send, rid: bytes) -> None:
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(_ERROR_BODY)).encode())]
-    await send({"type": "http.response.start", "status": 500, "headers": [*headers, (b"x-request-id", rid)]})
-    await send({"type": "http.response.body", "body": _ERROR_BODY})
+async def _send_error(send: Send, rid: bytes | None, body: bytes = _ERROR_BODY) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if rid is not None:
+        headers.append((b"x-request-id", rid))
+    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

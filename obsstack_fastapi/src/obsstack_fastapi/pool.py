@@ -1,15 +1,20 @@
-"""Connection-pool metrics for a SQLAlchemy (async) engine: in use, idle, capacity, waiting, wait time."""
+"""A SQLAlchemy (async or sync) engine's pool: metrics (in use, idle, capacity, waiting, wait time) and holding."""
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import structlog
 from prometheus_client import CollectorRegistry, Gauge, Histogram
 
 from .settings import DEFAULT_POOL_WAIT_BUCKETS
+
+log = structlog.get_logger("obsstack_fastapi.pool")
 
 
 class PoolMetrics:
@@ -64,3 +69,54 @@ class PoolMetrics:
         finally:
             self.waiting.dec()
             self.wait_seconds.observe(time.perf_counter() - start)
+
+
+class ConnectionHolder:
+    """Checks connections out of an engine's pool and keeps them (the ``hold_connections`` fault).
+
+    Works with an async engine (``AsyncEngine``) or a sync one (checked out in a worker thread); the
+    pool metrics see the waits, the checkouts and the releases like any other use of the pool.
+    """
+
+    def __init__(self, engine: Any, capacity: int, metrics: PoolMetrics | None = None) -> None:
+        self._engine = engine
+        self.capacity = capacity
+        self._metrics = metrics
+        self._held: list[Any] = []
+        self._lock = asyncio.Lock()
+
+    @property
+    def held(self) -> int:
+        return len(self._held)
+
+    async def hold(self, wanted: int) -> int:
+        """Hold ``min(wanted, capacity)`` connections (fewer if the pool times out); returns how many."""
+        wanted = min(wanted, self.capacity)
+        async with self._lock:
+            while len(self._held) > wanted:
+                await self._release(self._held.pop())
+            while len(self._held) < wanted:
+                try:
+                    self._held.append(await self._checkout())
+                except Exception as exc:  # pool timeout or a database that is down: hold what we have
+                    log.warning("fault could not hold more connections", held=len(self._held), error=str(exc))
+                    break
+        return len(self._held)
+
+    async def _checkout(self) -> Any:
+        if self._metrics is None:
+            return await self._connect()
+        async with self._metrics.waiting_for_connection():
+            return await self._connect()
+
+    async def _connect(self) -> Any:
+        if hasattr(self._engine, "sync_engine"):
+            return await self._engine.connect()
+        return await asyncio.to_thread(self._engine.connect)
+
+    async def _release(self, conn: Any) -> None:
+        result = conn.close()
+        if inspect.isawaitable(result):
+            await result
+        if self._metrics is not None:
+            self._metrics.refresh()

@@ -25,3 +25,8 @@ def new() -> str:
     syscall per request: request ids correlate, they are not secrets.
     """
     return f"{_RANDOM.getrandbits(128):032x}"
+
+
+def safe_id(value: str | bytes) -> str | None:
+    """``value`` when it is a safe id (same rule as `accept`: 1-128 of ``[A-Za-z0-9._-]``), else None."""
+    return accept(value.encode("utf-8", "replace") if isinstance(value, str) else value)

@@ -1,8 +1,9 @@
-"""Settings of the observability module: one pydantic-settings model, safe defaults.
+"""Settings of the instrumentation: one pydantic-settings model, neutral defaults, env ``OBS_*``.
 
-Every field reads ``APP_<FIELD>`` from the environment, except the standard names
-``OTEL_EXPORTER_OTLP_ENDPOINT``, ``OTEL_EXPORTER_OTLP_PROTOCOL``, ``SENTRY_DSN`` and
-``PROMETHEUS_MULTIPROC_DIR``.
+Every field reads ``OBS_<FIELD>`` from the environment, except the standard names
+``OTEL_SERVICE_NAME``, ``OTEL_EXPORTER_OTLP_ENDPOINT``, ``OTEL_EXPORTER_OTLP_PROTOCOL``, ``SENTRY_DSN``
+and ``PROMETHEUS_MULTIPROC_DIR``. The service name has no default: `instrument` fails with
+`ConfigError` when neither an argument, ``OBS_SERVICE_NAME`` nor ``OTEL_SERVICE_NAME`` gives one.
 """
 
 from __future__ import annotations
@@ -10,11 +11,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_LATENCY_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 5.0)
 DEFAULT_POOL_WAIT_BUCKETS: tuple[float, ...] = (0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+METRICS_PATH = "/metrics"
+HEALTH_PATH = "/healthz"
+READY_PATH = "/ready"
+FAULTS_PATH = "/admin/faults"
+
+
+class ConfigError(ValueError):
+    """The instrumentation cannot start with this configuration; the message names the variable."""
 
 
 def _split_csv(value: object) -> object:
@@ -46,43 +55,50 @@ def read_secret(value: SecretStr | None, file: Path | None, name: str) -> str | 
     try:
         text = file.read_text(encoding="utf-8").strip()
     except OSError as exc:
-        raise ValueError(f"{name}_FILE={file}: cannot read ({exc.strerror})") from exc
+        raise ConfigError(f"{name}_FILE={file}: cannot read ({exc.strerror})") from exc
     if not text:
-        raise ValueError(f"{name}_FILE={file}: file is empty, expected a token")
+        raise ConfigError(f"{name}_FILE={file}: file is empty, expected a token")
     return text
 
 
-class ObservabilitySettings(BaseSettings):
-    """What `instrument()` needs. The app's own settings extend this class."""
+def _env(name: str, *others: str) -> AliasChoices:
+    """Read ``name`` (and ``others``) from the environment; the field name works as a keyword."""
+    return AliasChoices(name, *others)
 
-    model_config = SettingsConfigDict(env_prefix="APP_", extra="forbid", frozen=True, populate_by_name=True)
 
-    service_name: str = "orders"
-    service_version: str = "0.1.0"
+class ObsSettings(BaseSettings):
+    """What `instrument()` reads. Compose it into your own settings (``obs: ObsSettings``)."""
+
+    model_config = SettingsConfigDict(env_prefix="OBS_", extra="forbid", frozen=True, populate_by_name=True)
+
+    service_name: str | None = Field(None, validation_alias=_env("OBS_SERVICE_NAME", "OTEL_SERVICE_NAME"))
+    service_version: str = "unknown"
     environment: str = "production"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
     latency_buckets: Annotated[tuple[float, ...], NoDecode] = DEFAULT_LATENCY_BUCKETS
+    metrics_convention: Literal["instrumentator", "otel"] = "instrumentator"
+    metrics_path: str = Field(METRICS_PATH, pattern=r"^/")
     metrics_token: SecretStr | None = None
     metrics_token_file: Path | None = None
-    metrics_excluded_handlers: Annotated[tuple[str, ...], NoDecode] = ("/metrics", "/admin/faults")
-    log_excluded_routes: Annotated[tuple[str, ...], NoDecode] = ("/healthz", "/ready", "/metrics")
+    metrics_excluded_handlers: Annotated[tuple[str, ...], NoDecode] = ()
+    log_excluded_routes: Annotated[tuple[str, ...], NoDecode] = (HEALTH_PATH, READY_PATH, METRICS_PATH)
     log_sample_routes: Annotated[dict[str, float], NoDecode] = Field(default_factory=dict)
     slow_request_seconds: float = Field(0.2, gt=0.0)
     db_pool_name: str = "default"
     trace_sample_ratio: float = Field(1.0, ge=0.0, le=1.0)
-    otlp_endpoint: str | None = Field(
-        None, validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "otlp_endpoint")
-    )
+    otlp_endpoint: str | None = Field(None, validation_alias=_env("OTEL_EXPORTER_OTLP_ENDPOINT"))
     otlp_protocol: Literal["grpc", "http/protobuf"] | None = Field(
-        None, validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_PROTOCOL", "otlp_protocol")
+        None, validation_alias=_env("OTEL_EXPORTER_OTLP_PROTOCOL")
     )
     otlp_logs: bool = True
     otlp_timeout_seconds: float = Field(2.0, gt=0.0, le=30.0)
-    sentry_dsn: SecretStr | None = Field(None, validation_alias=AliasChoices("SENTRY_DSN", "sentry_dsn"))
-    multiprocess_dir: Path | None = Field(
-        None, validation_alias=AliasChoices("PROMETHEUS_MULTIPROC_DIR", "multiprocess_dir")
-    )
+    sentry_dsn: SecretStr | None = Field(None, validation_alias=_env("SENTRY_DSN"))
+    multiprocess_dir: Path | None = Field(None, validation_alias=_env("PROMETHEUS_MULTIPROC_DIR"))
+    faults_enabled: bool = False
+    faults_token: SecretStr | None = None
+    faults_token_file: Path | None = None
+    faults_seed: int | None = None
 
     @field_validator("latency_buckets", "metrics_excluded_handlers", "log_excluded_routes", mode="before")
     @classmethod
@@ -109,6 +125,22 @@ class ObservabilitySettings(BaseSettings):
             raise ValueError(f"must be strictly increasing positive seconds, got {value}")
         return value
 
+    @model_validator(mode="after")
+    def _faults_need_a_token(self) -> ObsSettings:
+        if self.faults_enabled and self.faults_token is None and self.faults_token_file is None:
+            raise ValueError("OBS_FAULTS_ENABLED=true needs OBS_FAULTS_TOKEN or OBS_FAULTS_TOKEN_FILE")
+        return self
+
+    @property
+    def service(self) -> str:
+        """The service name; `ConfigError` when none is configured."""
+        if not self.service_name:
+            raise ConfigError(
+                "no service name: set OTEL_SERVICE_NAME (or OBS_SERVICE_NAME), "
+                "or pass instrument(app, service_name=...)"
+            )
+        return self.service_name
+
     @property
     def json_logs(self) -> bool:
         """JSON unless asked for console, or in development with the automatic format."""
@@ -124,6 +156,15 @@ class ObservabilitySettings(BaseSettings):
         endpoint = (self.otlp_endpoint or "").rstrip("/")
         return "grpc" if endpoint.endswith(":4317") else "http/protobuf"
 
+    @property
+    def excluded_handlers(self) -> frozenset[str]:
+        """Not measured, traced, logged or faulted: the metrics path, the fault path, and any listed."""
+        return frozenset({self.metrics_path, FAULTS_PATH, *self.metrics_excluded_handlers})
+
     def resolved_metrics_token(self) -> str | None:
-        """The bearer token protecting ``/metrics``, if any."""
-        return read_secret(self.metrics_token, self.metrics_token_file, "APP_METRICS_TOKEN")
+        """The bearer token protecting the metrics path, if any."""
+        return read_secret(self.metrics_token, self.metrics_token_file, "OBS_METRICS_TOKEN")
+
+    def resolved_faults_token(self) -> str | None:
+        """The fault toggles' bearer token (from the value or the file)."""
+        return read_secret(self.faults_token, self.faults_token_file, "OBS_FAULTS_TOKEN")

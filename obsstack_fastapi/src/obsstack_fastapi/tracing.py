@@ -15,11 +15,12 @@ from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExp
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
-from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, TraceIdRatioBased
 from opentelemetry.trace import NonRecordingSpan, SpanContext
 from structlog.typing import EventDict, WrappedLogger
 
-from .settings import ObservabilitySettings
+from .settings import ObsSettings
+from .spans import ServerSpans
 
 _SEVERITY = {
     "debug": SeverityNumber.DEBUG,
@@ -42,6 +43,10 @@ class Telemetry:
     span_processors: list[SpanProcessor] = field(default_factory=list)
     bridges: list[OtelLogBridge] = field(default_factory=list)
 
+    def server_spans(self) -> ServerSpans:
+        """The middleware's span factory over this provider and its processors."""
+        return ServerSpans(self.tracer_provider, self.span_processors)
+
     def shutdown(self) -> None:
         self.tracer_provider.shutdown()
         for bridge in self.bridges:
@@ -50,11 +55,11 @@ class Telemetry:
             self.logger_provider.shutdown()
 
 
-def build_resource(settings: ObservabilitySettings) -> Resource:
+def build_resource(settings: ObsSettings) -> Resource:
     """service.name / service.version / deployment.environment."""
     return Resource.create(
         {
-            "service.name": settings.service_name,
+            "service.name": settings.service,
             "service.version": settings.service_version,
             "deployment.environment": settings.environment,
             "deployment.environment.name": settings.environment,
@@ -62,7 +67,7 @@ def build_resource(settings: ObservabilitySettings) -> Resource:
     )
 
 
-def _otlp_exporters(settings: ObservabilitySettings) -> tuple[SpanExporter, LogRecordExporter]:
+def _otlp_exporters(settings: ObsSettings) -> tuple[SpanExporter, LogRecordExporter]:
     endpoint = (settings.otlp_endpoint or "").rstrip("/")
     timeout = settings.otlp_timeout_seconds
     if settings.resolved_otlp_protocol == "grpc":
@@ -83,18 +88,24 @@ def _otlp_exporters(settings: ObservabilitySettings) -> tuple[SpanExporter, LogR
     )
 
 
-def setup_telemetry(
-    settings: ObservabilitySettings,
+def setup_telemetry(  # the two pillars this covers, and their injectable exporters
+    settings: ObsSettings,
     span_exporter: SpanExporter | None = None,
     log_exporter: LogRecordExporter | None = None,
+    *,
+    traces: bool = True,
+    logs: bool = True,
 ) -> Telemetry:
-    """Providers with a parent-based ratio sampler; exporters only when an endpoint (or one) is given."""
+    """Providers with a parent-based ratio sampler (never sampling with ``traces=False``); exporters only
+    when an endpoint (or one) is given. Exports run in background batches, never on the request path."""
     resource = build_resource(settings)
-    sampler = ParentBased(TraceIdRatioBased(settings.trace_sample_ratio))
+    sampler = ParentBased(TraceIdRatioBased(settings.trace_sample_ratio)) if traces else ALWAYS_OFF
     tracer_provider = TracerProvider(resource=resource, sampler=sampler)
     if settings.otlp_endpoint and span_exporter is None and log_exporter is None:
         span_exporter, log_exporter = _otlp_exporters(settings)
-    if not settings.otlp_logs:
+    if not traces:
+        span_exporter = None
+    if not (logs and settings.otlp_logs):
         log_exporter = None
     timeout_ms = int(settings.otlp_timeout_seconds * 1000)
     processors: list[SpanProcessor] = []
