@@ -64,4 +64,8 @@ def setup_sentry(
         shutdown_timeout=1,
         transport=transport,
     )
-    return sentry_sdk.capture_exception
+    return _report
+
+
+def _report(exc: BaseException) -> None:
+    sentry_sdk.capture_exception(exc)

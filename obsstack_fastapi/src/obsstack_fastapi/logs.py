@@ -27,7 +27,8 @@ try:  # orjson is optional: used when installed, else the standard library
     import orjson
 
     def _dumps(event: EventDict) -> str:
-        return orjson.dumps(event, default=str).decode()
+        text: str = orjson.dumps(event, default=str).decode()
+        return text
 
 except ImportError:  # pragma: no cover - depends on the environment
     _json_encoder = json.JSONEncoder(default=str, separators=(",", ":"))

@@ -143,7 +143,7 @@ def scrape_registry(registry: CollectorRegistry, multiprocess_dir: Path | None) 
     if multiprocess_dir is None:
         return registry
     merged = CollectorRegistry(auto_describe=False)
-    MultiProcessCollector(merged, path=str(multiprocess_dir))
+    MultiProcessCollector(merged, path=str(multiprocess_dir))  # type: ignore[no-untyped-call]
     merged.register(LiveWorkersProcessCollector(multiprocess_dir))
     return merged
 

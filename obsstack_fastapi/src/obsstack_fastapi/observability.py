@@ -80,4 +80,4 @@ class Observability:
         """Flush exporters (bounded by the OTLP timeout) and retire this worker's live gauges."""
         self.telemetry.shutdown()
         if self.settings.multiprocess_dir is not None:
-            mark_process_dead(os.getpid(), str(self.settings.multiprocess_dir))
+            mark_process_dead(os.getpid(), str(self.settings.multiprocess_dir))  # type: ignore[no-untyped-call]

@@ -53,7 +53,7 @@ def mark_dead_workers(path: Path) -> list[int]:
     """Mark every pid whose process is gone as dead (drops its live gauges); returns those pids."""
     dead = sorted(pid for pid in worker_pids(path) if pid != os.getpid() and not _pid_alive(pid))
     for pid in dead:
-        mark_process_dead(pid, str(path))
+        mark_process_dead(pid, str(path))  # type: ignore[no-untyped-call]
     return dead
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.routing import Match, Mount, get_route_path
+from starlette.routing import Match, Mount, get_route_path  # type: ignore[attr-defined]
 from starlette.types import Scope
 
 UNTEMPLATED = "none"

@@ -71,7 +71,7 @@ class ServerSpans:
             parent_context = None
             trace_id = self._ids.generate_trace_id()
         result = self._sampler.should_sample(parent, trace_id, name, SpanKind.SERVER, attributes)
-        flags = _SAMPLED if result.decision.is_sampled() else _NOT_SAMPLED
+        flags = _SAMPLED if result.decision.is_sampled() else _NOT_SAMPLED  # type: ignore[no-untyped-call]
         context = SpanContext(trace_id, self._ids.generate_span_id(), False, flags, result.trace_state)
         return ServerSpan(name, context, parent_context, attributes)
 

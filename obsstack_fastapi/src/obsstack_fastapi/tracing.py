@@ -187,13 +187,13 @@ def instrument_engine(engine: Any, tracer_provider: TracerProvider) -> None:
     Uses the instrumentation's per-engine tracer directly: the instrumentor itself is a process-wide
     singleton that patches ``create_engine`` and refuses SQLAlchemy 2.1 in its version check.
     """
-    from opentelemetry.instrumentation.sqlalchemy import __version__
+    from opentelemetry.instrumentation.sqlalchemy import __version__  # type: ignore[attr-defined]
     from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
     from opentelemetry.metrics import NoOpMeter
 
     tracer = tracer_provider.get_tracer("opentelemetry.instrumentation.sqlalchemy", __version__)
     usage = NoOpMeter("sqlalchemy").create_up_down_counter("db.client.connections.usage")
-    EngineTracer(tracer, getattr(engine, "sync_engine", engine), usage)
+    EngineTracer(tracer, getattr(engine, "sync_engine", engine), usage)  # type: ignore[no-untyped-call]
 
 
 def instrument_client(client: Any, tracer_provider: TracerProvider) -> None:
