@@ -94,6 +94,22 @@ def validate_command(config: ConfigOption = Path("stack.yaml"), profile: Profile
 
 
 @app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="The project directory (created if missing).")] = Path("."),
+    service: Annotated[str, typer.Option("--service", help="Name of your first service.")] = "api",
+    port: Annotated[int, typer.Option("--port", help="Port your service listens on.", min=1, max=65535)] = 8000,
+) -> None:
+    """Start a project: a commented stack.yaml and a .gitignore for what obsstack creates."""
+    from stack.scaffold import init_project
+
+    try:
+        for line in init_project(directory, service, port):
+            typer.echo(line)
+    except StackError as error:
+        _fail(error)
+
+
+@app.command()
 def up(
     config: ConfigOption = Path("stack.yaml"),
     profile: ProfileOption = None,
@@ -141,7 +157,9 @@ def status(config: ConfigOption = Path("stack.yaml")) -> None:
 def verify(
     config: ConfigOption = Path("stack.yaml"),
     profile: ProfileOption = None,
-    service: Annotated[str | None, typer.Option("--service", help="Service to verify (default: first).")] = None,
+    service: Annotated[
+        list[str] | None, typer.Option("--service", help="Service to verify (repeatable; default: all).")
+    ] = None,
     token_file: Annotated[
         Path | None, typer.Option("--faults-token-file", help="Default: secrets/faults-token.")
     ] = None,
@@ -154,10 +172,11 @@ def verify(
     try:
         settings = _settings(config, profile)
         root = config.resolve().parent
-        target = runner.pick_service(settings, service)
-        token = runner.read_token(token_file or root / FAULTS_TOKEN_FILE)
-        typer.echo(f"verify {target.name} with the {settings.profile} profile")
-        report = runner.Verifier(settings, target, token, typer.echo).run()
+        targets = runner.pick_services(settings, service)
+        with_faults = any(s.faults for s in targets)
+        token = runner.read_token(token_file or root / FAULTS_TOKEN_FILE) if with_faults else None
+        typer.echo(f"verify {', '.join(s.name for s in targets)} with the {settings.profile} profile")
+        report = runner.Verifier(settings, targets, token, typer.echo).run()
         json_path, html_path = write_reports(report, report_dir or root)
     except StackError as error:
         _fail(error)

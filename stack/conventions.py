@@ -24,7 +24,33 @@ PROCESS_CPU = "process_cpu_seconds_total"
 PROCESS_RSS = "process_resident_memory_bytes"
 
 SERVICE_LABEL = "service"
-ERROR_STATUS = "5xx"
+ERROR_STATUS_REGEX = "5.."  # grouped ("5xx", the instrumentator's default) and raw ("503") status labels
+PROCESS_START = "process_start_time_seconds"
+
+
+@dataclass(frozen=True)
+class HttpNames:
+    """The HTTP metric and label names of one metric convention, as Prometheus exposes them."""
+
+    requests: str  # a counter of requests
+    duration: str  # the latency histogram (without _bucket)
+    inprogress: str
+    route: str
+    method: str
+    status: str
+
+
+CONVENTIONS = {
+    "instrumentator": HttpNames(
+        requests="http_requests_total", duration="http_request_duration_seconds",
+        inprogress="http_requests_inprogress", route="handler", method="method", status="status",
+    ),
+    "otel": HttpNames(
+        requests="http_server_request_duration_seconds_count", duration="http_server_request_duration_seconds",
+        inprogress="http_server_active_requests", route="http_route", method="http_request_method",
+        status="http_response_status_code",
+    ),
+}  # fmt: skip
 
 # --- alerts -----------------------------------------------------------------------------------------
 ALERT_LATENCY = "HighLatencyP95"
@@ -35,10 +61,12 @@ ALERT_BURN = "ErrorBudgetBurn"
 ALERT_TARGET_DOWN = "TargetDown"
 ALERT_WATCHDOG = "Watchdog"
 ALERT_ABSENT = "ServiceMetricsAbsent"
+ALERT_TRAFFIC_DROP = "TrafficDrop"
+ALERT_RESTARTS = "ServiceRestarting"
 SEVERITIES = ("critical", "warning")
 BUILT_IN_ALERTS = frozenset({
     ALERT_LATENCY, ALERT_ERRORS, ALERT_POOL, ALERT_POOL_WAITING, ALERT_BURN, ALERT_TARGET_DOWN, ALERT_WATCHDOG,
-    ALERT_ABSENT,
+    ALERT_ABSENT, ALERT_TRAFFIC_DROP, ALERT_RESTARTS,
 })  # fmt: skip
 
 PLATFORM_SERVICE = "obsstack"
@@ -138,7 +166,16 @@ PROMETHEUS_CONFIG = "prometheus/prometheus.yml"
 ALERTMANAGER_CONFIG = "alertmanager/alertmanager.yml"
 
 # --- Grafana ----------------------------------------------------------------------------------------
-PANEL_IDS = {"traffic": 2, "errors": 6, "latency": 10, "saturation": 14, "slo": 20, "logs": 26, "business": 40}
+PANEL_IDS = {
+    "traffic": 2,
+    "restarts": 4,
+    "errors": 6,
+    "latency": 10,
+    "saturation": 14,
+    "slo": 20,
+    "logs": 26,
+    "business": 40,
+}
 DATASOURCE_UIDS = {
     "prometheus": "obs-prometheus",
     "loki": "obs-loki",
@@ -179,7 +216,6 @@ LOKI_CONFIG = "loki/loki.yaml"
 TEMPO_CONFIG = "tempo/tempo.yaml"
 OTELCOL_CONFIG = "otelcol/config.yaml"
 GRAFANA_PROVISIONING = "grafana/provisioning"
-APP_DOCKERFILE = "sample_app/Dockerfile"
 
 CONTAINER_ROOT = "/etc/obsstack"  # the project layout is mirrored under this path in containers
 CONTAINER_DASHBOARDS = "/etc/obsstack/dashboards"
@@ -188,7 +224,7 @@ LOAD_PROFILE = "load"  # compose profile of the optional load generator
 
 SECRETS_DIR = "secrets"
 FAULTS_TOKEN_FILE = "secrets/faults-token"  # noqa: S105 - a path, not a token
-ADMIN_TOKEN_FILE = "secrets/admin-token"  # noqa: S105 - a path, not a token
+
 ENV_GRAFANA_PASSWORD = "GRAFANA_ADMIN_PASSWORD"  # noqa: S105 - the name of a variable
 ENV_POSTGRES_PASSWORD = "POSTGRES_PASSWORD"  # noqa: S105 - the name of a variable
 POSTGRES_USER = "obsstack"
@@ -243,13 +279,38 @@ def dashboard_file(name: str) -> str:
     return f"{name}.json"
 
 
-# --- app contract ------------------------------------------------------------------------------------
-APP_DB_POOL_SIZE = 10  # lets the pool fault hold > 80 % and < 95 % of the pool with a connection left
+# --- ports ---------------------------------------------------------------------------------------------
 
 
-def app_contract_env(buckets: tuple[float, ...]) -> dict[str, str]:
-    """Environment that makes the sample app expose what the generated rules expect."""
-    env = {"APP_DB_POOL_SIZE": str(APP_DB_POOL_SIZE)}
-    if buckets:
-        env["APP_LATENCY_BUCKETS"] = ",".join(f"{b:g}" for b in buckets)
+def component_ports(components: object, postgres: bool) -> dict[str, int]:
+    """Every port the stack's components listen on, by name (the services must use others)."""
+    ports = {name: int(getattr(components, name).port) for name in
+             ("prometheus", "alertmanager", "grafana", "loki", "tempo", "otelcol")}  # fmt: skip
+    ports |= {
+        "otelcol otlp grpc": OTLP_GRPC_PORT, "otelcol otlp http": OTLP_HTTP_PORT,
+        "otelcol health": OTELCOL_HEALTH_PORT, "loki grpc": LOKI_GRPC_PORT, "tempo grpc": TEMPO_GRPC_PORT,
+        "tempo otlp grpc": TEMPO_LOCAL_OTLP_PORTS[0], "tempo otlp http": TEMPO_LOCAL_OTLP_PORTS[1],
+    }  # fmt: skip
+    if postgres:
+        ports["postgres"] = int(getattr(components, "postgres").port)  # noqa: B009 - typed as object here
+    return ports
+
+
+# --- what obsstack passes to the services it starts (read by obsstack_fastapi) -------------------------
+
+
+def service_env(name: str, buckets: tuple[float, ...], faults_token: str | None,
+                metrics_token: str | None, otlp: str | None, environment: str) -> dict[str, str]:  # fmt: skip
+    """Standard OTel variables plus obsstack_fastapi's OBS_* settings; services that read neither ignore them."""
+    env = {
+        "OTEL_SERVICE_NAME": name,
+        "OBS_ENVIRONMENT": environment,
+        "OBS_LATENCY_BUCKETS": ",".join(f"{b:g}" for b in buckets),
+    }
+    if otlp:
+        env["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp
+    if faults_token:
+        env |= {"OBS_FAULTS_ENABLED": "true", "OBS_FAULTS_TOKEN_FILE": faults_token}
+    if metrics_token:
+        env["OBS_METRICS_TOKEN_FILE"] = metrics_token
     return env

@@ -1,11 +1,12 @@
 """I/O: create the stack's missing secrets (never overwriting one), readable by the owner only.
 
 - the metrics bearer token file of every service that names one in stack.yaml,
-- the token of the sample app's fault-injection API (secrets/faults-token),
-- the token of the sample app's admin routes, /audit and /orders/export (secrets/admin-token),
-- compose/.env with the Grafana admin and PostgreSQL passwords (compose reads them with ${VAR:?}).
+- the token of the fault toggles (secrets/faults-token) when a service declares `faults: true`,
+- every file a service lists in `secret_files` (for example the demo's admin token),
+- compose/.env with the Grafana admin (and, when a service requires it, PostgreSQL) passwords.
 
-`secrets/` and `compose/.env` are gitignored. Call `ensure_secrets` before starting anything.
+`secrets/` carries its own `.gitignore` (`*`), and the generated compose/.gitignore covers `.env`, so
+neither is committed in any project. Call `ensure_secrets` before starting anything.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from stack.errors import StackError
 from stack.settings import StackSettings
 
 TOKEN_BYTES = 32
-ENV_KEYS = (c.ENV_GRAFANA_PASSWORD, c.ENV_POSTGRES_PASSWORD)
+IGNORE_ALL = "# Created by obsstack: secrets are never committed.\n*\n"
 
 
 @dataclass(frozen=True)
@@ -34,20 +35,38 @@ class Secrets:
     created: tuple[str, ...]
 
 
+def metrics_token_paths(settings: StackSettings) -> tuple[str, ...]:
+    return tuple(sorted({s.metrics_token_file for s in settings.services if s.metrics_token_file}))
+
+
 def token_paths(settings: StackSettings) -> tuple[str, ...]:
     """Every secret file, relative to the project root."""
-    metrics = sorted({s.metrics_token_file for s in settings.services if s.metrics_token_file})
-    return (*metrics, c.FAULTS_TOKEN_FILE, c.ADMIN_TOKEN_FILE)
+    faults = (c.FAULTS_TOKEN_FILE,) if any(s.faults for s in settings.services) else ()
+    listed = sorted({path for s in settings.services for path in s.secret_files} - {c.FAULTS_TOKEN_FILE})
+    return (*metrics_token_paths(settings), *faults, *listed)
+
+
+def env_keys(settings: StackSettings) -> tuple[str, ...]:
+    return (c.ENV_GRAFANA_PASSWORD, *((c.ENV_POSTGRES_PASSWORD,) if settings.needs_postgres else ()))
 
 
 def ensure_secrets(root: Path, settings: StackSettings) -> Secrets:
-    created = [path for path in token_paths(settings) if _create_token(root / path)]
+    created = [path for path in dict.fromkeys(token_paths(settings)) if _create_token(root / path)]
+    _ignore_all(root / c.SECRETS_DIR)
     env_file = root / settings.output.compose_dir / c.COMPOSE_ENV_FILE
-    added = _ensure_env(env_file)
+    added = _ensure_env(env_file, env_keys(settings))
     if added:
         created.append(f"{posixpath.join(settings.output.compose_dir, c.COMPOSE_ENV_FILE)} ({', '.join(added)})")
-    metrics = tuple(root / p for p in token_paths(settings) if p not in {c.FAULTS_TOKEN_FILE, c.ADMIN_TOKEN_FILE})
+    metrics = tuple(root / p for p in metrics_token_paths(settings))
     return Secrets(metrics, root / c.FAULTS_TOKEN_FILE, env_file, tuple(created))
+
+
+def _ignore_all(directory: Path) -> None:
+    """A `.gitignore` of `*` in secrets/, so no token is committed whatever the project's own .gitignore says."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    marker = directory / ".gitignore"
+    if not marker.exists():
+        marker.write_text(IGNORE_ALL, encoding="utf-8")
 
 
 def _create_token(path: Path) -> bool:
@@ -76,9 +95,9 @@ def read_env(path: Path) -> dict[str, str]:
     return pairs
 
 
-def _ensure_env(path: Path) -> list[str]:
+def _ensure_env(path: Path, keys: tuple[str, ...]) -> list[str]:
     """Append a random value for every missing key; existing keys are kept as they are."""
-    missing = [key for key in ENV_KEYS if not read_env(path).get(key)]
+    missing = [key for key in keys if not read_env(path).get(key)]
     if not missing:
         return []
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -7,227 +7,36 @@ Every nested model is frozen and rejects unknown keys.
 from __future__ import annotations
 
 import re
-from pathlib import PurePosixPath
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from stack.conventions import BUILT_IN_ALERTS
+from stack import conventions as c
 from stack.durations import Duration
+from stack.service_settings import (
+    IMAGE_RE,
+    NAME_RE,
+    SLO,
+    Business,
+    BusinessAlert,
+    BusinessMetric,
+    DBPoolAlert,
+    ErrorRateAlert,
+    Frozen,
+    LatencyAlert,
+    Service,
+    check_buckets,
+    check_relative_path,
+)
 
-NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
-LABEL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,63}$")
-LABEL_VALUE_RE = re.compile(r"^[A-Za-z0-9 ._:/@+-]{0,128}$")
+__all__ = [
+    "SLO", "Business", "BusinessAlert", "BusinessMetric", "DBPoolAlert", "ErrorRateAlert", "LatencyAlert",
+    "Service", "StackSettings",
+]  # fmt: skip
+
 URL_RE = re.compile(r"^https?://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+$")
 COMPONENT_NAMES = frozenset({"prometheus", "alertmanager", "grafana", "loki", "tempo", "otelcol", "postgres"})
-RESERVED_LABELS = frozenset({"service", "job", "instance", "severity", "alertname", "le", "burnrate_tier"})
-
-Ratio = Annotated[float, Field(gt=0, lt=1)]
-Seconds = Annotated[float, Field(gt=0)]
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class LatencyAlert(Frozen):
-    """p95 latency thresholds in seconds; each must be a histogram bucket edge."""
-
-    enabled: bool = True
-    warning: Seconds = 0.2
-    critical: Seconds = 0.5
-
-    @model_validator(mode="after")
-    def _ordered(self) -> LatencyAlert:
-        if self.critical <= self.warning:
-            raise ValueError(f"critical ({self.critical}) must be greater than warning ({self.warning})")
-        return self
-
-
-class ErrorRateAlert(Frozen):
-    """5xx ratio thresholds, with a traffic guard in requests per second."""
-
-    enabled: bool = True
-    warning: Ratio = 0.01
-    critical: Ratio = 0.05
-    min_request_rate: Seconds = 0.1
-
-    @model_validator(mode="after")
-    def _ordered(self) -> ErrorRateAlert:
-        if self.critical <= self.warning:
-            raise ValueError(f"critical ({self.critical}) must be greater than warning ({self.warning})")
-        return self
-
-
-class DBPoolAlert(Frozen):
-    """Connections in use / capacity thresholds, plus requests waiting for a connection."""
-
-    enabled: bool = True
-    warning: Ratio = 0.8
-    critical: Ratio = 0.95
-    waiting_threshold: Annotated[int, Field(ge=0)] = 0
-
-    @model_validator(mode="after")
-    def _ordered(self) -> DBPoolAlert:
-        if self.critical <= self.warning:
-            raise ValueError(f"critical ({self.critical}) must be greater than warning ({self.warning})")
-        return self
-
-
-class SLO(Frozen):
-    """Availability objective (ratio of non-5xx requests) over the profile's SLO window."""
-
-    objective: float = 0.999
-
-    @field_validator("objective")
-    @classmethod
-    def _objective(cls, value: float) -> float:
-        if not 0 < value < 1:
-            raise ValueError(f"must be between 0 and 1 exclusive (0.999 = 99.9 %), got {value}")
-        return value
-
-
-METRIC_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,99}$")
-ALERT_NAME_RE = re.compile(r"^[A-Z][A-Za-z0-9]{0,63}$")
-TITLE_RE = re.compile(r"^[A-Za-z0-9 ._:/()%+-]{1,80}$")
-UNIT_RE = re.compile(r"^[a-z][a-z0-9_:/.-]{0,31}$")
-
-
-class BusinessMetric(Frozen):
-    """A metric the app exposes beyond HTTP, with its bounded label values (others become `other`)."""
-
-    name: str
-    type: Literal["counter", "gauge", "histogram"]
-    title: str
-    unit: str = "short"
-    labels: dict[str, tuple[str, ...]] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _valid(self) -> BusinessMetric:
-        if not METRIC_NAME_RE.match(self.name) or (self.type == "counter") != self.name.endswith("_total"):
-            raise ValueError(
-                f"name must be a Prometheus metric name, ending in _total exactly for counters, got {self.name!r}"
-            )
-        if not TITLE_RE.match(self.title) or not UNIT_RE.match(self.unit):
-            raise ValueError(f"title and unit must be plain text, got {self.title!r} and {self.unit!r}")
-        for key, values in self.labels.items():
-            if not LABEL_NAME_RE.match(key) or key in RESERVED_LABELS or not values:
-                raise ValueError(f"label {key!r} must be a non-reserved label name with at least one value")
-            bad = [v for v in values if not LABEL_VALUE_RE.match(v)]
-            if bad:
-                raise ValueError(f"label {key} values must be plain text, got {bad}")
-        return self
-
-
-class BusinessAlert(Frozen):
-    """Alert when the share of `metric` events matching `failure` exceeds `above` (for example payment failures)."""
-
-    name: str
-    metric: str
-    failure: dict[str, str]
-    matchers: dict[str, str] = Field(default_factory=dict)
-    above: Ratio
-    for_: Duration = Field(default=Duration.parse("10m"), alias="for")
-    severity: Literal["warning", "critical"] = "warning"
-    min_rate: Annotated[float, Field(ge=0)] = 0.0
-
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not ALERT_NAME_RE.match(value):
-            raise ValueError(f"must be an alert name in CamelCase such as PaymentFailuresHigh, got {value!r}")
-        return value
-
-
-class Business(Frozen):
-    metrics: tuple[BusinessMetric, ...] = ()
-    alerts: tuple[BusinessAlert, ...] = ()
-
-    @model_validator(mode="after")
-    def _alerts_use_declared_metrics(self) -> Business:
-        declared = {m.name: m for m in self.metrics}
-        names = [a.name for a in self.alerts]
-        for index, alert in enumerate(self.alerts):
-            if alert.name in BUILT_IN_ALERTS or names.count(alert.name) > 1:
-                raise ValueError(f"alerts[{index}].name: {alert.name!r} is already an alert name")
-            metric = declared.get(alert.metric)
-            if metric is None or metric.type == "gauge":
-                raise ValueError(
-                    f"alerts[{index}].metric: must name a declared counter or histogram, got {alert.metric!r}"
-                )
-            for key, value in {**alert.matchers, **alert.failure}.items():
-                if value not in metric.labels.get(key, ()):
-                    raise ValueError(
-                        f"alerts[{index}]: {key}={value!r} is not a declared value of {metric.name} label {key}"
-                    )
-            if not alert.failure or not any(len(metric.labels[k]) > 1 for k in alert.failure):
-                raise ValueError(f"alerts[{index}].failure: needs a label with another (non-failure) value")
-        return self
-
-
-class Service(Frozen):
-    """One instrumented web service that Prometheus scrapes."""
-
-    name: str
-    host: str | None = None
-    port: Annotated[int, Field(ge=1, le=65535)] = 8000
-    metrics_path: str = "/metrics"
-    metrics_token_file: str | None = None
-    labels: dict[str, str] = Field(default_factory=dict)
-    latency: LatencyAlert = LatencyAlert()
-    error_rate: ErrorRateAlert = ErrorRateAlert()
-    db_pool: DBPoolAlert = DBPoolAlert()
-    slo: SLO = SLO()
-    absent_alert: bool = True
-    business: Business = Business()
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not NAME_RE.match(value):
-            raise ValueError(
-                f"must be lowercase letters, digits, '-' or '_', starting with a letter, "
-                f"at most 40 characters, got {value!r}"
-            )
-        return value
-
-    @field_validator("host")
-    @classmethod
-    def _host(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^[A-Za-z0-9.-]{1,253}$", value):
-            raise ValueError(f"must be a host name, got {value!r}")
-        return value
-
-    @field_validator("metrics_path")
-    @classmethod
-    def _path(cls, value: str) -> str:
-        if not re.match(r"^/[A-Za-z0-9._~/-]*$", value):
-            raise ValueError(f"must be an absolute URL path such as /metrics, got {value!r}")
-        return value
-
-    @field_validator("metrics_token_file")
-    @classmethod
-    def _token_file(cls, value: str | None) -> str | None:
-        if value is not None:
-            check_relative_path(value)
-        return value
-
-    @field_validator("labels")
-    @classmethod
-    def _labels(cls, value: dict[str, str]) -> dict[str, str]:
-        for key, val in value.items():
-            if not LABEL_NAME_RE.match(key) or key in RESERVED_LABELS or key.startswith("__"):
-                raise ValueError(f"label name must match [a-zA-Z_][a-zA-Z0-9_]* and not be reserved, got {key!r}")
-            if not isinstance(val, str) or not LABEL_VALUE_RE.match(val):
-                raise ValueError(f"label {key} must be at most 128 of A-Z a-z 0-9 space . _ : / @ + -, got {val!r}")
-        return value
-
-    @property
-    def target_host(self) -> str:
-        return self.host or self.name
 
 
 class Profile(Frozen):
@@ -242,6 +51,9 @@ class Profile(Frozen):
     db_pool_for: Duration = Duration.parse("5m")
     target_down_for: Duration = Duration.parse("2m")
     absent_for: Duration = Duration.parse("10m")
+    traffic_baseline_window: Duration = Duration.parse("1h")
+    traffic_drop_for: Duration = Duration.parse("10m")
+    restart_window: Duration = Duration.parse("15m")
     group_wait: Duration = Duration.parse("30s")
     group_interval: Duration = Duration.parse("5m")
     repeat_interval: Duration = Duration.parse("4h")
@@ -254,6 +66,12 @@ class Profile(Frozen):
             raise ValueError(
                 f"rate_window ({self.rate_window}) must be at least 4x scrape_interval "
                 f"({self.scrape_interval}), or rates have too few samples"
+            )
+        if self.traffic_baseline_window.ms < 2 * (self.rate_window.ms + self.traffic_drop_for.ms):
+            raise ValueError(
+                f"traffic_baseline_window ({self.traffic_baseline_window}) must be at least 2x rate_window + "
+                f"traffic_drop_for ({self.rate_window} + {self.traffic_drop_for}), "
+                "or a drop fades from its own baseline"
             )
         shortest_burn = self.slo_window * (5 / (30 * 24 * 60))
         if shortest_burn.ms < 4 * self.scrape_interval.ms:
@@ -276,6 +94,9 @@ class FastProfile(Profile):
     db_pool_for: Duration = Duration.parse("10s")
     target_down_for: Duration = Duration.parse("10s")
     absent_for: Duration = Duration.parse("30s")
+    traffic_baseline_window: Duration = Duration.parse("3m")
+    traffic_drop_for: Duration = Duration.parse("10s")
+    restart_window: Duration = Duration.parse("1m")
     group_wait: Duration = Duration.parse("1s")
     group_interval: Duration = Duration.parse("5s")
     repeat_interval: Duration = Duration.parse("1h")
@@ -322,9 +143,7 @@ class Metrics(Frozen):
     @field_validator("latency_buckets")
     @classmethod
     def _buckets(cls, value: tuple[float, ...]) -> tuple[float, ...]:
-        if not value or any(b <= 0 for b in value) or list(value) != sorted(set(value)):
-            raise ValueError(f"must be strictly increasing positive seconds, got {list(value)}")
-        return value
+        return check_buckets(value)
 
 
 class Component(Frozen):
@@ -334,7 +153,7 @@ class Component(Frozen):
     @field_validator("image")
     @classmethod
     def _image(cls, value: str) -> str:
-        if not re.match(r"^[a-z0-9./_-]+:[A-Za-z0-9._-]+$", value) or value.endswith(":latest"):
+        if not IMAGE_RE.match(value) or value.endswith(":latest"):
             raise ValueError(f"must be an image with a pinned tag (not latest), got {value!r}")
         return value
 
@@ -364,13 +183,6 @@ class Output(Frozen):
         return check_relative_path(value)
 
 
-def check_relative_path(value: str) -> str:
-    path = PurePosixPath(value)
-    if path.is_absolute() or ".." in path.parts or "\\" in value or not value.strip():
-        raise ValueError(f"must be a relative path inside the project (no '..', not absolute), got {value!r}")
-    return str(path)
-
-
 class StackSettings(BaseSettings):
     """The root of stack.yaml."""
 
@@ -397,24 +209,63 @@ class StackSettings(BaseSettings):
     def _cross_field(self) -> StackSettings:
         seen: set[str] = set()
         for index, service in enumerate(self.services):
+            where = f"services[{index}]"
             if service.name in COMPONENT_NAMES:
                 raise ValueError(
-                    f"services[{index}].name: {service.name!r} is the name of a stack component, "
+                    f"{where}.name: {service.name!r} is the name of a stack component, "
                     f"expected another name than {sorted(COMPONENT_NAMES)}"
                 )
             if service.name in seen:
-                raise ValueError(f"services[{index}].name: duplicate service name {service.name!r}")
+                raise ValueError(f"{where}.name: duplicate service name {service.name!r}")
             seen.add(service.name)
-            for level in ("warning", "critical"):
-                edge = getattr(service.latency, level)
-                if edge not in self.metrics.latency_buckets:
-                    raise ValueError(
-                        f"services[{index}].latency.{level}: {edge} must be one of metrics.latency_buckets "
-                        f"{list(self.metrics.latency_buckets)} so the alert threshold is exact"
-                    )
+            self._check_thresholds(where, service)
+            self._check_restarts(where, service)
+        self._check_ports()
         return self
+
+    def _check_restarts(self, where: str, service: Service) -> None:
+        timing = self.timing
+        step = max(timing.scrape_interval.ms, timing.evaluation_interval.ms)
+        if service.restarts.enabled and timing.restart_window.ms < 2 * (service.restarts.max_restarts + 2) * step:
+            raise ValueError(
+                f"{where}.restarts.max_restarts: {service.restarts.max_restarts} restarts cannot be seen within "
+                f"the profile's restart_window ({timing.restart_window}); expected a smaller number"
+            )
+
+    def _check_thresholds(self, where: str, service: Service) -> None:
+        buckets = self.buckets(service)
+        source = "latency_buckets" if service.latency_buckets else "metrics.latency_buckets"
+        for level in ("warning", "critical"):
+            edge = getattr(service.latency, level)
+            if edge not in buckets[:-1]:
+                raise ValueError(
+                    f"{where}.latency.{level}: {edge} must be an edge of the service's {source} "
+                    f"{list(buckets)} other than the last, so the alert threshold is exact"
+                )
+
+    def _check_ports(self) -> None:
+        """Everything that listens on this machine needs its own port (services and components)."""
+        used: dict[tuple[str, int], str] = {}
+        for name, port in c.component_ports(self.components, self.needs_postgres).items():
+            _claim(used, ("127.0.0.1", port), f"components.{name}")
+        for index, service in enumerate(self.services):
+            _claim(used, (service.local_address, service.port), f"services[{index}] ({service.name})")
+
+    @property
+    def needs_postgres(self) -> bool:
+        return any("postgres" in s.requires for s in self.services)
+
+    def buckets(self, service: Service) -> tuple[float, ...]:
+        """The service's latency histogram buckets: its own, else the global list."""
+        return service.latency_buckets or self.metrics.latency_buckets
 
     @property
     def timing(self) -> Profile:
         profile: Profile = getattr(self.profiles, self.profile)
         return profile
+
+
+def _claim(used: dict[tuple[str, int], str], key: tuple[str, int], owner: str) -> None:
+    if key in used:
+        raise ValueError(f"{owner}.port: {key[0]}:{key[1]} is already the port of {used[key]}, expected a free port")
+    used[key] = owner

@@ -108,3 +108,23 @@ def _remove_empty_parents(root: Path, directory: Path) -> None:
     while directory != root and directory.is_relative_to(root) and not any(directory.iterdir()):
         directory.rmdir()
         directory = directory.parent
+
+
+def write_files(root: Path, files: dict[str, str]) -> None:
+    """Write small files atomically (all temp files first, then renames); nothing is left half-written."""
+    staged: list[tuple[str, Path]] = []
+    try:
+        for relative, text in files.items():
+            target = _inside(root, relative)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            staged.append((temp, target))
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+            os.chmod(temp, 0o644)
+    except OSError as exc:
+        for temp, _ in staged:
+            Path(temp).unlink(missing_ok=True)
+        raise StackError(f"cannot write {', '.join(files)} under {root}: {exc}; nothing was changed") from exc
+    for temp, target in staged:
+        os.replace(temp, target)

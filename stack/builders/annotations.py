@@ -58,6 +58,7 @@ FORMATS: dict[str, tuple[str, Callable[[float], str]]] = {
     "percentage": ("{{ $value | humanizePercentage }}", humanize_percentage),
     "count": ("{{ $value | humanize }}", humanize),
     "burn": ('{{ $value | printf "%.1f" }}', burn),
+    "rate": ('{{ $value | printf "%.3g" }}', lambda value: f"{value:.3g}"),
 }
 
 

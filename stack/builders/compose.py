@@ -32,6 +32,8 @@ from stack.models.compose import (
     TmpfsMount,
     Volume,
 )
+from stack.service_settings import LOOPBACK
+from stack.service_settings import Build as ServiceBuild
 from stack.settings import Service as AppService
 from stack.settings import StackSettings
 
@@ -47,7 +49,6 @@ DATA = {
     "postgres": "/var/lib/postgresql/data",
 }
 HEALTHY = DependsOn(condition="service_healthy")
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 def retention(settings: StackSettings) -> str:
@@ -95,7 +96,15 @@ def required_env(name: str) -> str:
     return f"${{{name}:?missing in compose/.env - run obsstack up to create it}}"
 
 
+def data_volumes(settings: StackSettings) -> dict[str, str]:
+    """Component -> data path of the components that run (PostgreSQL only when a service requires it)."""
+    return {name: path for name, path in DATA.items() if name != "postgres" or settings.needs_postgres}
+
+
 def build_compose(settings: StackSettings) -> ComposeFile:
+    """The components, plus one compose service per image/build service of stack.yaml, named after it.
+
+    Command and external services run outside compose; Prometheus reaches them on the host."""
     services = {
         "prometheus": _prometheus(settings),
         "alertmanager": _alertmanager(settings),
@@ -103,18 +112,21 @@ def build_compose(settings: StackSettings) -> ComposeFile:
         "loki": _loki(settings),
         "tempo": _tempo(settings),
         "otelcol": _otelcol(settings),
-        "postgres": _postgres(settings),
-        **{service.target_host: _app(settings, service) for service in settings.services},
-        "loadgen": _loadgen(settings),
+        **({"postgres": _postgres(settings)} if settings.needs_postgres else {}),
+        **{s.name: _app(settings, s) for s in settings.services if s.in_compose},
     }
-    volumes = {f"{name}-data": Volume() for name in DATA}
+    if any(r.method == "GET" for s in settings.services for r in s.traffic):
+        services["loadgen"] = _loadgen(settings)
+    volumes = {f"{name}-data": Volume() for name in data_volumes(settings)}
     return ComposeFile(name=settings.project, services=services, volumes=volumes)
 
 
 def build_ephemeral(settings: StackSettings) -> ComposeOverride:
     """Replaces every data volume with a tmpfs: nothing survives `down`."""
     return ComposeOverride(
-        services={name: ServiceOverride(volumes=(TmpfsMount(target=path),)) for name, path in DATA.items()}
+        services={
+            name: ServiceOverride(volumes=(TmpfsMount(target=path),)) for name, path in data_volumes(settings).items()
+        }
     )
 
 
@@ -138,6 +150,7 @@ def _prometheus(settings: StackSettings) -> Service:
             mirror(settings, c.SECRETS_DIR),
             f"prometheus-data:{DATA['prometheus']}",
         ),
+        extra_hosts=(f"{c.HOST_GATEWAY}:host-gateway",),
         healthcheck=http_check(port, "/-/ready"),
     )
 
@@ -243,70 +256,54 @@ def _postgres(settings: StackSettings) -> Service:
     )
 
 
-def app_build(settings: StackSettings) -> Build:
-    return Build(context=root(settings), dockerfile=c.APP_DOCKERFILE)
+def app_build(settings: StackSettings, build: ServiceBuild) -> Build:
+    """The user's build context (relative to stack.yaml) as seen from the compose file's directory."""
+    return Build(context=posixpath.normpath(posixpath.join(root(settings), build.context)), dockerfile=build.dockerfile)
 
 
 def _app(settings: StackSettings, service: AppService) -> Service:
-    database = (
-        f"postgresql+asyncpg://{c.POSTGRES_USER}:{required_env(c.ENV_POSTGRES_PASSWORD)}"
-        f"@postgres:{settings.components.postgres.port}/{c.POSTGRES_DB}"
-    )
+    """An image/build service: the user's environment over obsstack's (OTel and obsstack_fastapi variables)."""
+    secrets_used = service.faults or service.metrics_token_file or service.secret_files
     environment = {
-        "APP_HOST": "0.0.0.0",
-        "APP_PORT": str(service.port),
-        "APP_SERVICE_NAME": service.name,
-        "APP_ENVIRONMENT": "compose",
-        "APP_FAULTS_ENABLED": "true",
-        "APP_FAULTS_TOKEN_FILE": in_container(c.FAULTS_TOKEN_FILE),
-        "APP_ADMIN_TOKEN_FILE": in_container(c.ADMIN_TOKEN_FILE),
-        "DATABASE_URL": database,
-        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://otelcol:{c.OTLP_GRPC_PORT}",
-        **c.app_contract_env(settings.metrics.latency_buckets),
+        **c.service_env(
+            service.name,
+            settings.buckets(service),
+            in_container(c.FAULTS_TOKEN_FILE) if service.faults else None,
+            in_container(service.metrics_token_file) if service.metrics_token_file else None,
+            f"http://otelcol:{c.OTLP_GRPC_PORT}",
+            "compose",
+        ),
+        **service.env,
     }
-    if service.metrics_token_file:
-        environment["APP_METRICS_TOKEN_FILE"] = in_container(service.metrics_token_file)
+    depends = {"otelcol": DependsOn(condition="service_started")}
+    if "postgres" in service.requires:
+        depends["postgres"] = HEALTHY
     return Service(
-        build=app_build(settings),
+        image=service.image,
+        build=app_build(settings, service.build) if service.build else None,
         environment=environment,
         ports=(loopback(service.port),),
-        volumes=(mirror(settings, c.SECRETS_DIR),),
-        depends_on={"postgres": HEALTHY, "otelcol": DependsOn(condition="service_started")},
-        healthcheck=Healthcheck(
-            test=("CMD", "python", "-c", _probe(f"http://127.0.0.1:{service.port}/healthz")),
-            interval="5s",
-            timeout="3s",
-            retries=12,
-            start_period="20s",
-        ),
+        volumes=(mirror(settings, c.SECRETS_DIR),) if secrets_used else None,
+        depends_on=depends,
     )
-
-
-def _probe(url: str) -> str:
-    return f"import urllib.request; urllib.request.urlopen('{url}', timeout=2)"
-
-
-LOAD_SCRIPT = """\
-import time, urllib.request
-targets = {targets}
-while True:
-    for url in targets:
-        try:
-            urllib.request.urlopen(url, timeout=5).read()
-        except Exception as exc:
-            print(url, exc, flush=True)
-    time.sleep(0.1)
-"""
 
 
 def _loadgen(settings: StackSettings) -> Service:
-    """Optional (`--profile load`): a steady trickle of requests to every service's /orders."""
-    targets = [f"http://{s.target_host}:{s.port}/orders" for s in settings.services]
+    """Optional (`--profile load`): a steady trickle of GET requests to every service's traffic paths.
+
+    Runs busybox wget from the pinned Prometheus image (no image of the user's is assumed)."""
+    urls = [f"http://{s.compose_address}{r.path}" for s in settings.services for r in s.traffic if r.method == "GET"]
+    loop = "while true; do for u in " + " ".join(f"'{u}'" for u in urls)
+    loop += '; do wget -q -O /dev/null "$$u" || echo "failed: $$u"; done; sleep 0.2; done'
     return Service(
-        build=app_build(settings),
+        image=settings.components.prometheus.image,
         profiles=(c.LOAD_PROFILE,),
-        command=("python", "-c", LOAD_SCRIPT.format(targets=targets)),
-        depends_on={s.target_host: HEALTHY for s in settings.services},
+        entrypoint=("/bin/sh", "-c"),
+        command=(loop,),
+        extra_hosts=(f"{c.HOST_GATEWAY}:host-gateway",),
+        depends_on={s.name: DependsOn(condition="service_started") for s in settings.services if s.in_compose}
+        or None,
+        healthcheck=Healthcheck(disable=True),
     )
 
 
@@ -353,3 +350,6 @@ def render_compose(settings: StackSettings) -> Iterator[Artifact]:
     for name, model in models.items():
         path = posixpath.join(settings.output.compose_dir, name)
         yield render.Artifact(path, render.to_yaml(model.to_data()))
+    why = "# compose/.env holds the stack's passwords (created by obsstack up)"
+    ignore = f"{c.GENERATED_HEADER}{why}\n{c.COMPOSE_ENV_FILE}\n"
+    yield render.Artifact(posixpath.join(settings.output.compose_dir, ".gitignore"), ignore)

@@ -119,17 +119,17 @@ def table(pid: int, title: str, unit: str, tgts: list[Any], datasource: Json = P
 # --- selectors -------------------------------------------------------------------------------------
 
 
-def sel(metric: str, route: bool = False, **equal: str) -> str:
-    """The metric of the selected service and instances (and routes), plus exact matchers."""
+def sel(metric: str, route: str | None = None, **regex: str) -> str:
+    """The metric of the selected service and instances (and routes, by the route label), plus regex matchers."""
     parts = [f'{c.SERVICE_LABEL}="$service"', 'instance=~"$instance"']
-    parts += ['handler=~"$route"'] if route else []
-    parts += [f"{key}={q.quote(value)}" for key, value in equal.items()]
+    parts += [f'{route}=~"$route"'] if route else []
+    parts += [f"{key}=~{q.quote(value)}" for key, value in regex.items()]
     return f"{metric}{{{','.join(parts)}}}"
 
 
-def rec(record: str, route: bool = False) -> str:
-    """A recording rule of the selected service (they keep only service, and handler when by route)."""
-    matchers = f'{c.SERVICE_LABEL}="$service"' + (',handler=~"$route"' if route else "")
+def rec(record: str, route: str | None = None) -> str:
+    """A recording rule of the selected service (they keep only service, and the route label when by route)."""
+    matchers = f'{c.SERVICE_LABEL}="$service"' + (f',{route}=~"$route"' if route else "")
     return f"{record}{{{matchers}}}"
 
 
@@ -145,26 +145,35 @@ def le_matcher(edge: float) -> str:
     return f'le=~"{text}|{text}.0"' if float(edge).is_integer() else f"le={q.quote(text)}"
 
 
-def buckets(metric: str = c.HTTP_DURATION, by: str = "le") -> str:
-    route = metric == c.HTTP_DURATION
-    return f"sum by ({by}) (rate({sel(f'{metric}_bucket', route=route)}{RATE}))"
+def buckets(metric: str, route: str | None = None, by: str = "le") -> str:
+    return f"sum by ({by}) (rate({sel(f'{metric}_bucket', route)}{RATE}))"
+
+
+def status_class(expr: str, label: str) -> str:
+    """Status codes as classes (503 -> 5xx), whether the service groups them already or not."""
+    return f'label_replace({expr}, "status_class", "${{1}}xx", "{label}", "(.).*")'
 
 
 # --- the golden-signals dashboard, one row per signal ----------------------------------------------
 
 
-def traffic() -> list[Any]:
-    requests = f"rate({sel(c.HTTP_REQUESTS, route=True)}{RATE})"
+def traffic(service: Service) -> list[Any]:
+    n = q.names(service)
+    requests = f"rate({sel(n.requests, n.route)}{RATE})"
+    by_class = f"sum by (status_class) ({status_class(requests, n.status)})"
     return [
-        timeseries(ID["traffic"], "Requests/s by route", "reqps", [(f"sum by (handler) ({requests})", "{{handler}}")]),
-        timeseries(3, "Requests/s by status class", "reqps", [(f"sum by (status) ({requests})", "{{status}}")]),
+        timeseries(
+            ID["traffic"], "Requests/s by route", "reqps", [(f"sum by ({n.route}) ({requests})", f"{{{{{n.route}}}}}")]
+        ),
+        timeseries(3, "Requests/s by status class", "reqps", [(by_class, "{{status_class}}")]),
     ]
 
 
 def errors(settings: StackSettings, service: Service) -> list[Any]:
-    w, levels = settings.timing.rate_window, service.error_rate
-    failing = f"rate({sel(c.HTTP_REQUESTS, route=True, status=c.ERROR_STATUS)}{RATE})"
-    top = f"topk(10, {rec(c.rec_error_ratio(w, by_handler=True), route=True)} > 0)"
+    w, levels, n = settings.timing.rate_window, service.error_rate, q.names(service)
+    failing = f"rate({sel(n.requests, n.route, **{n.status: c.ERROR_STATUS_REGEX})}{RATE})"
+    top = f"topk(10, {rec(c.rec_error_ratio(w, by_handler=True), n.route)} > 0)"
+    legend = f"{{{{{n.route}}}}}"
     note = f"Alert thresholds: warning {percent_text(levels.warning)}, critical {percent_text(levels.critical)}."
     return [
         timeseries(
@@ -175,28 +184,29 @@ def errors(settings: StackSettings, service: Service) -> list[Any]:
             alert_steps(levels),
             note,
         ),
-        timeseries(7, "5xx errors/s by route", "reqps", [(f"sum by (handler) ({failing})", "{{handler}}")]),
+        timeseries(7, "5xx errors/s by route", "reqps", [(f"sum by ({n.route}) ({failing})", legend)]),
         table(
             8,
             f"Top failing routes (5xx ratio, {w})",
             "percentunit",
-            [PromTarget(top, "{{handler}}", instant=True, format="table")],
+            [PromTarget(top, legend, instant=True, format="table")],
         ),
     ]
 
 
 def latency(settings: StackSettings, service: Service) -> list[Any]:
-    w, levels = settings.timing.rate_window, service.latency
+    w, levels, n = settings.timing.rate_window, service.latency, q.names(service)
     quantiles = [(rec(c.rec_latency_quantile(p, w)), f"p{round(p * 100)} ({w})") for p in c.LATENCY_QUANTILES]
-    traced = PromTarget(f"histogram_quantile(0.95, {buckets()})", "p95 (exemplars link to traces)", exemplar=True)
-    heat = PromTarget(buckets(), "{{le}}", exemplar=True, format="heatmap")
-    by_route = rec(c.rec_latency_quantile(0.95, w, by_handler=True), route=True)
+    histogram = buckets(n.duration, n.route)
+    traced = PromTarget(f"histogram_quantile(0.95, {histogram})", "p95 (exemplars link to traces)", exemplar=True)
+    heat = PromTarget(histogram, "{{le}}", exemplar=True, format="heatmap")
+    by_route = rec(c.rec_latency_quantile(0.95, w, by_handler=True), n.route)
     warn, crit = seconds_text(levels.warning), seconds_text(levels.critical)
     note = f"p95 alert thresholds: warning {warn}, critical {crit}."
     return [
         timeseries(ID["latency"], "Latency p50 / p95 / p99", "s", [*quantiles, traced], alert_steps(levels), note),
         Heatmap(id=11, title="Latency distribution", dataSource=PROM, targets=[heat], maxDataPoints=None),
-        timeseries(12, f"p95 latency by route ({w})", "s", [(by_route, "{{handler}}")], alert_steps(levels)),
+        timeseries(12, f"p95 latency by route ({w})", "s", [(by_route, f"{{{{{n.route}}}}}")], alert_steps(levels)),
     ]
 
 
@@ -206,14 +216,25 @@ POOL_SERIES = (
     (c.DB_POOL_MAX, "capacity"),
     (c.DB_POOL_WAITING, "waiting requests"),
 )
-PER_INSTANCE = (  # id, title, unit, expr
-    (17, "In-flight requests", "short", f"sum by (instance) ({sel(c.HTTP_INPROGRESS, route=True)})"),
-    (18, "Process CPU", "percentunit", f"sum by (instance) (rate({sel(c.PROCESS_CPU)}{RATE}))"),
-    (19, "Process memory (RSS)", "bytes", f"sum by (instance) ({sel(c.PROCESS_RSS)})"),
-)
 
 
-def saturation(service: Service) -> list[list[Any]]:
+def per_instance(settings: StackSettings, service: Service) -> list[Any]:
+    """In-flight requests, CPU, memory and restarts per instance (the restarts panel is what alerts link to)."""
+    n, window = q.names(service), f"[{settings.timing.restart_window}]"
+    specs = (  # id, title, unit, expr
+        (17, "In-flight requests", "short", f"sum by (instance) ({sel(n.inprogress)})"),
+        (18, "Process CPU", "percentunit", f"sum by (instance) (rate({sel(c.PROCESS_CPU)}{RATE}))"),
+        (19, "Process memory (RSS)", "bytes", f"sum by (instance) ({sel(c.PROCESS_RSS)})"),
+        (ID["restarts"], f"Restarts ({settings.timing.restart_window})", "short",
+         f"sum by (instance) (changes({sel(c.PROCESS_START)}{window}))"),
+    )  # fmt: skip
+    return [timeseries(pid, title, unit, [(expr, "{{instance}}")]) for pid, title, unit, expr in specs]
+
+
+def saturation(settings: StackSettings, service: Service) -> list[list[Any]]:
+    """The DB pool panels only for a service with a pool; the per-instance panels for every service."""
+    if service.db_pool is None or not service.db_pool.enabled:
+        return [per_instance(settings, service)]
     pool = [(f"sum({sel(metric)})", name) for metric, name in POOL_SERIES]
     wait = [(f"histogram_quantile({p}, {buckets(c.DB_POOL_WAIT)})", f"p{round(p * 100)}") for p in (0.5, 0.95)]
     utilisation = [(rec(c.REC_POOL_UTILIZATION), "in use / capacity")]
@@ -229,7 +250,7 @@ def saturation(service: Service) -> list[list[Any]]:
             timeseries(15, "DB pool connections", "short", pool),
             timeseries(16, "DB pool wait time", "s", wait),
         ],
-        [timeseries(pid, title, unit, [(expr, "{{instance}}")]) for pid, title, unit, expr in PER_INSTANCE],
+        per_instance(settings, service),
     ]
 
 
@@ -249,7 +270,7 @@ def slo(settings: StackSettings, service: Service) -> list[list[Any]]:
     window, objective, fast = settings.timing.slo_window, service.slo.objective, service.latency.warning
     shown, goal = window_text(window), f"(objective {percent_text(objective)})"
     meets = steps(("green", objective), base="red")
-    bucket = f'{c.HTTP_DURATION}_bucket{{{c.SERVICE_LABEL}="$service",'
+    bucket = f'{q.names(service).duration}_bucket{{{c.SERVICE_LABEL}="$service",'
     good, total = (f"sum(rate({bucket}{le}}}[{window}]))" for le in (le_matcher(fast), 'le="+Inf"'))
     budget = f"Share of the {shown} error budget ({percent_text(error_budget(service))} of requests) left."
     return [
@@ -343,7 +364,7 @@ def query_variable(name: str, label: str, query: str, default: str | None = None
     )
 
 
-def variables(service: str | None) -> list[Any]:
+def variables(service: Service | None) -> list[Any]:
     datasource = g.Template(
         name="datasource",
         label="Data source",
@@ -351,15 +372,16 @@ def variables(service: str | None) -> list[Any]:
         type="datasource",
         default=c.DATASOURCE_UIDS["prometheus"],
     )
-    services = f"label_values({c.HTTP_REQUESTS}, {c.SERVICE_LABEL})"
+    services = f"label_values(up, {c.SERVICE_LABEL})"
     if service is None:
         return [datasource, query_variable("service", "Service", services)]
-    scoped = f'{c.HTTP_REQUESTS}{{{c.SERVICE_LABEL}="$service"}}'
+    n = q.names(service)
+    scoped = f'{n.requests}{{{c.SERVICE_LABEL}="$service"}}'
     return [
         datasource,
-        query_variable("service", "Service", services, default=service),
+        query_variable("service", "Service", services, default=service.name),
         query_variable("instance", "Instance", f"label_values({scoped}, instance)"),
-        query_variable("route", "Route", f"label_values({scoped}, handler)"),
+        query_variable("route", "Route", f"label_values({scoped}, {n.route})"),
     ]
 
 
@@ -389,29 +411,31 @@ def link(name: str, title: str) -> Any:
 
 def service_dashboard(settings: StackSettings, service: Service) -> Json:
     sections = [
-        ("Traffic", ROW_IDS["traffic"], [traffic()]),
+        ("Traffic", ROW_IDS["traffic"], [traffic(service)]),
         ("Errors", ROW_IDS["errors"], [errors(settings, service)]),
         ("Latency", ROW_IDS["latency"], [latency(settings, service)]),
-        ("Saturation", ROW_IDS["saturation"], saturation(service)),
+        ("Saturation", ROW_IDS["saturation"], saturation(settings, service)),
         ("SLO", ROW_IDS["slo"], slo(settings, service)),
         ("Logs and traces", ROW_IDS["logs"], [logs_and_traces(service)]),
     ]
     if service.business.metrics:
         sections.insert(5, ("Business", ROW_IDS["business"], business(service)))
     title, overview = f"{service.name}: golden signals", link(c.OVERVIEW_DASHBOARD, "Overview")
-    return dashboard(c.dashboard_name(service.name), title, layout(sections), variables(service.name), [overview])
+    return dashboard(c.dashboard_name(service.name), title, layout(sections), variables(service), [overview])
 
 
 def overview_dashboard(settings: StackSettings) -> Json:
     w, matcher = settings.timing.rate_window, f'{c.SERVICE_LABEL}=~"$service"'
     scope = f"{{{matcher}}}"
-    specs = (  # id, title, unit, expr
+    inflight = "|".join(sorted({n.inprogress for n in c.CONVENTIONS.values()}))
+    specs = [  # id, title, unit, expr
         (ID["traffic"], f"Requests/s ({w})", "reqps", c.rec_request_rate(w) + scope),
         (ID["errors"], f"5xx ratio ({w})", "percentunit", c.rec_error_ratio(w) + scope),
         (ID["latency"], f"p95 latency ({w})", "s", c.rec_latency_quantile(0.95, w) + scope),
-        (ID["saturation"], "DB pool utilisation", "percentunit", c.REC_POOL_UTILIZATION + scope),
-        (17, "In-flight requests", "short", f"sum by (service) ({c.HTTP_INPROGRESS}{scope})"),
-    )
+        (17, "In-flight requests", "short", f'sum by (service) ({{__name__=~"{inflight}",{matcher}}})'),
+    ]
+    if any(s.has_db_pool for s in settings.services):
+        specs.insert(3, (ID["saturation"], "DB pool utilisation", "percentunit", c.REC_POOL_UTILIZATION + scope))
     panels = [timeseries(pid, title, unit, [(expr, "{{service}}")]) for pid, title, unit, expr in specs]
     firing = f'sum by (service, alertname, severity) (ALERTS{{alertstate="firing",{matcher}}})'
     panels.append(table(30, "Firing alerts", "short", [PromTarget(firing, "", instant=True, format="table")]))
@@ -425,6 +449,12 @@ def build_dashboards(settings: StackSettings) -> dict[str, Json]:
     boards = {c.dashboard_name(s.name): service_dashboard(settings, s) for s in settings.services}
     boards[c.OVERVIEW_DASHBOARD] = overview_dashboard(settings)
     return boards
+
+
+def service_queries(settings: StackSettings, service: Service) -> list[tuple[str, str]]:
+    """(dashboard / panel title, PromQL) of the service's own dashboard and of the overview."""
+    boards = (service_dashboard(settings, service), overview_dashboard(settings))
+    return [pair for board in boards for pair in promql_queries(board)]
 
 
 def dashboard_queries(settings: StackSettings) -> list[tuple[str, str]]:

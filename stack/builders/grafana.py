@@ -128,10 +128,15 @@ def tempo_datasource(settings: StackSettings) -> Datasource:
 def trace_metric_queries() -> tuple[LinkedQuery, ...]:
     """Queries opened from a span; `$$__tags` becomes `service="<service.name>"`."""
     window = "[$$__rate_interval]"
-    buckets = f"{c.HTTP_DURATION}_bucket{{$$__tags}}"
+    conventions = c.CONVENTIONS.values()
+    requests = "|".join(n.requests for n in conventions)
+    buckets = "|".join(f"{n.duration}_bucket" for n in conventions)
     return (
-        LinkedQuery(name="Request rate", query=f"sum by (handler) (rate({c.HTTP_REQUESTS}{{$$__tags}}{window}))"),
-        LinkedQuery(name="p95 latency", query=f"histogram_quantile(0.95, sum by (le) (rate({buckets}{window})))"),
+        LinkedQuery(name="Request rate", query=f'sum(rate({{__name__=~"{requests}",$$__tags}}{window}))'),
+        LinkedQuery(
+            name="p95 latency",
+            query=f'histogram_quantile(0.95, sum by (le) (rate({{__name__=~"{buckets}",$$__tags}}{window})))',
+        ),
     )
 
 

@@ -65,7 +65,7 @@ def _service_job(settings: StackSettings, service: Service) -> ScrapeConfig:
         authorization=Authorization(credentials_file=relative_to_config(settings, token)) if token else None,
         static_configs=(
             StaticConfig(
-                targets=(f"{service.target_host}:{service.port}",),
+                targets=(service.compose_address,),
                 labels={c.SERVICE_LABEL: service.name, **dict(sorted(service.labels.items()))},
             ),
         ),

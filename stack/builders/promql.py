@@ -6,6 +6,7 @@ import json
 
 from stack import conventions as c
 from stack.durations import Duration
+from stack.service_settings import Service
 
 
 def quote(value: str) -> str:
@@ -36,8 +37,19 @@ def number(value: float) -> str:
     return text
 
 
-def error_ratio(service: str, window: Duration, by: tuple[str, ...]) -> str:
+def names(service: Service) -> c.HttpNames:
+    """The HTTP metric and label names of the service's metric convention."""
+    return c.CONVENTIONS[service.metrics_convention]
+
+
+def failed(service: Service) -> str:
+    """The service's requests answered with a 5xx status (grouped "5xx" or raw "503" alike)."""
+    n = names(service)
+    return f"{n.requests}{{{c.SERVICE_LABEL}={quote(service.name)},{n.status}=~{quote(c.ERROR_STATUS_REGEX)}}}"
+
+
+def error_ratio(service: Service, window: Duration, by: tuple[str, ...]) -> str:
     """5xx / all requests; 0 (not empty) when there are requests but no errors."""
-    total = sum_by(by, rate(svc(c.HTTP_REQUESTS, service), window))
-    errors = sum_by(by, rate(svc(c.HTTP_REQUESTS, service, status=c.ERROR_STATUS), window))
+    total = sum_by(by, rate(svc(names(service).requests, service.name), window))
+    errors = sum_by(by, rate(failed(service), window))
     return f"({errors} or {total} * 0) / {total}"

@@ -9,18 +9,26 @@ Python ports of Prometheus' humanize functions.
 from __future__ import annotations
 
 import math
-import posixpath
 
 from stack import conventions as c
 from stack.builders import business as b
+from stack.builders import health_tests as h
 from stack.builders import rules as r
-from stack.builders.annotations import Texts, links
+from stack.builders.promql import names
+from stack.builders.rule_test_kit import (
+    Fired,
+    Timeline,
+    expect,
+    lifecycle,
+    promtool_file,
+    requests,
+    silent,
+    target,
+)
 from stack.builders.series import counter, gauge, labels_text
 from stack.durations import Duration
-from stack.models.rules import AlertRuleTest, ExpectedAlert, InputSeries, RuleTestFile, TestGroup
-from stack.settings import BusinessAlert, Service, StackSettings
-
-Alerts = list[tuple[dict[str, str], float | None]]
+from stack.models.rules import AlertRuleTest, InputSeries, RuleTestFile, TestGroup
+from stack.settings import BusinessAlert, DBPoolAlert, Service, StackSettings
 
 
 def build_rule_tests(settings: StackSettings) -> dict[str, RuleTestFile]:
@@ -34,89 +42,22 @@ def build_rule_tests(settings: StackSettings) -> dict[str, RuleTestFile]:
     return files
 
 
-def _file(
-    settings: StackSettings,
-    rules_file: str,
-    groups: list[TestGroup],
-    order: tuple[str, ...] | None = None,
-    evaluation_interval: Duration | None = None,
-) -> RuleTestFile:
-    """promtool evaluates rule groups in random order unless told: recording rules must come first."""
-    return RuleTestFile(
-        rule_files=(posixpath.join("..", rules_file),),
-        evaluation_interval=str(evaluation_interval or settings.timing.evaluation_interval),
-        group_eval_order=order,
-        tests=tuple(groups),
-    )
-
-
-class Timeline:
-    """When an alert that needs `for_` should fire, given the first evaluation where it holds."""
-
-    def __init__(self, settings: StackSettings, for_: Duration, needs_rate: bool, interval: Duration) -> None:
-        self.step, self.eval = interval, settings.timing.evaluation_interval
-        start = self._ceil(interval.ms) if needs_rate else 0
-        self.fire = Duration(start + self._ceil(for_.ms))
-        self.before = Duration(self.fire.ms - self.eval.ms)
-        self.high_steps = math.ceil((self.fire.ms + self.eval.ms) / interval.ms) + 1
-        recover = settings.timing.rate_window.ms if needs_rate else 0
-        self.low_steps = math.ceil(recover / interval.ms) + 4
-        self.resolved = Duration(self._ceil((self.high_steps + self.low_steps - 1) * interval.ms))
-
-    def _ceil(self, ms: int) -> int:
-        return math.ceil(ms / self.eval.ms) * self.eval.ms
-
-
-Fired = list[tuple[dict[str, str], float | None, Texts]]
-
-
-def _expect(
-    settings: StackSettings, alert: str, service: str | None, panel: str | None, fired: Fired, at: Duration
-) -> AlertRuleTest:
-    """At `at`, exactly the alerts in `fired` (labels, value, texts) are firing for `alert`."""
-    runbook, dashboard = links(settings, alert, service, panel)
-    expected = tuple(
-        ExpectedAlert(exp_labels=labels, exp_annotations=texts.expected(value, labels, runbook, dashboard))
-        for labels, value, texts in fired
-    )
-    return AlertRuleTest(eval_time=str(at), alertname=alert, exp_alerts=expected)
-
-
-def _lifecycle(
-    settings: StackSettings, alert: str, service: Service, panel: str, fired: Fired, time: Timeline
-) -> tuple[AlertRuleTest, ...]:
-    """Silent one evaluation before `for:` elapses, firing when it has, resolved after recovery."""
-    return (
-        AlertRuleTest(eval_time=str(time.before), alertname=alert),
-        _expect(settings, alert, service.name, panel, fired, time.fire),
-        AlertRuleTest(eval_time=str(time.resolved), alertname=alert),
-    )
-
-
-def _silent(alert: str, *times: Duration) -> tuple[AlertRuleTest, ...]:
-    return tuple(AlertRuleTest(eval_time=str(t), alertname=alert) for t in times)
-
-
-def _target(service: Service) -> dict[str, str]:
-    return {
-        "job": service.name,
-        "instance": f"{service.target_host}:{service.port}",
-        c.SERVICE_LABEL: service.name,
-    }
-
-
 def _service_tests(settings: StackSettings, service: Service) -> RuleTestFile:
     groups: list[TestGroup] = []
     if service.latency.enabled:
         groups += _latency_tests(settings, service)
     if service.error_rate.enabled:
         groups += _error_tests(settings, service)
-    if service.db_pool.enabled:
-        groups += _pool_tests(settings, service)
+    if service.db_pool is not None and service.db_pool.enabled:
+        groups += _pool_tests(settings, service, service.db_pool)
     if service.absent_alert:
         groups += _absent_tests(settings, service)
+    if service.traffic_drop.enabled:
+        groups += h.traffic_drop_tests(settings, service)
+    if service.restarts.enabled:
+        groups += h.restart_tests(settings, service)
     groups += _business_tests(settings, service)
-    return _file(settings, c.rules_file(service.name), groups, c.rule_groups(service.name))
+    return promtool_file(settings, c.rules_file(service.name), groups, c.rule_groups(service.name))
 
 
 # --- latency -------------------------------------------------------------------------------------
@@ -124,16 +65,17 @@ def _service_tests(settings: StackSettings, service: Service) -> RuleTestFile:
 
 def _histogram(service: Service, edges: tuple[float, ...], phases: list[tuple[int, int]]) -> list[InputSeries]:
     """Cumulative bucket counters; each phase is (steps, index of the bucket that gets 100 requests)."""
-    base = {**_target(service), "handler": "/orders", "method": "GET"}
+    n = names(service)
+    base = {**target(service), n.route: "/orders", n.method: "GET"}
     series = []
     for index, edge in enumerate((*edges, math.inf)):
         le = "+Inf" if math.isinf(edge) else f"{edge:g}"
         segments = [(steps, 100.0 if index >= bucket else 0.0) for steps, bucket in phases]
         series.append(
-            InputSeries(series=labels_text(f"{c.HTTP_DURATION}_bucket", {**base, "le": le}), values=counter(segments))
+            InputSeries(series=labels_text(f"{n.duration}_bucket", {**base, "le": le}), values=counter(segments))
         )
     count = [(steps, 100.0) for steps, _ in phases]
-    series.append(InputSeries(series=labels_text(f"{c.HTTP_DURATION}_count", base), values=counter(count)))
+    series.append(InputSeries(series=labels_text(f"{n.duration}_count", base), values=counter(count)))
     return series
 
 
@@ -144,7 +86,7 @@ def _p95(edges: tuple[float, ...], bucket: int) -> float:
 
 
 def _latency_tests(settings: StackSettings, service: Service) -> list[TestGroup]:
-    edges = settings.metrics.latency_buckets
+    edges = settings.buckets(service)
     warn, crit = edges.index(service.latency.warning), edges.index(service.latency.critical)
     time = Timeline(settings, settings.timing.latency_for, True, settings.timing.scrape_interval)
 
@@ -160,29 +102,18 @@ def _latency_tests(settings: StackSettings, service: Service) -> list[TestGroup]
 
     def above(bucket: int, levels: tuple[str, ...]) -> TestGroup:
         series = _histogram(service, edges, [(time.high_steps, bucket), (time.low_steps, warn)])
-        checks = _lifecycle(settings, c.ALERT_LATENCY, service, "latency", fired(levels, bucket), time)
+        checks = lifecycle(settings, c.ALERT_LATENCY, service, "latency", fired(levels, bucket), time)
         return TestGroup(interval=str(time.step), input_series=tuple(series), alert_rule_test=checks)
 
     below = TestGroup(
         interval=str(time.step),
         input_series=tuple(_histogram(service, edges, [(time.high_steps + time.low_steps, warn)])),
-        alert_rule_test=_silent(c.ALERT_LATENCY, time.fire, time.resolved),
+        alert_rule_test=silent(c.ALERT_LATENCY, time.fire, time.resolved),
     )
     return [above(warn + 1, ("warning",)), above(crit + 1, ("warning", "critical")), below]
 
 
 # --- errors ----------------------------------------------------------------------------------------
-
-
-def _requests(service: Service, phases: list[tuple[int, float, float]]) -> list[InputSeries]:
-    """2xx and 5xx counters; each phase is (steps, requests per step, 5xx ratio)."""
-    base = {**_target(service), "handler": "/orders", "method": "GET"}
-    ok = [(steps, n * (1 - ratio)) for steps, n, ratio in phases]
-    bad = [(steps, n * ratio) for steps, n, ratio in phases]
-    return [
-        InputSeries(series=labels_text(c.HTTP_REQUESTS, {**base, "status": "2xx"}), values=counter(ok)),
-        InputSeries(series=labels_text(c.HTTP_REQUESTS, {**base, "status": c.ERROR_STATUS}), values=counter(bad)),
-    ]
 
 
 def _error_tests(settings: StackSettings, service: Service) -> list[TestGroup]:
@@ -192,7 +123,7 @@ def _error_tests(settings: StackSettings, service: Service) -> list[TestGroup]:
     quiet = cfg.min_request_rate * time.step.seconds / 2
 
     def group(ratio: float, levels: tuple[str, ...]) -> TestGroup:
-        series = _requests(service, [(time.high_steps, busy, ratio), (time.low_steps, busy, 0.0)])
+        series = requests(service, [(time.high_steps, busy, ratio), (time.low_steps, busy, 0.0)])
         fired: Fired = [
             (
                 {"severity": level, c.SERVICE_LABEL: service.name},
@@ -201,22 +132,22 @@ def _error_tests(settings: StackSettings, service: Service) -> list[TestGroup]:
             )
             for level in levels
         ]
-        checks = _lifecycle(settings, c.ALERT_ERRORS, service, "errors", fired, time)
+        checks = lifecycle(settings, c.ALERT_ERRORS, service, "errors", fired, time)
         return TestGroup(interval=str(time.step), input_series=tuple(series), alert_rule_test=checks)
 
-    def silent(requests: float, ratio: float) -> TestGroup:
-        series = _requests(service, [(time.high_steps + time.low_steps, requests, ratio)])
+    def quiet_group(per_step: float, ratio: float) -> TestGroup:
+        series = requests(service, [(time.high_steps + time.low_steps, per_step, ratio)])
         return TestGroup(
             interval=str(time.step),
             input_series=tuple(series),
-            alert_rule_test=_silent(c.ALERT_ERRORS, time.fire, time.resolved),
+            alert_rule_test=silent(c.ALERT_ERRORS, time.fire, time.resolved),
         )
 
     return [
         group(min(cfg.warning * 1.1, (cfg.warning + cfg.critical) / 2), ("warning",)),
         group(min(cfg.critical * 1.1, (cfg.critical + 1) / 2), ("warning", "critical")),
-        silent(busy, cfg.warning * 0.9),
-        silent(quiet, 0.5),
+        quiet_group(busy, cfg.warning * 0.9),
+        quiet_group(quiet, 0.5),
     ]
 
 
@@ -227,7 +158,7 @@ POOL_CAPACITY = 1000
 
 def _pool(service: Service, phases: list[tuple[int, float, float]]) -> list[InputSeries]:
     """Pool gauges; each phase is (steps, connections in use, requests waiting)."""
-    base = {**_target(service), "pool": "default"}
+    base = {**target(service), "pool": "default"}
     steps = sum(p[0] for p in phases)
     return [
         InputSeries(series=labels_text(c.DB_POOL_IN_USE, base), values=gauge([(s, u) for s, u, _ in phases])),
@@ -236,8 +167,7 @@ def _pool(service: Service, phases: list[tuple[int, float, float]]) -> list[Inpu
     ]
 
 
-def _pool_tests(settings: StackSettings, service: Service) -> list[TestGroup]:
-    cfg = service.db_pool
+def _pool_tests(settings: StackSettings, service: Service, cfg: DBPoolAlert) -> list[TestGroup]:
     time = Timeline(settings, settings.timing.db_pool_for, False, settings.timing.scrape_interval)
     at_warning = math.floor(cfg.warning * POOL_CAPACITY)
 
@@ -247,26 +177,28 @@ def _pool_tests(settings: StackSettings, service: Service) -> list[TestGroup]:
             (
                 {"severity": level, c.SERVICE_LABEL: service.name},
                 in_use / POOL_CAPACITY,
-                r.pool_texts(service, level),
+                r.pool_texts(service, cfg, level),
             )
             for level in levels
         ]
-        checks = _lifecycle(settings, c.ALERT_POOL, service, "saturation", fired, time)
-        checks += _silent(c.ALERT_POOL_WAITING, time.fire)
+        checks = lifecycle(settings, c.ALERT_POOL, service, "saturation", fired, time)
+        checks += silent(c.ALERT_POOL_WAITING, time.fire)
         return TestGroup(interval=str(time.step), input_series=tuple(series), alert_rule_test=checks)
 
     waiting = cfg.waiting_threshold + 1
     waiting_series = _pool(service, [(time.high_steps, 0, waiting), (time.low_steps, 0, cfg.waiting_threshold)])
-    fired: Fired = [({"severity": "warning", c.SERVICE_LABEL: service.name}, waiting, r.pool_waiting_texts(service))]
+    fired: Fired = [
+        ({"severity": "warning", c.SERVICE_LABEL: service.name}, waiting, r.pool_waiting_texts(service, cfg))
+    ]
     waits = TestGroup(
         interval=str(time.step),
         input_series=tuple(waiting_series),
-        alert_rule_test=_lifecycle(settings, c.ALERT_POOL_WAITING, service, "saturation", fired, time),
+        alert_rule_test=lifecycle(settings, c.ALERT_POOL_WAITING, service, "saturation", fired, time),
     )
     below = TestGroup(
         interval=str(time.step),
         input_series=tuple(_pool(service, [(time.high_steps + time.low_steps, at_warning, 0)])),
-        alert_rule_test=_silent(c.ALERT_POOL, time.fire, time.resolved),
+        alert_rule_test=silent(c.ALERT_POOL, time.fire, time.resolved),
     )
     return [
         group(at_warning + 1, ("warning",)),
@@ -288,7 +220,7 @@ def _burn_file(settings: StackSettings, service: Service) -> RuleTestFile | None
     scrape = settings.timing.scrape_interval.ms
     step = Duration(math.ceil(max(scrape, min(s.ms for s in shorts) // 5) / scrape) * scrape)
     groups = _burn_tests(settings, service, tiers, shorts, step)
-    return _file(settings, c.rules_file(service.name), groups, c.rule_groups(service.name), step)
+    return promtool_file(settings, c.rules_file(service.name), groups, c.rule_groups(service.name), step)
 
 
 def _burn_tests(
@@ -308,7 +240,7 @@ def _burn_tests(
 
     def group(ratio: float) -> TestGroup:
         firing = [t for t in tiers if t.factor * budget < ratio]
-        series = _requests(service, [(high, 1000.0, ratio), (low, 1000.0, 0.0)])
+        series = requests(service, [(high, 1000.0, ratio), (low, 1000.0, 0.0)])
         fired: Fired = [
             (
                 {"severity": t.severity, c.SERVICE_LABEL: service.name, "burnrate_tier": t.name},
@@ -318,7 +250,7 @@ def _burn_tests(
             for t in firing
         ]
         checks = (
-            _expect(settings, c.ALERT_BURN, service.name, "slo", fired, fire_at),
+            expect(settings, c.ALERT_BURN, service.name, "slo", fired, fire_at),
             AlertRuleTest(eval_time=str(resolved), alertname=c.ALERT_BURN),
         )
         return TestGroup(interval=str(step), input_series=tuple(series), alert_rule_test=checks)
@@ -336,20 +268,20 @@ def _burn_tests(
 
 def _absent_tests(settings: StackSettings, service: Service) -> list[TestGroup]:
     time = Timeline(settings, settings.timing.absent_for, False, settings.timing.scrape_interval)
-    up = InputSeries(series=labels_text("up", _target(service)), values=gauge([(time.high_steps, 1)]))
+    up = InputSeries(series=labels_text("up", target(service)), values=gauge([(time.high_steps, 1)]))
     fired: Fired = [({"severity": "warning", c.SERVICE_LABEL: service.name}, None, r.absent_texts(service))]
     absent = TestGroup(
         interval=str(time.step),
         input_series=(up,),
         alert_rule_test=(
             AlertRuleTest(eval_time=str(time.before), alertname=c.ALERT_ABSENT),
-            _expect(settings, c.ALERT_ABSENT, service.name, "traffic", fired, time.fire),
+            expect(settings, c.ALERT_ABSENT, service.name, "traffic", fired, time.fire),
         ),
     )
     present = TestGroup(
         interval=str(time.step),
-        input_series=(up, *_requests(service, [(time.high_steps, 10.0, 0.0)])),
-        alert_rule_test=_silent(c.ALERT_ABSENT, time.fire),
+        input_series=(up, *requests(service, [(time.high_steps, 10.0, 0.0)])),
+        alert_rule_test=silent(c.ALERT_ABSENT, time.fire),
     )
     return [absent, present]
 
@@ -357,19 +289,19 @@ def _absent_tests(settings: StackSettings, service: Service) -> list[TestGroup]:
 def _platform_tests(settings: StackSettings) -> RuleTestFile:
     service = settings.services[0]
     time = Timeline(settings, settings.timing.target_down_for, False, settings.timing.scrape_interval)
-    labels = _target(service)
+    labels = target(service)
     up = InputSeries(series=labels_text("up", labels), values=gauge([(time.high_steps, 0), (time.low_steps, 1)]))
     down: Fired = [({**labels, "severity": "critical"}, None, r.target_down_texts(settings))]
     watchdog: Fired = [({"severity": "none", c.SERVICE_LABEL: c.PLATFORM_SERVICE}, None, r.WATCHDOG_TEXTS)]
     checks = (
         AlertRuleTest(eval_time=str(time.before), alertname=c.ALERT_TARGET_DOWN),
-        _expect(settings, c.ALERT_TARGET_DOWN, None, None, down, time.fire),
+        expect(settings, c.ALERT_TARGET_DOWN, None, None, down, time.fire),
         AlertRuleTest(eval_time=str(time.resolved), alertname=c.ALERT_TARGET_DOWN),
-        _expect(settings, c.ALERT_WATCHDOG, None, None, watchdog, Duration(0)),
-        _expect(settings, c.ALERT_WATCHDOG, None, None, watchdog, time.resolved),
+        expect(settings, c.ALERT_WATCHDOG, None, None, watchdog, Duration(0)),
+        expect(settings, c.ALERT_WATCHDOG, None, None, watchdog, time.resolved),
     )
     group = TestGroup(interval=str(time.step), input_series=(up,), alert_rule_test=checks)
-    return _file(settings, c.PLATFORM_RULES_FILE, [group])
+    return promtool_file(settings, c.PLATFORM_RULES_FILE, [group])
 
 
 # --- business ratio alerts -------------------------------------------------------------------------
@@ -389,11 +321,11 @@ def _business_group(settings: StackSettings, service: Service, alert: BusinessAl
     busy = max(100.0, alert.min_rate * time.step.seconds * 20)
     shown = ratio if ratio is not None else alert.above * 0.9
     phases = [(time.high_steps, busy, shown), (time.low_steps, busy, 0.0)]
-    series = b.business_series(service, alert, _target(service), phases)
+    series = b.business_series(service, alert, target(service), phases)
     if ratio is None:
-        checks = _silent(alert.name, time.fire, time.resolved)
+        checks = silent(alert.name, time.fire, time.resolved)
     else:
         labels = {"severity": alert.severity, c.SERVICE_LABEL: service.name}
         fired: Fired = [(labels, ratio, b.business_texts(settings, service, alert))]
-        checks = _lifecycle(settings, alert.name, service, "business", fired, time)
+        checks = lifecycle(settings, alert.name, service, "business", fired, time)
     return TestGroup(interval=str(time.step), input_series=tuple(series), alert_rule_test=checks)

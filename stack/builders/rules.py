@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from stack import conventions as c
+from stack.builders import health
 from stack.builders import promql as q
 from stack.builders.annotations import Texts, links, percent_text, seconds_text
 from stack.builders.business import business_alerts
 from stack.durations import Duration
 from stack.models.rules import AlertingRule, RecordingRule, RuleFile, RuleGroup
-from stack.settings import Service, StackSettings
+from stack.settings import DBPoolAlert, Service, StackSettings
 
 BY_SERVICE = (c.SERVICE_LABEL,)
-BY_HANDLER = (c.SERVICE_LABEL, "handler")
+
+
+def by_route(service: Service) -> tuple[str, str]:
+    return (c.SERVICE_LABEL, q.names(service).route)
 
 
 def build_rule_files(settings: StackSettings) -> dict[str, RuleFile]:
@@ -33,23 +37,24 @@ def build_service_rules(settings: StackSettings, service: Service) -> RuleFile:
 
 
 def recording_rules(settings: StackSettings, service: Service) -> tuple[RecordingRule, ...]:
-    w, name = settings.timing.rate_window, service.name
-    requests = q.rate(q.svc(c.HTTP_REQUESTS, name), w)
-    buckets = q.rate(q.svc(f"{c.HTTP_DURATION}_bucket", name), w)
+    w, name, n, route = settings.timing.rate_window, service.name, q.names(service), by_route(service)
+    requests = q.rate(q.svc(n.requests, name), w)
+    buckets = q.rate(q.svc(f"{n.duration}_bucket", name), w)
     rules = [
         RecordingRule(record=c.rec_request_rate(w), expr=q.sum_by(BY_SERVICE, requests)),
-        RecordingRule(record=c.rec_request_rate(w, by_handler=True), expr=q.sum_by(BY_HANDLER, requests)),
-        RecordingRule(record=c.rec_error_ratio(w), expr=q.error_ratio(name, w, BY_SERVICE)),
-        RecordingRule(record=c.rec_error_ratio(w, by_handler=True), expr=q.error_ratio(name, w, BY_HANDLER)),
+        RecordingRule(record=c.rec_request_rate(w, by_handler=True), expr=q.sum_by(route, requests)),
+        RecordingRule(record=c.rec_error_ratio(w), expr=q.error_ratio(service, w, BY_SERVICE)),
+        RecordingRule(record=c.rec_error_ratio(w, by_handler=True), expr=q.error_ratio(service, w, route)),
         RecordingRule(record=c.rec_latency_buckets(w), expr=q.sum_by((c.SERVICE_LABEL, "le"), buckets)),
     ]
     for quantile in c.LATENCY_QUANTILES:
-        for by, by_handler in ((BY_SERVICE, False), (BY_HANDLER, True)):
+        for by, by_handler in ((BY_SERVICE, False), (route, True)):
             expr = f"histogram_quantile({quantile}, {q.sum_by((*by, 'le'), buckets)})"
             rules.append(RecordingRule(record=c.rec_latency_quantile(quantile, w, by_handler), expr=expr))
-    in_use = q.sum_by(BY_SERVICE, q.svc(c.DB_POOL_IN_USE, name))
-    capacity = q.sum_by(BY_SERVICE, q.svc(c.DB_POOL_MAX, name))
-    rules.append(RecordingRule(record=c.REC_POOL_UTILIZATION, expr=f"{in_use} / {capacity}"))
+    if service.has_db_pool:
+        in_use = q.sum_by(BY_SERVICE, q.svc(c.DB_POOL_IN_USE, name))
+        capacity = q.sum_by(BY_SERVICE, q.svc(c.DB_POOL_MAX, name))
+        rules.append(RecordingRule(record=c.REC_POOL_UTILIZATION, expr=f"{in_use} / {capacity}"))
     return tuple(rules)
 
 
@@ -71,7 +76,7 @@ def error_budget(service: Service) -> float:
 
 def slo_rules(settings: StackSettings, service: Service) -> tuple[RecordingRule, ...]:
     rules = [
-        RecordingRule(record=c.rec_slo_error_ratio(w), expr=q.error_ratio(service.name, w, BY_SERVICE))
+        RecordingRule(record=c.rec_slo_error_ratio(w), expr=q.error_ratio(service, w, BY_SERVICE))
         for w in slo_windows(settings)
     ]
     whole = q.svc(c.rec_slo_error_ratio(settings.timing.slo_window), service.name)
@@ -86,12 +91,16 @@ def alert_rules(settings: StackSettings, service: Service) -> tuple[AlertingRule
         rules += [latency_alert(settings, service, level) for level in c.SEVERITIES[::-1]]
     if service.error_rate.enabled:
         rules += [error_alert(settings, service, level) for level in c.SEVERITIES[::-1]]
-    if service.db_pool.enabled:
-        rules += [pool_alert(settings, service, level) for level in c.SEVERITIES[::-1]]
-        rules.append(pool_waiting_alert(settings, service))
+    if service.db_pool is not None and service.db_pool.enabled:
+        rules += [pool_alert(settings, service, service.db_pool, level) for level in c.SEVERITIES[::-1]]
+        rules.append(pool_waiting_alert(settings, service, service.db_pool))
     rules += [burn_alert(settings, service, tier) for tier in enabled_tiers(settings) if burn_possible(service, tier)]
     if service.absent_alert:
         rules.append(absent_alert(settings, service))
+    if service.traffic_drop.enabled:
+        rules.append(traffic_drop_alert(settings, service))
+    if service.restarts.enabled:
+        rules.append(restart_alert(settings, service))
     rules += business_alerts(settings, service)
     return tuple(rules)
 
@@ -99,6 +108,17 @@ def alert_rules(settings: StackSettings, service: Service) -> tuple[AlertingRule
 def burn_possible(service: Service, tier: c.BurnTierSpec) -> bool:
     """A tier whose threshold is 100 % errors or more can never fire, so it is not generated."""
     return tier.factor * error_budget(service) < 1
+
+
+def traffic_drop_alert(settings: StackSettings, service: Service) -> AlertingRule:
+    texts, expr = health.traffic_drop_texts(settings, service), health.traffic_drop_expr(settings, service)
+    for_ = settings.timing.traffic_drop_for
+    return _alert(settings, c.ALERT_TRAFFIC_DROP, service, "warning", expr, for_, texts, "traffic")
+
+
+def restart_alert(settings: StackSettings, service: Service) -> AlertingRule:
+    texts, expr = health.restart_texts(settings, service), health.restart_expr(settings, service)
+    return _alert(settings, c.ALERT_RESTARTS, service, "warning", expr, None, texts, "restarts")
 
 
 def _alert(
@@ -160,8 +180,8 @@ def error_alert(settings: StackSettings, service: Service, level: str) -> Alerti
     return _alert(settings, c.ALERT_ERRORS, service, level, expr, settings.timing.error_rate_for, texts, "errors")
 
 
-def pool_texts(service: Service, level: str) -> Texts:
-    threshold = percent_text(getattr(service.db_pool, level))
+def pool_texts(service: Service, pool: DBPoolAlert, level: str) -> Texts:
+    threshold = percent_text(getattr(pool, level))
     return Texts(
         summary=f"DB connection pool of {service.name} is {threshold} used or more",
         description=f"{{value}} of the DB connection pool of {service.name} is in use, above the {level} "
@@ -170,25 +190,25 @@ def pool_texts(service: Service, level: str) -> Texts:
     )
 
 
-def pool_alert(settings: StackSettings, service: Service, level: str) -> AlertingRule:
-    expr = f"{q.svc(c.REC_POOL_UTILIZATION, service.name)} > {q.number(getattr(service.db_pool, level))}"
-    texts = pool_texts(service, level)
+def pool_alert(settings: StackSettings, service: Service, pool: DBPoolAlert, level: str) -> AlertingRule:
+    expr = f"{q.svc(c.REC_POOL_UTILIZATION, service.name)} > {q.number(getattr(pool, level))}"
+    texts = pool_texts(service, pool, level)
     return _alert(settings, c.ALERT_POOL, service, level, expr, settings.timing.db_pool_for, texts, "saturation")
 
 
-def pool_waiting_texts(service: Service) -> Texts:
+def pool_waiting_texts(service: Service, pool: DBPoolAlert) -> Texts:
     return Texts(
         summary=f"Requests of {service.name} are waiting for a DB connection",
         description=f"{{value}} requests of {service.name} are waiting for a DB connection "
-        f"(threshold {service.db_pool.waiting_threshold}).",
+        f"(threshold {pool.waiting_threshold}).",
         value_format="count",
     )
 
 
-def pool_waiting_alert(settings: StackSettings, service: Service) -> AlertingRule:
+def pool_waiting_alert(settings: StackSettings, service: Service, pool: DBPoolAlert) -> AlertingRule:
     waiting = q.sum_by(BY_SERVICE, q.svc(c.DB_POOL_WAITING, service.name))
-    expr = f"{waiting} > {service.db_pool.waiting_threshold}"
-    texts = pool_waiting_texts(service)
+    expr = f"{waiting} > {pool.waiting_threshold}"
+    texts = pool_waiting_texts(service, pool)
     return _alert(
         settings,
         c.ALERT_POOL_WAITING,
@@ -226,13 +246,13 @@ def burn_alert(settings: StackSettings, service: Service, tier: c.BurnTierSpec) 
 def absent_texts(service: Service) -> Texts:
     return Texts(
         summary=f"{service.name} exposes no request metrics",
-        description=f"No {c.HTTP_REQUESTS} series of {service.name}: the service is not scraped, not "
-        f"instrumented, or has no traffic.",
+        description=f"No {q.names(service).requests} series of {service.name}: the service is not scraped, "
+        f"not instrumented, or has no traffic.",
     )
 
 
 def absent_alert(settings: StackSettings, service: Service) -> AlertingRule:
-    expr = f"absent({q.svc(c.HTTP_REQUESTS, service.name)})"
+    expr = f"absent({q.svc(q.names(service).requests, service.name)})"
     texts = absent_texts(service)
     return _alert(settings, c.ALERT_ABSENT, service, "warning", expr, settings.timing.absent_for, texts, "traffic")
 

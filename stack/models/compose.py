@@ -13,11 +13,18 @@ from stack.models import ConfigModel
 
 
 class Healthcheck(ConfigModel):
-    test: tuple[str, ...]
-    interval: str
-    timeout: str
-    retries: int
-    start_period: str
+    test: tuple[str, ...] | None = None
+    interval: str | None = None
+    timeout: str | None = None
+    retries: int | None = None
+    start_period: str | None = None
+    disable: bool | None = None
+
+    @model_validator(mode="after")
+    def _test_or_disable(self) -> Healthcheck:
+        if (self.test is None) == (self.disable is None):
+            raise ValueError("a healthcheck has a test or disable: true")
+        return self
 
 
 class DependsOn(ConfigModel):
@@ -38,6 +45,7 @@ class Service(ConfigModel):
     image: str | None = None
     build: Build | None = None
     profiles: tuple[str, ...] | None = None
+    entrypoint: tuple[str, ...] | None = None
     command: tuple[str, ...] | None = None
     environment: dict[str, str] | None = None
     ports: tuple[str, ...] | None = None

@@ -58,16 +58,18 @@ def urls(settings: StackSettings) -> dict[str, str]:
     found = {name: f"http://127.0.0.1:{getattr(comp, name).port}" for name in
              ("grafana", "prometheus", "alertmanager", "loki", "tempo")}  # fmt: skip
     found["otelcol"] = f"http://127.0.0.1:{c.OTELCOL_HEALTH_PORT}"
-    return found | {s.name: f"http://127.0.0.1:{s.port}" for s in settings.services}
+    return found | {s.name: f"http://127.0.0.1:{s.port}" for s in settings.services if s.in_compose}
 
 
-def up_compose(root: Path, settings: StackSettings, client: Any, ephemeral: bool, echo: Echo) -> State:
+def up_compose(root: Path, settings: StackSettings, client: Any, ephemeral: bool, echo: Echo,
+               hosted: Callable[[], tuple[Running, ...]] = tuple) -> State:  # fmt: skip
+    """`hosted` starts the services that run on the host (command services) once the stack is healthy."""
     files = compose_files(settings, ephemeral)
     _compose(root, files, "up", "-d", "--build")
     _wait_healthy(client, settings.project)
     if not procs.http_ok(f"http://127.0.0.1:{c.OTELCOL_HEALTH_PORT}/"):
         echo("warning: the collector's health check does not answer yet")
-    running = tuple(Running(name, url, url) for name, url in urls(settings).items())
+    running = tuple(Running(name, url, url) for name, url in urls(settings).items()) + hosted()
     state = State("compose", settings.profile, running, compose_files=files)
     write_state(root, state)
     for item in running:
@@ -104,6 +106,9 @@ def _wait_healthy(client: Any, project: str) -> None:
 
 
 def down_compose(root: Path, state: State, echo: Echo) -> None:
+    for item in state.components:
+        if item.pid and procs.stop(item.started):
+            echo(f"stopped: {item.name} (pid {item.pid})")
     ephemeral = any(f.endswith(c.COMPOSE_EPHEMERAL_FILE) for f in state.compose_files)
     _compose(root, state.compose_files, "down", *(("--volumes",) if ephemeral else ()))
     clear_state(root)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from stack import conventions as c
-from stack.secrets import ENV_KEYS
+from stack.secrets import env_keys
 from stack.settings import StackSettings
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ def check_compose(stage: Path, settings: StackSettings) -> list[CheckResult]:
 
     compose_dir = stage / settings.output.compose_dir
     (compose_dir / c.COMPOSE_ENV_FILE).write_text(
-        "".join(f"{key}=placeholder-for-validation\n" for key in ENV_KEYS), encoding="utf-8"
+        "".join(f"{key}=placeholder-for-validation\n" for key in env_keys(settings)), encoding="utf-8"
     )
     base = ["docker-compose", "-f", c.COMPOSE_FILE]
     ephemeral = [*base, "-f", c.COMPOSE_EPHEMERAL_FILE]

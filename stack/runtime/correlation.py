@@ -60,7 +60,7 @@ def tempo_has(tempo: str, trace_id: str) -> tuple[bool, str]:
     return bool(spans), f"trace {trace_id} has {len(spans)} resource span groups"
 
 
-def correlate(app: str, loki: str, tempo: str, service: str, timeout: float) -> list[Lookup]:
+def correlate(app: str, loki: str, tempo: str, service: str, timeout: float, path: str = "/") -> list[Lookup]:
     """Send one traced request, then look for its log line in Loki and its trace in Tempo."""
     loki_up, tempo_up = _ready(loki), _ready(tempo)
     if not (loki_up or tempo_up):
@@ -68,7 +68,7 @@ def correlate(app: str, loki: str, tempo: str, service: str, timeout: float) -> 
                 Lookup("trace by trace_id in Tempo", "skipped", f"Tempo not running at {tempo}")]  # fmt: skip
     trace_id, traceparent = new_trace()
     try:
-        httpx.get(f"{app}/orders", headers={"traceparent": traceparent}, timeout=10)
+        httpx.get(f"{app}{path}", headers={"traceparent": traceparent}, timeout=10)
     except httpx.HTTPError as exc:
         return [Lookup("traced request", "failed", f"app did not answer: {exc}")]
     results = []

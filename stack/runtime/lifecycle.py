@@ -9,7 +9,7 @@ from rich.console import Console
 
 from stack.errors import StackError
 from stack.runtime.compose import down_compose, engine, up_compose
-from stack.runtime.local import Echo, down_local, up_local
+from stack.runtime.local import Echo, down_local, start_command_services, up_local
 from stack.runtime.state import State, read_state
 from stack.runtime.status import show_status
 from stack.secrets import ensure_secrets
@@ -35,7 +35,7 @@ def up(root: Path, settings: StackSettings, mode: Mode = "auto", ephemeral: bool
     if client is None:
         echo("no Docker engine: starting the stack as local processes on 127.0.0.1")
         return up_local(root, settings, echo, ephemeral)
-    return up_compose(root, settings, client, ephemeral, echo)
+    return up_compose(root, settings, client, ephemeral, echo, lambda: start_command_services(root, settings, echo))
 
 
 def down(root: Path, console: Console | None = None) -> None:

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import shutil
 import socket
+import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Literal
 
 from stack.errors import StackError
 from stack.runtime import procs
 from stack.runtime.local_configs import write_local_configs
-from stack.runtime.programs import Layout, Program, app_program, base_env, programs
+from stack.runtime.programs import Layout, Program, base_env, programs, service_program
 from stack.runtime.state import Running, State, clear_state, read_state, state_dir, write_state
 from stack.settings import StackSettings
 
 READY_TIMEOUT = 60.0
+EXTERNAL_TIMEOUT = 10.0
 Echo = Callable[[str], None]
 
 
@@ -36,7 +39,13 @@ def plan(settings: StackSettings) -> tuple[list[tuple[Program, str]], list[Progr
         else:
             found.append((program, binary))
     otlp = any(p.name == "otelcol" for p, _ in found)
-    apps = [app_program(service, otlp) for service in settings.services]
+    apps = [service_program(s, otlp) for s in settings.services if s.kind == "command"]
+    for app in apps:
+        if shutil.which(app.binaries[0]) is None:
+            raise StackError(
+                f"service {app.name}: command {app.binaries[0]!r} not found (searched PATH and {sys.executable}'s "
+                "directory); expected an executable, e.g. install it in this virtualenv"
+            )
     return found + [(app, app.binaries[0]) for app in apps], missing
 
 
@@ -52,20 +61,65 @@ def up_local(root: Path, settings: StackSettings, echo: Echo, ephemeral: bool = 
     _check_ports(to_start)
     for program in missing:
         echo(f"not started: {program.name} ({program.binaries[0]} not on PATH); to get it: {program.hint}")
-    write_local_configs(settings, layout.root, layout.local, layout.state / "data", {p.name for p, _ in to_start})
+    for service in settings.services:
+        if service.in_compose:
+            where = f"{service.local_address}:{service.port}"
+            echo(f"not started: {service.name} runs from {service.kind} in compose, which needs a Docker engine; "
+                 f"run it yourself on {where} or use `obsstack up --compose`")  # fmt: skip
+    running = {p.name for p, _ in to_start} | {s.name for s in settings.services}
+    write_local_configs(settings, layout.root, layout.local, layout.state / "data", running)
     started = _start_all(to_start, layout, settings, echo)
-    state = State("local", settings.profile, tuple(started), missing=tuple(p.name for p in missing))
+    outside = tuple(services_outside(settings, layout.root, echo))
+    state = State("local", settings.profile, tuple(started) + outside, missing=tuple(p.name for p in missing))
     write_state(root, state)
     for item in started:
         echo(f"ready: {item.name:<14} {item.url}")
     return state
 
 
+def start_command_services(root: Path, settings: StackSettings, echo: Echo) -> tuple[Running, ...]:
+    """Compose mode: the `command` services still run as processes here (Prometheus reaches them on the host)."""
+    layout = Layout(root.resolve(), state_dir(root.resolve()))
+    to_start = [(p, p.binaries[0]) for p, _ in [(service_program(s, otlp=True), "") for s in settings.services
+                                                 if s.kind == "command"]]  # fmt: skip
+    if not to_start:
+        return ()
+    _check_ports(to_start)
+    return tuple(_start_all(to_start, layout, settings, echo, mode="compose"))
+
+
+def services_outside(settings: StackSettings, root: Path, echo: Echo) -> Iterable[Running]:
+    """The services obsstack does not start here (external, and image/build without compose), as status sees them."""
+    for service in settings.services:
+        if service.kind == "command":
+            continue
+        path = service.health_path or service.metrics_path
+        url = f"http://{service.local_address}:{service.port}"
+        token = str(root / service.metrics_token_file) if service.metrics_token_file and not service.health_path else ""
+        item = Running(service.name, url, url + path, kind=service.kind, token_file=token)
+        if service.kind == "external":
+            answers = wait_answering(item, EXTERNAL_TIMEOUT)
+            note = "" if answers else f", does not answer at {item.health_url}: start it, Prometheus scrapes it"
+            echo(f"{'ready' if answers else 'warning'}: {service.name:<14} {url} (external{note})")
+        yield item
+
+
+def wait_answering(item: Running, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while True:
+        if procs.http_ok(item.health_url, timeout=1.0, token_file=item.token_file):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.2)
+
+
 def _still_running(root: Path, current: State, echo: Echo) -> bool:
     """True (and says so) if the recorded stack is up; clears a stale state file otherwise."""
-    alive = [r.name for r in current.components if current.mode == "compose" or procs.alive(r.started)]
+    ours = [r for r in current.components if r.pid or current.mode == "compose"]
+    alive = [r.name for r in ours if current.mode == "compose" or procs.alive(r.started)]
     if current.mode == "compose" or alive:
-        dead = [r.name for r in current.components if r.name not in alive]
+        dead = [r.name for r in ours if r.name not in alive]
         echo(f"already up ({current.mode} mode, profile {current.profile}): {', '.join(alive)}")
         if dead:
             echo(f"not running any more: {', '.join(dead)}; run `obsstack down` then `obsstack up`")
@@ -76,6 +130,8 @@ def _still_running(root: Path, current: State, echo: Echo) -> bool:
 
 def _check_ports(to_start: Iterable[tuple[Program, str]]) -> None:
     busy = [f"{p.name} (127.0.0.1:{p.port})" for p, _ in to_start if not _port_free(p.port)]
+    if busy and any(p.service for p, _ in to_start):
+        busy.append("(a service that runs by itself is declared `external: true` in stack.yaml)")
     if busy:
         raise StackError(f"ports already in use, expected free: {', '.join(busy)}; stop what uses them")
 
@@ -91,19 +147,22 @@ def _port_free(port: int) -> bool:
 
 
 def _start_all(
-    to_start: list[tuple[Program, str]], layout: Layout, settings: StackSettings, echo: Echo
-) -> list[Running]:
+    to_start: list[tuple[Program, str]], layout: Layout, settings: StackSettings, echo: Echo,
+    mode: Literal["local", "compose"] = "local",
+) -> list[Running]:  # fmt: skip
     started: list[Running] = []
     try:
         for program, binary in to_start:
             started.append(_start(program, binary, layout, settings))
             echo(f"started: {program.name} (pid {started[-1].pid})")
-            write_state(layout.root, State("local", settings.profile, tuple(started)))
+            if mode == "local":
+                write_state(layout.root, State("local", settings.profile, tuple(started)))
         return _wait_ready(started, to_start, echo)
     except BaseException:
         for item in reversed(started):
             procs.stop(item.started)
-        clear_state(layout.root)
+        if mode == "local":
+            clear_state(layout.root)
         raise
 
 
@@ -112,9 +171,14 @@ def _start(program: Program, binary: str, layout: Layout, settings: StackSetting
     layout.data("apps").mkdir(parents=True, exist_ok=True)
     log = layout.log(program.name)
     env = base_env() | program.env(layout, settings)
-    pid = procs.spawn(program.argv(binary, layout, settings), env, layout.root, log)
-    url = f"http://127.0.0.1:{program.port}"
-    return Running(program.name, url, url + program.health_path, pid.pid, pid.start_time, str(log))
+    cwd = (layout.root / program.cwd).resolve() if program.cwd else layout.root
+    if not cwd.is_dir():
+        raise StackError(f"service {program.name}: cwd {cwd} is not a directory; expected the service's directory")
+    pid = procs.spawn(program.argv(binary, layout, settings), env, cwd, log)
+    url = f"http://{program.address}:{program.port}"
+    token = str(layout.root / program.token_file) if program.token_file else ""
+    kind = "command" if program.service else "component"
+    return Running(program.name, url, url + program.health_path, pid.pid, pid.start_time, str(log), kind, token)
 
 
 def _wait_ready(started: list[Running], to_start: list[tuple[Program, str]], echo: Echo) -> list[Running]:
@@ -124,7 +188,7 @@ def _wait_ready(started: list[Running], to_start: list[tuple[Program, str]], ech
     failed: dict[str, str] = {}
     while pending and time.monotonic() < deadline:
         for item in list(pending):
-            if procs.http_ok(item.health_url, timeout=1.0):
+            if procs.http_ok(item.health_url, timeout=1.0, token_file=item.token_file):
                 pending.remove(item)
             elif not procs.alive(item.started):
                 pending.remove(item)
@@ -152,6 +216,8 @@ def _settle(started: list[Running], failed: dict[str, str], required: set[str], 
 def down_local(root: Path, state: State, echo: Echo) -> None:
     """Stop exactly the processes of the state file (a stale pid is reported, never signalled)."""
     for item in reversed(state.components):
+        if not item.pid:
+            continue  # external: never started, never stopped
         if procs.stop(item.started):
             echo(f"stopped: {item.name} (pid {item.pid})")
         else:

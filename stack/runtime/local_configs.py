@@ -24,15 +24,15 @@ from stack.settings import StackSettings
 COMPONENTS = ("prometheus", "alertmanager", "grafana", "loki", "tempo", "otelcol")
 
 
-def ports(settings: StackSettings) -> dict[str, int]:
-    """The port of every component and service, by scrape job name."""
-    found = {name: int(getattr(settings.components, name).port) for name in COMPONENTS}
-    return found | {service.name: service.port for service in settings.services}
+def addresses(settings: StackSettings) -> dict[str, str]:
+    """host:port of every component and service on this machine, by scrape job name."""
+    found = {name: f"127.0.0.1:{getattr(settings.components, name).port}" for name in COMPONENTS}
+    return found | {s.name: f"{s.local_address}:{s.port}" for s in settings.services}
 
 
 def local_prometheus(settings: StackSettings, root: Path, running: Collection[str]) -> PrometheusConfig:
     config = build_prometheus(settings)
-    by_job = ports(settings)
+    by_job = addresses(settings)
     tokens = {s.name: s.metrics_token_file for s in settings.services}
     jobs = tuple(
         _local_job(job, by_job[job.job_name], root, tokens.get(job.job_name))
@@ -45,8 +45,8 @@ def local_prometheus(settings: StackSettings, root: Path, running: Collection[st
     return config.model_copy(update={"scrape_configs": jobs, "alerting": alerting})
 
 
-def _local_job(job: ScrapeConfig, port: int, root: Path, token: str | None) -> ScrapeConfig:
-    statics = tuple(s.model_copy(update={"targets": (f"127.0.0.1:{port}",)}) for s in job.static_configs)
+def _local_job(job: ScrapeConfig, address: str, root: Path, token: str | None) -> ScrapeConfig:
+    statics = tuple(s.model_copy(update={"targets": (address,)}) for s in job.static_configs)
     update: dict[str, object] = {"static_configs": statics}
     if job.authorization is not None and token:
         update["authorization"] = job.authorization.model_copy(

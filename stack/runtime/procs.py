@@ -94,9 +94,17 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
         os.killpg(pgid, sig)
 
 
-def http_ok(url: str, timeout: float = 2.0) -> bool:
+def http_ok(url: str, timeout: float = 2.0, token_file: str = "") -> bool:
+    """True if `url` answers 2xx (with `Authorization: Bearer <token>` read from `token_file` if given)."""
+    headers = {}
+    if token_file:
+        try:
+            headers["Authorization"] = "Bearer " + Path(token_file).read_text(encoding="utf-8").strip()
+        except OSError:
+            return False
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - http on loopback
+        request = urllib.request.Request(url, headers=headers)  # noqa: S310 - http on loopback
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http on loopback
             return bool(200 <= response.status < 300)
     except (urllib.error.URLError, OSError, ValueError):
         return False

@@ -54,6 +54,10 @@ class Program:
     required: bool = False
     hint: str = ""
     env: Env = field(default=_no_env)
+    address: str = "127.0.0.1"
+    cwd: str | None = None
+    service: bool = False  # a service of stack.yaml rather than a stack component
+    token_file: str | None = None  # bearer token the readiness URL needs (a protected /metrics)
 
     def find(self) -> str | None:
         return next((found for b in self.binaries if (found := shutil.which(b))), None)
@@ -145,40 +149,47 @@ def programs(settings: StackSettings) -> tuple[Program, ...]:
     )  # fmt: skip
 
 
-def app_program(service: Service, otlp: bool) -> Program:
-    """The sample app, run by this Python, one per service of stack.yaml."""
+def tool_path() -> str:
+    """PATH with the directory of the Python running obsstack first, as an activated virtualenv has it."""
+    return os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", os.defpath)])
+
+
+def service_program(service: Service, otlp: bool) -> Program:
+    """A `command` service of stack.yaml, started with its argv, working directory and environment.
+
+    Ready when its health path answers 2xx, or (without one) its metrics path does."""
+    assert service.command is not None  # only command services are started as processes
 
     def argv(binary: str, layout: Layout, settings: StackSettings) -> list[str]:
-        return [binary, "-m", "sample_app"]
+        return [binary, *service.command[1:]]  # type: ignore[index]
 
     def env(layout: Layout, settings: StackSettings) -> dict[str, str]:
-        return app_env(service, layout, otlp, settings.metrics.latency_buckets)
+        return service_env(service, layout, otlp, settings.buckets(service))
 
-    return Program(service.name, (sys.executable,), service.port, "/healthz", argv, True, env=env)
+    found = shutil.which(service.command[0], path=tool_path())
+    return Program(
+        service.name, (found or service.command[0],), service.port, service.health_path or service.metrics_path,
+        argv, True, env=env, address=service.local_address, cwd=service.cwd, service=True,
+        token_file=None if service.health_path else service.metrics_token_file,
+    )  # fmt: skip
 
 
-INHERITED_PREFIXES = ("APP_", "OTEL_", "SENTRY_", "DATABASE_URL", "PROMETHEUS_MULTIPROC_DIR")
+INHERITED_PREFIXES = ("APP_", "OBS_", "OTEL_", "SENTRY_", "DATABASE_URL", "PROMETHEUS_MULTIPROC_DIR")
 
 
-def app_env(service: Service, layout: Layout, otlp: bool, buckets: tuple[float, ...] = ()) -> dict[str, str]:
-    env = {
-        "APP_HOST": "127.0.0.1",
-        "APP_PORT": str(service.port),
-        "APP_SERVICE_NAME": service.name,
-        "APP_ENVIRONMENT": "local",
-        "APP_FAULTS_ENABLED": "true",
-        "APP_FAULTS_TOKEN_FILE": str(layout.root / c.FAULTS_TOKEN_FILE),
-        "APP_ADMIN_TOKEN_FILE": str(layout.root / c.ADMIN_TOKEN_FILE),
-        "DATABASE_URL": f"sqlite+aiosqlite:///{layout.data('apps') / service.name}.db",
-        **c.app_contract_env(buckets),
-    }
-    if service.metrics_token_file:
-        env["APP_METRICS_TOKEN_FILE"] = str(layout.root / service.metrics_token_file)
-    if otlp:
-        env["OTEL_EXPORTER_OTLP_ENDPOINT"] = f"http://127.0.0.1:{c.OTLP_GRPC_PORT}"
-    return env
+def service_env(service: Service, layout: Layout, otlp: bool, buckets: tuple[float, ...]) -> dict[str, str]:
+    """What obsstack passes (OTel and obsstack_fastapi variables), then the service's own `env` over it."""
+    root = layout.root
+    env = c.service_env(
+        service.name, buckets,
+        str(root / c.FAULTS_TOKEN_FILE) if service.faults else None,
+        str(root / service.metrics_token_file) if service.metrics_token_file else None,
+        f"http://127.0.0.1:{c.OTLP_GRPC_PORT}" if otlp else None,
+        "local",
+    )  # fmt: skip
+    return {**env, "PATH": tool_path(), **service.env}
 
 
 def base_env() -> dict[str, str]:
-    """This process' environment without the app's own settings (they are set explicitly)."""
+    """This process' environment without the services' own settings (they are set explicitly)."""
     return {k: v for k, v in os.environ.items() if not k.startswith(INHERITED_PREFIXES)}

@@ -54,9 +54,9 @@ class PromClient:
         return alerts
 
     def firing(self) -> set[tuple[str, str]]:
-        """(alertname, severity) of every firing alert."""
+        """(alertname, service) of every firing alert."""
         return {
-            (a["labels"].get("alertname", ""), a["labels"].get("severity", ""))
+            (a["labels"].get("alertname", ""), a["labels"].get("service", ""))
             for a in self.alerts()
             if a.get("state") == "firing"
         }

@@ -18,6 +18,7 @@ class FaultScenario:
     allowed: frozenset[str] = frozenset()
     must_resolve: frozenset[str] = frozenset()
     traffic_rate: float = BASELINE_RATE
+    service: str = ""
     for_seconds: float = 0.0
     needs_rate: bool = True
     notes: tuple[str, ...] = field(default=())
@@ -25,7 +26,7 @@ class FaultScenario:
 
 def latency_fault(settings: StackSettings, service: Service) -> FaultScenario:
     """Latency halfway between the warning threshold and the next bucket edge: warning, not critical."""
-    edges = settings.metrics.latency_buckets
+    edges = settings.buckets(service)
     warning = service.latency.warning
     upper = edges[edges.index(warning) + 1]
     return FaultScenario(
@@ -39,17 +40,19 @@ def latency_fault(settings: StackSettings, service: Service) -> FaultScenario:
 
 def pool_fault(settings: StackSettings, service: Service, capacity: int) -> FaultScenario:
     """Hold the fewest connections that put the pool above the warning ratio."""
-    hold = math.floor(service.db_pool.warning * capacity) + 1
+    assert service.db_pool is not None  # only services with a pool get this fault
+    warning = service.db_pool.warning
+    hold = math.floor(warning * capacity) + 1
     if hold >= capacity:
         raise ValueError(
-            f"a DB pool of {capacity} connections cannot be held above {service.db_pool.warning:.0%} and "
-            f"leave one free; give the app a larger pool (APP_DB_POOL_SIZE=10)"
+            f"a DB pool of {capacity} connections cannot be held above {warning:.0%} and leave one free; "
+            "give the service a larger pool (10 connections or more)"
         )
     return FaultScenario(
         name="db_pool",
         setting={"hold_connections": hold},
         required=frozenset({c.ALERT_POOL}),
-        allowed=frozenset({c.ALERT_POOL_WAITING}),
+        allowed=frozenset({c.ALERT_POOL_WAITING, c.ALERT_TRAFFIC_DROP}),  # the fault runs at a lower rate
         must_resolve=frozenset({c.ALERT_POOL}),
         traffic_rate=3.0,
         for_seconds=settings.timing.db_pool_for.seconds,

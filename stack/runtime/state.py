@@ -22,6 +22,8 @@ class Running:
     pid: int = 0
     start_time: str = ""
     log: str = ""
+    kind: str = "component"  # component, or the service kind: command, external, image, build
+    token_file: str = ""  # bearer token file the health URL needs (a protected /metrics)
 
     @property
     def started(self) -> Started:

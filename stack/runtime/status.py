@@ -11,13 +11,16 @@ from stack.runtime import procs
 from stack.runtime.state import State, read_state
 
 
-def rows(state: State) -> list[tuple[str, str, str, str]]:
+def rows(state: State) -> list[tuple[str, str, str, str, str]]:
+    """(name, kind, pid, url, health) per component and service; health is its health URL answering 2xx
+    (a service without a health path: its metrics path, as Prometheus scrapes it)."""
     found = []
     for item in state.components:
-        running = state.mode == "compose" or procs.alive(item.started)
-        healthy = running and procs.http_ok(item.health_url, timeout=1.0)
+        running = state.mode == "compose" or not item.pid or procs.alive(item.started)
+        healthy = running and procs.http_ok(item.health_url, timeout=1.0, token_file=item.token_file)
         pid = str(item.pid) if item.pid else "-"
-        found.append((item.name, pid if running else f"{pid} (gone)", item.url, "healthy" if healthy else "DOWN"))
+        found.append((item.name, item.kind, pid if running else f"{pid} (gone)", item.url,
+                      "healthy" if healthy else "DOWN"))  # fmt: skip
     return found
 
 
@@ -27,7 +30,7 @@ def show_status(root: Path, console: Console) -> State | None:
         console.print("not running (no state in .obsstack/); start it with `obsstack up`")
         return None
     table = Table(title=f"obsstack ({state.mode} mode, profile {state.profile})")
-    for column in ("component", "pid", "url", "health"):
+    for column in ("name", "kind", "pid", "url", "health"):
         table.add_column(column)
     for row in rows(state):
         table.add_row(*row)

@@ -9,27 +9,17 @@ from dataclasses import dataclass, field
 
 import httpx
 
-BASELINE_RATE = 30.0  # requests/s between faults
+from stack.service_settings import Request
 
-ORDER: dict[str, object] = {"sku": "SKU-1", "quantity": 1, "payment_method": "card", "currency": "EUR"}
-# A login that fails on purpose, so login failures are counted (no such user exists).
-LOGIN: dict[str, object] = {"username": "verify-probe", "password": "not-a-real-password"}
-ROUTES: tuple[tuple[str, str, dict[str, object] | None], ...] = (
-    ("GET", "/orders", None),
-    ("GET", "/orders?limit=5", None),
-    ("GET", "/orders/1", None),
-    ("POST", "/orders", ORDER),
-    ("GET", "/orders", None),
-    ("GET", "/orders?limit=5", None),
-    ("GET", "/orders/1", None),
-    ("POST", "/orders", ORDER),
-    ("POST", "/login", LOGIN),
-)
+BASELINE_RATE = 30.0  # requests/s to each service between faults
 
 
 @dataclass
 class Traffic:
+    """Requests to one service, cycling through the service's `traffic` list of stack.yaml."""
+
     base_url: str
+    routes: tuple[Request, ...] = (Request(path="/"),)
     rate: float = BASELINE_RATE
     workers: int = 6
     max_seconds: float = 1800.0
@@ -58,10 +48,11 @@ class Traffic:
             count = index
             while not self._stop.is_set() and time.monotonic() < deadline:
                 started = time.monotonic()
-                method, path, body = ROUTES[count % len(ROUTES)]
+                route = self.routes[count % len(self.routes)]
                 count += 1
                 try:
-                    status = f"{client.request(method, path, json=body).status_code // 100}xx"
+                    answer = client.request(route.method, route.path, json=route.json_body)
+                    status = f"{answer.status_code // 100}xx"
                 except httpx.HTTPError as exc:
                     status = type(exc).__name__
                 with self._lock:

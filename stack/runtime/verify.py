@@ -9,8 +9,10 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import httpx
 
 from stack import conventions as c
 from stack.errors import StackError
@@ -73,7 +75,7 @@ class VerifyReport:
 
     @property
     def ok(self) -> bool:
-        return all(c.ok for c in self.checks) and all(f.ok for f in self.faults) and bool(self.faults)
+        return all(c.ok for c in self.checks) and all(f.ok for f in self.faults) and bool(self.checks)
 
     def failures(self) -> list[str]:
         lines = [f"{c.section}: {c.name}: {c.detail}" for c in self.checks if not c.ok]
@@ -84,55 +86,61 @@ class VerifyReport:
 class Endpoints:
     prometheus: str
     alertmanager: str
-    app: str
+    apps: dict[str, str]
     loki: str = ""
     tempo: str = ""
 
     @classmethod
-    def from_settings(cls, settings: StackSettings, service: Service) -> Endpoints:
+    def from_settings(cls, settings: StackSettings, services: tuple[Service, ...]) -> Endpoints:
         comp = settings.components
         return cls(
             prometheus=f"http://127.0.0.1:{comp.prometheus.port}",
             alertmanager=f"http://127.0.0.1:{comp.alertmanager.port}",
-            app=f"http://127.0.0.1:{service.port}",
+            apps={s.name: f"http://{s.local_address}:{s.port}" for s in services},
             loki=f"http://127.0.0.1:{comp.loki.port}",
             tempo=f"http://127.0.0.1:{comp.tempo.port}",
         )
 
 
 class Verifier:
-    """Runs the checklist against one service of a running stack."""
+    """Runs the checklist against services of a running stack: telemetry, rules and the no-data doctor for
+    each; the fault contract for each service that declares `faults: true` (skipped for the others)."""
 
     def __init__(
         self,
         settings: StackSettings,
-        service: Service,
-        token: str,
+        services: tuple[Service, ...],
+        token: str | None,
         progress: Progress,
         endpoints: Endpoints | None = None,
     ) -> None:
-        self.settings, self.service, self.say = settings, service, progress
-        self.ends = endpoints or Endpoints.from_settings(settings, service)
+        self.settings, self.services, self.say = settings, services, progress
+        self.ends = endpoints or Endpoints.from_settings(settings, services)
         self.prom = PromClient(self.ends.prometheus)
-        self.faults = FaultClient(self.ends.app, token)
+        self.faults = {s.name: FaultClient(self.ends.apps[s.name], token) for s in services if s.faults and token}
         self.receiver = WebhookReceiver(settings.alerting.webhook_url)
-        self.traffic = Traffic(self.ends.app)
-        self.report = VerifyReport(settings.profile, service.name, time.time())
+        self.traffic = {s.name: Traffic(self.ends.apps[s.name], s.traffic) for s in services}
+        self.report = VerifyReport(settings.profile, ", ".join(s.name for s in services), time.time())
 
     def run(self) -> VerifyReport:
         self.receiver.start()
         try:
             if self._startup():
-                self.traffic.start()
+                for traffic in self.traffic.values():
+                    traffic.start()
                 self._telemetry()
-                self._alert_contract()
+                for service in self.services:
+                    self._alert_contract(service)
                 self._doctor()
         finally:
             self._safe_clear()
-            self.traffic.stop()
+            for traffic in self.traffic.values():
+                traffic.stop()
             self.receiver.stop()
             self.report.finished = time.time()
-            self.report.signals = doctor.signals(self.prom, self.settings, self.service, self.report)
+            for service in self.services:
+                signals = doctor.signals(self.prom, self.settings, service, self.report)
+                self.report.signals |= {f"{service.name}: {name}": points for name, points in signals.items()}
         return self.report
 
     # --- helpers ------------------------------------------------------------------------------
@@ -150,22 +158,23 @@ class Verifier:
         return line.ok
 
     def _safe_clear(self) -> None:
-        with contextlib.suppress(StackError):
-            self.faults.clear()
+        for client in self.faults.values():
+            with contextlib.suppress(StackError):
+                client.clear()
+
+    def _skip(self, section: str, name: str, detail: str) -> None:
+        self.report.checks.append(CheckLine(section, name, True, detail, skipped=True))
+        self.say(f"skip {section}: {name} ({detail})")
 
     # --- 0. startup -----------------------------------------------------------------------------
 
     def _startup(self) -> bool:
-        def app_up() -> tuple[bool, str]:
-            try:
-                status = self.faults.state()
-            except FaultRefused:
-                raise
-            except StackError as exc:
-                return False, str(exc)
-            return True, f"faults {status}"
-
-        ok = self._check("startup", f"app answers at {self.ends.app}", wait_until(app_up, STARTUP_TIMEOUT))
+        ok = True
+        for service in self.services:
+            ok &= self._check(
+                "startup", f"{service.name} answers at {self.ends.apps[service.name]}",
+                wait_until(lambda s=service: self._answers(s), STARTUP_TIMEOUT),  # type: ignore[misc]
+            )  # fmt: skip
         ok &= self._check(
             "startup",
             "Prometheus ready",
@@ -177,6 +186,20 @@ class Verifier:
         )
         return ok
 
+    def _answers(self, service: Service) -> tuple[bool, str]:
+        """Its fault toggles answer (a refusal is an error, never retried), else its first traffic route."""
+        client = self.faults.get(service.name)
+        try:
+            if client is not None:
+                return True, f"faults {client.state()}"
+            route = service.traffic[0]
+            status = httpx.request(route.method, self.ends.apps[service.name] + route.path, timeout=5).status_code
+        except FaultRefused:
+            raise
+        except (StackError, httpx.HTTPError) as exc:
+            return False, str(exc)
+        return status < 500, f"{route.method} {route.path}: HTTP {status}"
+
     # --- 1. telemetry ---------------------------------------------------------------------------
 
     def _telemetry(self) -> None:
@@ -187,11 +210,10 @@ class Verifier:
         self.say(f"...  warming up with traffic for {warm:.0f}s")
         time.sleep(warm)
         rate = c.rec_request_rate(timing.rate_window)
-        self._check(
-            "telemetry",
-            f"{rate} has data",
-            wait_until(lambda: self._has_data(f'{rate}{{service="{self.service.name}"}} > 0'), 60),
-        )
+        for service in self.services:
+            expr = f'{rate}{{service="{service.name}"}} > 0'
+            waited = wait_until(lambda e=expr: self._has_data(e), 60)  # type: ignore[misc]
+            self._check("telemetry", f"{service.name}: {rate} has data", waited)
         self._check(
             "telemetry",
             "Watchdog reaches the webhook receiver",
@@ -208,8 +230,9 @@ class Verifier:
         self._correlation()
 
     def _correlation(self) -> None:
-        timeout = 60.0
-        for lookup in correlate(self.ends.app, self.ends.loki, self.ends.tempo, self.service.name, timeout):
+        timeout, service = 60.0, self.services[0]
+        app, path = self.ends.apps[service.name], service.traffic[0].path
+        for lookup in correlate(app, self.ends.loki, self.ends.tempo, service.name, timeout, path):
             line = CheckLine("telemetry", lookup.name, lookup.status != "failed", lookup.detail,
                              skipped=lookup.status == "skipped")  # fmt: skip
             self.report.checks.append(line)
@@ -242,66 +265,75 @@ class Verifier:
     def _has_data(self, expr: str) -> tuple[bool, str]:
         return bool(self.prom.query(expr)), f"no data for {expr}"
 
-    def _firing_names(self) -> set[str]:
-        return {name for name, _ in self.prom.firing()} - {c.ALERT_WATCHDOG}
+    def _firing(self) -> set[tuple[str, str]]:
+        """(alertname, service) of every firing alert but the Watchdog."""
+        return {(name, service) for name, service in self.prom.firing() if name != c.ALERT_WATCHDOG}
 
     def _quiet(self, lingering: frozenset[str]) -> tuple[bool, str]:
-        firing = self._firing_names() - lingering
+        firing = {f"{name}{{service={svc}}}" for name, svc in self._firing() if name not in lingering}
         return not firing, f"still firing: {sorted(firing)}"
 
     # --- 2. alert contract ----------------------------------------------------------------------
 
-    def _alert_contract(self) -> None:
-        scenarios = [latency_fault(self.settings, self.service)]
-        capacity = self._pool_capacity()
+    def _alert_contract(self, service: Service) -> None:
+        if service.name not in self.faults:
+            self._skip("faults", f"{service.name}: fault contract", "skipped: no fault toggles (faults: false)")
+            return
+        scenarios = [latency_fault(self.settings, service)]
+        capacity = self._pool_capacity(service) if service.has_db_pool else 0
         if capacity:
             try:
-                scenarios.append(pool_fault(self.settings, self.service, capacity))
+                scenarios.append(pool_fault(self.settings, service, capacity))
             except ValueError as exc:
-                self._check("faults", "pool fault possible", Waited(False, 0, str(exc)))
-        scenarios.append(error_fault(self.settings, self.service))
+                self._check("faults", f"{service.name}: pool fault possible", Waited(False, 0, str(exc)))
+        elif not service.has_db_pool:
+            self._skip("faults", f"{service.name}: pool fault", "skipped: no DB pool (db_pool not set)")
+        scenarios.append(error_fault(self.settings, service))
         for scenario in scenarios:
-            self.report.faults.append(self._run_fault(scenario))
+            self.report.faults.append(self._run_fault(service, replace(scenario, service=service.name)))
 
-    def _pool_capacity(self) -> int:
-        expr = f'sum({c.DB_POOL_MAX}{{service="{self.service.name}"}})'
+    def _pool_capacity(self, service: Service) -> int:
+        expr = f'sum({c.DB_POOL_MAX}{{service="{service.name}"}})'
         try:
             result = self.prom.query(expr)
         except Unavailable as exc:
-            self._check("faults", "pool capacity known", Waited(False, 0, str(exc)))
+            self._check("faults", f"{service.name}: pool capacity known", Waited(False, 0, str(exc)))
             return 0
         if not result:
-            self._check("faults", "pool capacity known", Waited(False, 0, f"no data for {expr}"))
+            self._check("faults", f"{service.name}: pool capacity known", Waited(False, 0, f"no data for {expr}"))
             return 0
         return int(float(result[0]["value"][1]))
 
-    def _run_fault(self, scenario: FaultScenario) -> FaultOutcome:
-        outcome = FaultOutcome(scenario.name, scenario.setting, sorted(scenario.required))
-        self.say(f"...  fault {scenario.name}: {scenario.setting}")
+    def _run_fault(self, service: Service, scenario: FaultScenario) -> FaultOutcome:
+        name = f"{service.name}: {scenario.name}" if len(self.services) > 1 else scenario.name
+        outcome = FaultOutcome(name, scenario.setting, sorted(scenario.required))
+        self.say(f"...  fault {name}: {scenario.setting}")
         quiet = wait_until(lambda: self._quiet(frozenset({c.ALERT_BURN})), resolve_timeout(self.settings))
         if not quiet.ok:
             outcome.detail = f"alerts did not clear before the fault: {quiet.last}"
             return self._done(outcome)
-        self.traffic.set_rate(scenario.traffic_rate)
+        traffic, toggles = self.traffic[service.name], self.faults[service.name]
+        traffic.set_rate(scenario.traffic_rate)
         outcome.started = time.time()
         since = time.monotonic()
-        self.faults.set(**scenario.setting)
+        toggles.set(**scenario.setting)
         try:
             self._detect(scenario, outcome, since)
         finally:
-            self.faults.clear()
+            toggles.clear()
             outcome.ended = time.time()
-            self.traffic.set_rate(BASELINE_RATE)
+            traffic.set_rate(BASELINE_RATE)
         if outcome.detected_s is not None:
             self._resolve(scenario, outcome, since)
         return self._done(outcome)
 
     def _detect(self, scenario: FaultScenario, outcome: FaultOutcome, since: float) -> None:
         seen: set[str] = set()
+        expected = {f"{n}{{service={scenario.service}}}" for n in scenario.required | scenario.allowed}
 
         def fired() -> tuple[bool, str]:
-            firing = self._firing_names()
-            seen.update(firing)
+            firing = {n for n, svc in self._firing() if svc == scenario.service}
+            seen.update(f"{n}{{service={svc}}}" for n, svc in self._firing())
             return (
                 scenario.required <= firing,
                 f"firing: {sorted(firing)}, expected {sorted(scenario.required)}",
@@ -323,11 +355,11 @@ class Verifier:
             if not notified.ok:
                 outcome.detail = f"firing in Prometheus but not delivered to the webhook: {notified.last}"
         outcome.seen = sorted(seen)
-        outcome.unexpected = sorted(seen - scenario.required - scenario.allowed)
+        outcome.unexpected = sorted(seen - expected)
 
     def _resolve(self, scenario: FaultScenario, outcome: FaultOutcome, since: float) -> None:
         def resolved() -> tuple[bool, str]:
-            still = self._firing_names() & scenario.must_resolve
+            still = {n for n, svc in self._firing() if svc == scenario.service} & scenario.must_resolve
             return not still, f"still firing: {sorted(still)}"
 
         waited = wait_until(resolved, resolve_timeout(self.settings))
@@ -352,7 +384,9 @@ class Verifier:
 
     def _doctor(self) -> None:
         seconds = max(60, int(time.time() - self.report.started) + 30)
-        for name, expr in doctor.queries(self.settings, self.service, seconds):
+        queries = [(f"{s.name}: {name}", expr) for s in self.services
+                   for name, expr in doctor.queries(self.settings, s, seconds)]  # fmt: skip
+        for name, expr in queries:
             try:
                 ok = bool(self.prom.query(expr))
                 detail = "" if ok else f"no data for {expr}"
@@ -376,11 +410,12 @@ def read_token(path: Path) -> str:
     return token
 
 
-def pick_service(settings: StackSettings, name: str | None) -> Service:
-    if name is None:
-        return settings.services[0]
-    for service in settings.services:
-        if service.name == name:
-            return service
+def pick_services(settings: StackSettings, names: list[str] | None) -> tuple[Service, ...]:
+    """The services of stack.yaml to verify: all of them, or those named (in stack.yaml's order)."""
+    if not names:
+        return settings.services
     known = [s.name for s in settings.services]
-    raise StackError(f"--service {name!r}: not in stack.yaml, expected one of {known}")
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise StackError(f"--service {unknown[0]!r}: not in stack.yaml, expected one of {known}")
+    return tuple(s for s in settings.services if s.name in names)

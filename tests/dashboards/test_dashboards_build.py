@@ -22,7 +22,7 @@ services:
     error_rate: {warning: 0.02, critical: 0.1}
     db_pool: {warning: 0.7, critical: 0.9}
     slo: {objective: 0.995}
-  - name: billing
+  - {name: billing, port: 8001}
 """
 
 
@@ -131,7 +131,8 @@ def test_rates_use_rate_interval_or_the_rule_window(settings):
     for title, expr in dashboard_queries(settings):
         assert 'le="1"' not in expr, title
         for window in re.findall(r"\[([^\]]+)\]", expr):
-            assert window == "$__rate_interval" or window == str(settings.timing.slo_window), (title, expr)
+            allowed = {"$__rate_interval", str(settings.timing.slo_window), str(settings.timing.restart_window)}
+            assert window in allowed, (title, expr)
 
 
 def test_uids_stable_and_short(boards, settings):

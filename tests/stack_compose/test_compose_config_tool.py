@@ -10,7 +10,7 @@ import pytest
 
 from stack import conventions as c
 from stack.render import render_all
-from stack.secrets import ENV_KEYS
+from stack.secrets import env_keys
 from stack.settings import StackSettings
 from stack.validate import find_tool
 
@@ -32,7 +32,7 @@ def write_project(root: Path, settings: StackSettings, env: bool = True) -> Path
         target.write_text(artifact.text, encoding="utf-8")
     compose_dir = root / settings.output.compose_dir
     if env:
-        (compose_dir / ".env").write_text("".join(f"{k}=placeholder\n" for k in ENV_KEYS), encoding="utf-8")
+        (compose_dir / ".env").write_text("".join(f"{k}=placeholder\n" for k in env_keys(settings)), encoding="utf-8")
     return compose_dir
 
 

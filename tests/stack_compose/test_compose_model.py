@@ -51,7 +51,10 @@ def test_no_default_passwords(settings: StackSettings) -> None:
     compose = build_compose(settings)
     grafana = compose.services["grafana"].environment or {}
     assert grafana["GF_SECURITY_ADMIN_PASSWORD"].startswith(f"${{{c.ENV_GRAFANA_PASSWORD}:?")
-    postgres = compose.services["postgres"].environment or {}
+    with_db = settings.model_copy(
+        update={"services": (settings.services[0].model_copy(update={"requires": ("postgres",)}),)}
+    )
+    postgres = build_compose(with_db).services["postgres"].environment or {}
     assert postgres["POSTGRES_PASSWORD"].startswith(f"${{{c.ENV_POSTGRES_PASSWORD}:?")
     text = str(compose.to_data()).lower()
     assert "admin:admin" not in text
@@ -68,14 +71,12 @@ def test_retention_longer_than_slo_window(settings: StackSettings, profile: str)
 
 
 def test_images_pinned_from_settings(settings: StackSettings) -> None:
-    """Each component's image is the one pinned in settings; the app is built from its Dockerfile."""
+    """Each component's image is the one pinned in settings; PostgreSQL only runs when a service requires it."""
     compose = build_compose(settings)
-    for name in ("prometheus", "alertmanager", "grafana", "loki", "tempo", "otelcol", "postgres"):
+    for name in ("prometheus", "alertmanager", "grafana", "loki", "tempo", "otelcol"):
         assert compose.services[name].image == getattr(settings.components, name).image
-    app = compose.services[settings.services[0].target_host]
-    assert app.build is not None
-    assert app.build.dockerfile == c.APP_DOCKERFILE
-    assert app.build.context == ".."
+    assert "postgres" not in compose.services
+    assert "postgres-data" not in compose.volumes
 
 
 def test_prometheus_mirrors_the_project_layout(settings: StackSettings) -> None:

@@ -6,7 +6,7 @@ import stat
 from pathlib import Path
 
 from stack import conventions as c
-from stack.secrets import ENV_KEYS, ensure_secrets, read_env
+from stack.secrets import ensure_secrets, env_keys, read_env
 from stack.settings import StackSettings
 
 
@@ -21,8 +21,8 @@ def test_creates_missing_secrets_owner_only(tmp_path: Path, settings: StackSetti
         assert mode(path) == 0o600, path
     assert mode(tmp_path / c.SECRETS_DIR) == 0o700
     env = read_env(made.env_file)
-    assert set(ENV_KEYS) <= set(env)
-    assert all(len(env[k]) >= 32 for k in ENV_KEYS)
+    assert set(env_keys(settings)) <= set(env)
+    assert all(len(env[k]) >= 32 for k in env_keys(settings))
     assert len(made.faults_token.read_text().strip()) >= 32
 
 
@@ -37,6 +37,8 @@ def test_never_overwrites(tmp_path: Path, settings: StackSettings) -> None:
 
 def test_env_keeps_existing_values_and_adds_missing(tmp_path: Path, settings: StackSettings) -> None:
     """A hand-written password is kept; only the missing key is appended."""
+    service = settings.services[0].model_copy(update={"requires": ("postgres",)})
+    settings = settings.model_copy(update={"services": (service,)})
     env_file = tmp_path / settings.output.compose_dir / c.COMPOSE_ENV_FILE
     env_file.parent.mkdir(parents=True)
     env_file.write_text(f"{c.ENV_GRAFANA_PASSWORD}=mine", encoding="utf-8")

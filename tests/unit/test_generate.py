@@ -11,7 +11,7 @@ from stack.config import load_settings
 from stack.render import render_all
 from stack.write import MANIFEST, compare, write_plan
 
-TWO_SERVICES = "project: demo\nservices:\n  - name: orders\n  - name: billing\n"
+TWO_SERVICES = "project: demo\nservices:\n  - name: orders\n  - {name: billing, port: 8001}\n"
 
 
 def run(*args: str):

@@ -108,9 +108,12 @@ def test_fast_profile_scales_burn_windows(make_project) -> None:
 
 def test_error_ratio_is_zero_not_empty_without_errors() -> None:
     """The error ratio falls back to 0 * total when no 5xx series exists yet."""
-    expr = promql.error_ratio("orders", _five(), ("service",))
+    from stack.settings import Service
+
+    expr = promql.error_ratio(Service(name="orders"), _five(), ("service",))
     assert " or " in expr
     assert "* 0" in expr
+    assert 'status=~"5.."' in expr
 
 
 def _five():

@@ -9,13 +9,19 @@ import pytest
 from stack.config import load_settings
 from stack.durations import Duration
 from stack.errors import ConfigError
+from stack.settings import DBPoolAlert
 
 
 def test_defaults_match_the_documented_thresholds(make_project) -> None:
     """A stack.yaml naming only a service gets 200 ms p95, 1 % errors, 80 % pool, 99.9 % SLO, 15s scrapes."""
     settings = load_settings(make_project())
     service = settings.services[0]
-    assert (service.latency.warning, service.error_rate.warning, service.db_pool.warning) == (0.2, 0.01, 0.8)
+    assert (service.latency.warning, service.error_rate.warning) == (0.2, 0.01)
+    assert service.db_pool is None
+    assert DBPoolAlert().warning == 0.8
+    assert service.kind == "external"
+    assert service.health_path is None
+    assert not service.faults
     assert service.slo.objective == 0.999
     assert settings.timing.scrape_interval == Duration.parse("15s")
     assert settings.timing.slo_window == Duration.parse("30d")

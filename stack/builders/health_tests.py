@@ -1,0 +1,116 @@
+"""Generated promtool tests of the traffic-drop and restart alerts (see builders/health.py).
+
+TrafficDrop: traffic at a steady rate for a whole baseline window, then none. The current rate falls
+gradually over one rate window, so the tests assert bounds that hold for any shape of that fall: silent
+when `for:` has elapsed since the drop (the condition cannot hold at the drop itself), firing once the
+current rate has been exactly 0 for `for:`, and resolved one rate window after traffic returns. A drop
+to just above the threshold, a service below the baseline guard and a target that is down stay silent.
+ServiceRestarting: the process start time changes N+1 times (fires, value N+1) or N times (silent).
+"""
+
+from __future__ import annotations
+
+import math
+
+from stack import conventions as c
+from stack.builders.health import restart_texts, traffic_drop_texts
+from stack.builders.rule_test_kit import Fired, expect, requests, silent, target
+from stack.builders.series import gauge, labels_text
+from stack.durations import Duration
+from stack.models.rules import AlertRuleTest, InputSeries, TestGroup
+from stack.settings import Service, StackSettings
+
+
+class DropTimes:
+    """Sample counts and evaluation times of one traffic-drop scenario, on the evaluation grid."""
+
+    def __init__(self, settings: StackSettings) -> None:
+        t = settings.timing
+        self.step, self.eval = t.scrape_interval.ms, t.evaluation_interval.ms
+        self.busy_steps = math.ceil((t.traffic_baseline_window.ms + t.rate_window.ms) / self.step) + 1
+        drop = self.busy_steps * self.step
+        self.silent = self._floor(drop + t.traffic_drop_for.ms)
+        self.fire = self._ceil(drop + t.rate_window.ms + self.step) + self._ceil(t.traffic_drop_for.ms) + self.eval
+        self.low_steps = math.ceil((self.fire - drop) / self.step) + 1
+        back = drop + self.low_steps * self.step
+        self.resolved = self._ceil(back + t.rate_window.ms + self.eval)
+        self.back_steps = math.ceil((self.resolved - back) / self.step) + 2
+
+    def _ceil(self, ms: int) -> int:
+        return math.ceil(ms / self.eval) * self.eval
+
+    def _floor(self, ms: int) -> int:
+        return ms // self.eval * self.eval
+
+    def at(self, ms: int) -> Duration:
+        return Duration(ms)
+
+
+def _drop_group(settings: StackSettings, service: Service, busy: float, low: float, up_during_drop: bool,
+                fires: bool) -> TestGroup:  # fmt: skip
+    times, per_step = DropTimes(settings), settings.timing.scrape_interval.seconds
+    phases = [(times.busy_steps, busy * per_step, 0.0), (times.low_steps, low * per_step, 0.0),
+              (times.back_steps, busy * per_step, 0.0)]  # fmt: skip
+    up_values = [
+        (times.busy_steps + 1, 1.0),
+        (times.low_steps, 1.0 if up_during_drop else 0.0),
+        (times.back_steps, 1.0),
+    ]
+    up = InputSeries(series=labels_text("up", target(service)), values=gauge(up_values))
+    alert, checks = c.ALERT_TRAFFIC_DROP, silent(c.ALERT_TRAFFIC_DROP, times.at(times.silent))
+    if fires:
+        labels = {"severity": "warning", c.SERVICE_LABEL: service.name}
+        fired: Fired = [(labels, 0.0, traffic_drop_texts(settings, service))]
+        checks += (expect(settings, alert, service.name, "traffic", fired, times.at(times.fire)),)
+    else:
+        checks += silent(alert, times.at(times.fire))
+    checks += silent(alert, times.at(times.resolved))
+    return TestGroup(interval=str(settings.timing.scrape_interval), input_series=(up, *requests(service, phases)),
+                     alert_rule_test=checks)  # fmt: skip
+
+
+def traffic_drop_tests(settings: StackSettings, service: Service) -> list[TestGroup]:
+    cfg = service.traffic_drop
+    busy = 10 * cfg.min_baseline_rate
+    just_above = min(cfg.below * 1.5, (cfg.below + 1) / 2)
+    return [
+        _drop_group(settings, service, busy, 0.0, up_during_drop=True, fires=True),
+        _drop_group(settings, service, busy, busy * just_above, up_during_drop=True, fires=False),
+        _drop_group(settings, service, cfg.min_baseline_rate / 2, 0.0, up_during_drop=True, fires=False),
+        _drop_group(settings, service, busy, 0.0, up_during_drop=False, fires=False),
+    ]
+
+
+def _start_times(changes: int, every: int, hold: int) -> str:
+    """A process start time that changes `changes` times, once every `every` samples, then holds."""
+    values = [1_000_000 + 60 * (i // every) for i in range(changes * every + 1)]
+    return " ".join(str(v) for v in values) + f" {values[-1]}+0x{hold}"
+
+
+def restart_tests(settings: StackSettings, service: Service) -> list[TestGroup]:
+    t, most = settings.timing, service.restarts.max_restarts
+    step, ev = t.scrape_interval.ms, t.evaluation_interval.ms
+    every = math.ceil(ev / step)
+    last_change = (most + 1) * every * step
+    fire = math.ceil(last_change / ev) * ev
+    resolved = math.ceil((last_change + t.restart_window.ms + ev) / ev) * ev
+    hold = math.ceil((resolved - last_change) / step) + 2
+    series = labels_text(c.PROCESS_START, target(service))
+    labels = {"severity": "warning", c.SERVICE_LABEL: service.name}
+    fired: Fired = [(labels, float(most + 1), restart_texts(settings, service))]
+    alert = c.ALERT_RESTARTS
+    restarts = TestGroup(
+        interval=str(t.scrape_interval),
+        input_series=(InputSeries(series=series, values=_start_times(most + 1, every, hold)),),
+        alert_rule_test=(
+            AlertRuleTest(eval_time=str(Duration(fire - ev)), alertname=alert),
+            expect(settings, alert, service.name, "restarts", fired, Duration(fire)),
+            AlertRuleTest(eval_time=str(Duration(resolved)), alertname=alert),
+        ),
+    )
+    fewer = TestGroup(
+        interval=str(t.scrape_interval),
+        input_series=(InputSeries(series=series, values=_start_times(most, every, hold + every)),),
+        alert_rule_test=silent(alert, Duration(fire), Duration(resolved)),
+    )
+    return [restarts, fewer]

@@ -1,0 +1,100 @@
+"""Building blocks of the generated promtool tests: timelines, expected alerts, target labels, series."""
+
+from __future__ import annotations
+
+import math
+import posixpath
+
+from stack import conventions as c
+from stack.builders.annotations import Texts, links
+from stack.builders.promql import names
+from stack.builders.series import counter, labels_text
+from stack.durations import Duration
+from stack.models.rules import AlertRuleTest, ExpectedAlert, InputSeries, RuleTestFile, TestGroup
+from stack.settings import Service, StackSettings
+
+Fired = list[tuple[dict[str, str], float | None, Texts]]
+# (a success, a failure) status label value: the instrumentator groups codes, OpenTelemetry keeps them raw
+STATUS_STYLES = {"instrumentator": ("2xx", "5xx"), "otel": ("200", "503")}
+
+
+def promtool_file(
+    settings: StackSettings,
+    rules_file: str,
+    groups: list[TestGroup],
+    order: tuple[str, ...] | None = None,
+    evaluation_interval: Duration | None = None,
+) -> RuleTestFile:
+    """promtool evaluates rule groups in random order unless told: recording rules must come first."""
+    return RuleTestFile(
+        rule_files=(posixpath.join("..", rules_file),),
+        evaluation_interval=str(evaluation_interval or settings.timing.evaluation_interval),
+        group_eval_order=order,
+        tests=tuple(groups),
+    )
+
+
+class Timeline:
+    """When an alert that needs `for_` should fire, given the first evaluation where it holds."""
+
+    def __init__(self, settings: StackSettings, for_: Duration, needs_rate: bool, interval: Duration) -> None:
+        self.step, self.eval = interval, settings.timing.evaluation_interval
+        start = self._ceil(interval.ms) if needs_rate else 0
+        self.fire = Duration(start + self._ceil(for_.ms))
+        self.before = Duration(self.fire.ms - self.eval.ms)
+        self.high_steps = math.ceil((self.fire.ms + self.eval.ms) / interval.ms) + 1
+        recover = settings.timing.rate_window.ms if needs_rate else 0
+        self.low_steps = math.ceil(recover / interval.ms) + 4
+        self.resolved = Duration(self._ceil((self.high_steps + self.low_steps - 1) * interval.ms))
+
+    def _ceil(self, ms: int) -> int:
+        return math.ceil(ms / self.eval.ms) * self.eval.ms
+
+
+def expect(
+    settings: StackSettings, alert: str, service: str | None, panel: str | None, fired: Fired, at: Duration
+) -> AlertRuleTest:
+    """At `at`, exactly the alerts in `fired` (labels, value, texts) are firing for `alert`."""
+    runbook, dashboard = links(settings, alert, service, panel)
+    expected = tuple(
+        ExpectedAlert(exp_labels=labels, exp_annotations=texts.expected(value, labels, runbook, dashboard))
+        for labels, value, texts in fired
+    )
+    return AlertRuleTest(eval_time=str(at), alertname=alert, exp_alerts=expected)
+
+
+def lifecycle(
+    settings: StackSettings, alert: str, service: Service, panel: str, fired: Fired, time: Timeline
+) -> tuple[AlertRuleTest, ...]:
+    """Silent one evaluation before `for:` elapses, firing when it has, resolved after recovery."""
+    return (
+        AlertRuleTest(eval_time=str(time.before), alertname=alert),
+        expect(settings, alert, service.name, panel, fired, time.fire),
+        AlertRuleTest(eval_time=str(time.resolved), alertname=alert),
+    )
+
+
+def silent(alert: str, *times: Duration) -> tuple[AlertRuleTest, ...]:
+    return tuple(AlertRuleTest(eval_time=str(t), alertname=alert) for t in times)
+
+
+def target(service: Service) -> dict[str, str]:
+    """The labels Prometheus gives the service's series (job, instance, service)."""
+    return {
+        "job": service.name,
+        "instance": f"{service.address}:{service.port}",
+        c.SERVICE_LABEL: service.name,
+    }
+
+
+def requests(service: Service, phases: list[tuple[int, float, float]]) -> list[InputSeries]:
+    """2xx and 5xx counters; each phase is (steps, requests per step, 5xx ratio)."""
+    n = names(service)
+    base = {**target(service), n.route: "/orders", n.method: "GET"}
+    ok = [(steps, count * (1 - ratio)) for steps, count, ratio in phases]
+    bad = [(steps, count * ratio) for steps, count, ratio in phases]
+    ok_status, bad_status = STATUS_STYLES[service.metrics_convention]
+    return [
+        InputSeries(series=labels_text(n.requests, {**base, n.status: ok_status}), values=counter(ok)),
+        InputSeries(series=labels_text(n.requests, {**base, n.status: bad_status}), values=counter(bad)),
+    ]

@@ -1,0 +1,404 @@
+"""The settings of one service of stack.yaml: how it runs, what it exposes, and its alert thresholds.
+
+A service is one of four kinds, given by exactly one key:
+- `external: true` (the default): already running; obsstack only scrapes it and never starts it;
+- `command: [argv...]`: obsstack starts it as a process on this machine (with `cwd` and `env`);
+- `image: name:tag`: obsstack runs it in compose, one compose service named after the service;
+- `build: {context, dockerfile}`: likewise, built from the user's Dockerfile.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from stack.conventions import BUILT_IN_ALERTS, HOST_GATEWAY
+from stack.durations import Duration
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+LABEL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,63}$")
+LABEL_VALUE_RE = re.compile(r"^[A-Za-z0-9 ._:/@+-]{0,128}$")
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+IMAGE_RE = re.compile(
+    r"^[a-z0-9]+([._/-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._/-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[a-f0-9]{64})$"
+)
+PATH_RE = re.compile(r"^/[A-Za-z0-9._~/-]*$")
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
+RESERVED_LABELS = frozenset({"service", "job", "instance", "severity", "alertname", "le", "burnrate_tier"})
+KINDS = ("external", "command", "image", "build")
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+Ratio = Annotated[float, Field(gt=0, lt=1)]
+Seconds = Annotated[float, Field(gt=0)]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Levels(Frozen):
+    """A warning and a critical threshold; critical must be the greater."""
+
+    enabled: bool = True
+    warning: float
+    critical: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Levels:
+        if self.critical <= self.warning:
+            raise ValueError(f"critical ({self.critical}) must be greater than warning ({self.warning})")
+        return self
+
+
+class LatencyAlert(Levels):
+    """p95 latency thresholds in seconds; each must be an edge of the service's histogram buckets."""
+
+    warning: Seconds = 0.2
+    critical: Seconds = 0.5
+
+
+class ErrorRateAlert(Levels):
+    """5xx ratio thresholds, with a traffic guard in requests per second."""
+
+    warning: Ratio = 0.01
+    critical: Ratio = 0.05
+    min_request_rate: Seconds = 0.1
+
+
+class DBPoolAlert(Levels):
+    """Connections in use / capacity thresholds, plus requests waiting for a connection."""
+
+    warning: Ratio = 0.8
+    critical: Ratio = 0.95
+    waiting_threshold: Annotated[int, Field(ge=0)] = 0
+
+
+class TrafficDropAlert(Frozen):
+    """Requests fell below `below` x their own rate over the profile's baseline window (service still up)."""
+
+    enabled: bool = True
+    below: Ratio = 0.2
+    min_baseline_rate: Seconds = 0.5
+
+
+class RestartAlert(Frozen):
+    """The process restarted more than `max_restarts` times within the profile's restart window."""
+
+    enabled: bool = True
+    max_restarts: Annotated[int, Field(ge=0)] = 2
+
+
+class SLO(Frozen):
+    """Availability objective (ratio of non-5xx requests) over the profile's SLO window."""
+
+    objective: float = 0.999
+
+    @field_validator("objective")
+    @classmethod
+    def _objective(cls, value: float) -> float:
+        if not 0 < value < 1:
+            raise ValueError(f"must be between 0 and 1 exclusive (0.999 = 99.9 %), got {value}")
+        return value
+
+
+METRIC_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,99}$")
+ALERT_NAME_RE = re.compile(r"^[A-Z][A-Za-z0-9]{0,63}$")
+TITLE_RE = re.compile(r"^[A-Za-z0-9 ._:/()%+-]{1,80}$")
+UNIT_RE = re.compile(r"^[a-z][a-z0-9_:/.-]{0,31}$")
+
+
+class BusinessMetric(Frozen):
+    """A metric the app exposes beyond HTTP, with its bounded label values (others become `other`)."""
+
+    name: str
+    type: Literal["counter", "gauge", "histogram"]
+    title: str
+    unit: str = "short"
+    labels: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _valid(self) -> BusinessMetric:
+        if not METRIC_NAME_RE.match(self.name) or (self.type == "counter") != self.name.endswith("_total"):
+            raise ValueError(
+                f"name must be a Prometheus metric name, ending in _total exactly for counters, got {self.name!r}"
+            )
+        if not TITLE_RE.match(self.title) or not UNIT_RE.match(self.unit):
+            raise ValueError(f"title and unit must be plain text, got {self.title!r} and {self.unit!r}")
+        for key, values in self.labels.items():
+            if not LABEL_NAME_RE.match(key) or key in RESERVED_LABELS or not values:
+                raise ValueError(f"label {key!r} must be a non-reserved label name with at least one value")
+            bad = [v for v in values if not LABEL_VALUE_RE.match(v)]
+            if bad:
+                raise ValueError(f"label {key} values must be plain text, got {bad}")
+        return self
+
+
+class BusinessAlert(Frozen):
+    """Alert when the share of `metric` events matching `failure` exceeds `above` (for example payment failures)."""
+
+    name: str
+    metric: str
+    failure: dict[str, str]
+    matchers: dict[str, str] = Field(default_factory=dict)
+    above: Ratio
+    for_: Duration = Field(default=Duration.parse("10m"), alias="for")
+    severity: Literal["warning", "critical"] = "warning"
+    min_rate: Annotated[float, Field(ge=0)] = 0.0
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not ALERT_NAME_RE.match(value):
+            raise ValueError(f"must be an alert name in CamelCase such as PaymentFailuresHigh, got {value!r}")
+        return value
+
+
+class Business(Frozen):
+    metrics: tuple[BusinessMetric, ...] = ()
+    alerts: tuple[BusinessAlert, ...] = ()
+
+    @model_validator(mode="after")
+    def _alerts_use_declared_metrics(self) -> Business:
+        declared = {m.name: m for m in self.metrics}
+        names = [a.name for a in self.alerts]
+        for index, alert in enumerate(self.alerts):
+            if alert.name in BUILT_IN_ALERTS or names.count(alert.name) > 1:
+                raise ValueError(f"alerts[{index}].name: {alert.name!r} is already an alert name")
+            metric = declared.get(alert.metric)
+            if metric is None or metric.type == "gauge":
+                raise ValueError(
+                    f"alerts[{index}].metric: must name a declared counter or histogram, got {alert.metric!r}"
+                )
+            for key, value in {**alert.matchers, **alert.failure}.items():
+                if value not in metric.labels.get(key, ()):
+                    raise ValueError(
+                        f"alerts[{index}]: {key}={value!r} is not a declared value of {metric.name} label {key}"
+                    )
+            if not alert.failure or not any(len(metric.labels[k]) > 1 for k in alert.failure):
+                raise ValueError(f"alerts[{index}].failure: needs a label with another (non-failure) value")
+        return self
+
+
+class Build(Frozen):
+    """A compose build of the user's service: context relative to stack.yaml, Dockerfile inside it."""
+
+    context: str = "."
+    dockerfile: str = "Dockerfile"
+
+    @field_validator("context", "dockerfile")
+    @classmethod
+    def _not_empty(cls, value: str) -> str:
+        if not value.strip() or "\n" in value:
+            raise ValueError(f"must be a path, got {value!r}")
+        return value
+
+
+class Request(Frozen):
+    """One request verify's traffic (and compose's load generator) sends: `GET /path` or with a JSON body."""
+
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = "GET"
+    path: str
+    json_body: dict[str, Any] | None = Field(default=None, alias="json")
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            method, _, path = value.strip().rpartition(" ")
+            return {"method": method.upper() or "GET", "path": path}
+        return value
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not re.match(r"^/[A-Za-z0-9._~/?&=%+-]*$", value):
+            raise ValueError(f"must be a URL path such as /orders?limit=5, got {value!r}")
+        return value
+
+
+def _run_kind_error(given: list[str]) -> str:
+    return (
+        f"a service runs one way: set exactly one of {', '.join(KINDS)} "
+        f"(external: already running; command: started here; image/build: run in compose), got {' and '.join(given)}"
+    )
+
+
+class Service(Frozen):
+    """One instrumented web service that Prometheus scrapes (see the module docstring for the kinds)."""
+
+    name: str
+    external: bool = False
+    command: tuple[str, ...] | None = None
+    cwd: str | None = None
+    image: str | None = None
+    build: Build | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+    requires: tuple[Literal["postgres"], ...] = ()
+    secret_files: tuple[str, ...] = ()
+    host: str | None = None
+    port: Annotated[int, Field(ge=1, le=65535, strict=True)] = 8000
+    metrics_path: str = "/metrics"
+    metrics_token_file: str | None = None
+    metrics_convention: Literal["instrumentator", "otel"] = "instrumentator"
+    health_path: str | None = None
+    faults: bool = False
+    traffic: tuple[Request, ...] = (Request(path="/"),)
+    labels: dict[str, str] = Field(default_factory=dict)
+    latency_buckets: tuple[float, ...] | None = None
+    latency: LatencyAlert = LatencyAlert()
+    error_rate: ErrorRateAlert = ErrorRateAlert()
+    db_pool: DBPoolAlert | None = None
+    traffic_drop: TrafficDropAlert = TrafficDropAlert()
+    restarts: RestartAlert = RestartAlert()
+    slo: SLO = SLO()
+    absent_alert: bool = True
+    business: Business = Business()
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not NAME_RE.match(value):
+            raise ValueError(
+                f"must be lowercase letters, digits, '-' or '_', starting with a letter, "
+                f"at most 40 characters, got {value!r}"
+            )
+        return value
+
+    @field_validator("command", mode="before")
+    @classmethod
+    def _command(cls, value: Any) -> Any:
+        if value is not None and (not isinstance(value, list | tuple) or not value):
+            raise ValueError(f"must be a list of arguments such as [uvicorn, app:app, --port, '8001'], got {value!r}")
+        if value is not None and not all(isinstance(arg, str | int | float) for arg in value):
+            raise ValueError(f"every argument must be a string, got {value!r}")
+        return tuple(str(arg) for arg in value) if value is not None else None
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str | None) -> str | None:
+        if value is not None and (not IMAGE_RE.match(value) or value.endswith(":latest")):
+            raise ValueError(f"must be an image with a pinned tag or digest (not latest), got {value!r}")
+        return value
+
+    @field_validator("env")
+    @classmethod
+    def _env(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, val in value.items():
+            if not ENV_NAME_RE.match(key) or not isinstance(val, str) or "\n" in val:
+                raise ValueError(f"must map variable names to one-line strings, got {key}={val!r}")
+        return value
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^[A-Za-z0-9.-]{1,253}$", value):
+            raise ValueError(f"must be a host name, got {value!r}")
+        return value
+
+    @field_validator("metrics_path", "health_path")
+    @classmethod
+    def _path(cls, value: str | None) -> str | None:
+        if value is not None and not PATH_RE.match(value):
+            raise ValueError(f"must be an absolute URL path such as /metrics, got {value!r}")
+        return value
+
+    @field_validator("metrics_token_file")
+    @classmethod
+    def _token_file(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_relative_path(value)
+        return value
+
+    @field_validator("secret_files")
+    @classmethod
+    def _secret_files(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for path in value:
+            if not check_relative_path(path).startswith("secrets/"):
+                raise ValueError(f"secret files live in secrets/ (gitignored), got {path!r}")
+        return value
+
+    @field_validator("latency_buckets")
+    @classmethod
+    def _buckets(cls, value: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        return check_buckets(value) if value is not None else None
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, val in value.items():
+            if not LABEL_NAME_RE.match(key) or key in RESERVED_LABELS or key.startswith("__"):
+                raise ValueError(f"label name must match [a-zA-Z_][a-zA-Z0-9_]* and not be reserved, got {key!r}")
+            if not isinstance(val, str) or not LABEL_VALUE_RE.match(val):
+                raise ValueError(f"label {key} must be at most 128 of A-Z a-z 0-9 space . _ : / @ + -, got {val!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Service:
+        given = [kind for kind in KINDS if getattr(self, kind) not in (None, False)]
+        if len(given) > 1:
+            raise ValueError(_run_kind_error(given))
+        if self.cwd is not None and self.command is None:
+            raise ValueError(f"cwd is for command services only, got cwd {self.cwd!r} for a {self.kind} service")
+        if self.env and self.kind == "external":
+            raise ValueError("env is for services obsstack starts (command, image, build), not external ones")
+        if self.host is not None and self.kind in {"image", "build"}:
+            raise ValueError(
+                f"host: a {self.kind} service is reached by its compose name {self.name!r}; "
+                f"remove host, got {self.host!r}"
+            )
+        return self
+
+    @property
+    def kind(self) -> Literal["external", "command", "image", "build"]:
+        if self.command is not None:
+            return "command"
+        if self.image is not None:
+            return "image"
+        if self.build is not None:
+            return "build"
+        return "external"
+
+    @property
+    def in_compose(self) -> bool:
+        """Runs as a container of the generated compose file."""
+        return self.kind in {"image", "build"}
+
+    @property
+    def address(self) -> str:
+        """Where it listens, seen from this machine (compose publishes containers on 127.0.0.1)."""
+        return "127.0.0.1" if self.in_compose else (self.host or "127.0.0.1")
+
+    @property
+    def local_address(self) -> str:
+        return "127.0.0.1" if self.address in LOOPBACK else self.address
+
+    @property
+    def compose_address(self) -> str:
+        """host:port as Prometheus in compose reaches the service (the host's loopback via the gateway)."""
+        if self.in_compose:
+            return f"{self.name}:{self.port}"
+        return f"{HOST_GATEWAY if self.address in LOOPBACK else self.address}:{self.port}"
+
+    @property
+    def has_db_pool(self) -> bool:
+        return self.db_pool is not None and self.db_pool.enabled
+
+
+def check_buckets(value: tuple[float, ...]) -> tuple[float, ...]:
+    if not value or any(b <= 0 for b in value) or list(value) != sorted(set(value)):
+        raise ValueError(f"must be strictly increasing positive seconds, got {list(value)}")
+    return value
+
+
+def check_relative_path(value: str) -> str:
+    path = PurePosixPath(value)
+    if path.is_absolute() or ".." in path.parts or "\\" in value or not value.strip():
+        raise ValueError(f"must be a relative path inside the project (no '..', not absolute), got {value!r}")
+    return str(path)
