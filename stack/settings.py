@@ -136,7 +136,7 @@ class Alerting(Frozen):
 
 
 class Metrics(Frozen):
-    """What the app exposes; the app's APP_LATENCY_BUCKETS must match these buckets."""
+    """What the app exposes; obsstack passes them to the services it starts as OBS_LATENCY_BUCKETS."""
 
     latency_buckets: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 5.0)
 

@@ -29,10 +29,10 @@ def running_app(
 ) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """`python -m sample_app` on a free loopback port with its own SQLite file, until healthy; always stopped.
 
-    Yields (base URL, process). Inherited APP_/OTEL_/SENTRY_ variables are dropped so the machine's
+    Yields (base URL, process). Inherited APP_/OBS_/OTEL_/SENTRY_ variables are dropped so the machine's
     environment cannot change the app under test."""
     port = free_port()
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("APP_", "OTEL_", "SENTRY_"))}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("APP_", "OBS_", "OTEL_", "SENTRY_"))}
     full = {**clean, "APP_PORT": str(port), "DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/app.db", **env}
     stderr = subprocess.STDOUT if stdout == subprocess.PIPE else subprocess.DEVNULL
     proc = subprocess.Popen(

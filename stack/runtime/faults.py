@@ -35,11 +35,11 @@ class FaultClient:
         if response.status_code in {401, 403}:
             raise FaultRefused(
                 f"fault toggle {method} {url}: refused by the app (HTTP {response.status_code}); "
-                "the faults token does not match the app's APP_FAULTS_TOKEN"
+                "the faults token does not match the app's OBS_FAULTS_TOKEN"
             )
         if response.status_code == 404:
             raise FaultRefused(
-                f"fault toggle {method} {url}: not found (HTTP 404); start the app with APP_FAULTS_ENABLED=true"
+                f"fault toggle {method} {url}: not found (HTTP 404); start the service with OBS_FAULTS_ENABLED=true (faults: true in stack.yaml)"
             )
         if response.status_code >= 300:
             raise StackError(f"fault toggle {method} {url}: HTTP {response.status_code}: {response.text[:200]}")

@@ -406,7 +406,7 @@ def read_token(path: Path) -> str:
     except OSError as exc:
         raise StackError(f"faults token file {path}: cannot read ({exc.strerror}); run `obsstack up` first") from None
     if not token:
-        raise StackError(f"faults token file {path}: empty, expected the app's APP_FAULTS_TOKEN")
+        raise StackError(f"faults token file {path}: empty, expected the app's OBS_FAULTS_TOKEN")
     return token
 
 

@@ -101,7 +101,7 @@ def exposition(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Run the real sample app as a process, drive each kind of request, scrape /metrics."""
     settings = load_settings(REPO / "stack.yaml")
     buckets = ",".join(f"{b:g}" for b in settings.metrics.latency_buckets)
-    env = {"APP_FAULTS_ENABLED": "true", "APP_FAULTS_TOKEN": "t0k", "APP_LATENCY_BUCKETS": buckets}
+    env = {"OBS_FAULTS_ENABLED": "true", "OBS_FAULTS_TOKEN": "t0k", "OBS_LATENCY_BUCKETS": buckets}
     with (
         running_app(tmp_path_factory.mktemp("app"), **env) as (base, _),
         httpx.Client(base_url=base, timeout=5) as client,

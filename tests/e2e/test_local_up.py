@@ -55,7 +55,10 @@ project: e2e
 profile: fast
 services:
   - name: orders
+    command: [python, -m, sample_app]
+    env: {{APP_PORT: "{app}", DATABASE_URL: "sqlite+aiosqlite:///.obsstack/data/orders.db"}}
     port: {app}
+    health_path: /healthz
     metrics_token_file: secrets/metrics-token
 alerting:
   webhook_url: http://127.0.0.1:{webhook}/alerts

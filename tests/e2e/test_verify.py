@@ -61,7 +61,7 @@ def test_wait_is_bounded_and_reports_what_it_saw() -> None:
 
 def test_scenarios_land_between_thresholds(make_project) -> None:
     """Latency halfway above the warning edge, 9 of 10 connections, 3 % errors: warning, not critical."""
-    settings = load_settings(make_project())
+    settings = load_settings(make_project("services: [{name: orders, db_pool: {warning: 0.8, critical: 0.95}}]\n"))
     service = settings.services[0]
     assert latency_fault(settings, service).setting == {"latency_seconds": 0.225}
     assert pool_fault(settings, service, 10).setting == {"hold_connections": 9}
@@ -72,7 +72,7 @@ def test_scenarios_land_between_thresholds(make_project) -> None:
 
 def test_refused_fault_toggle_is_a_clear_error(tmp_path: Path) -> None:
     """A wrong token gets a StackError naming the refusal, not a silent pass."""
-    with sample_app(tmp_path, APP_FAULTS_ENABLED="true", APP_FAULTS_TOKEN="right-token") as base:
+    with sample_app(tmp_path, OBS_FAULTS_ENABLED="true", OBS_FAULTS_TOKEN="right-token") as base:
         with pytest.raises(StackError, match="refused by the app \\(HTTP 401\\)"):
             FaultClient(base, "wrong-token").set(latency_seconds=0.3)
         state = FaultClient(base, "right-token").set(latency_seconds=0.3)
@@ -82,7 +82,7 @@ def test_refused_fault_toggle_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_disabled_faults_are_a_clear_error(tmp_path: Path) -> None:
     """With faults disabled in the app, verify says how to enable them."""
-    with sample_app(tmp_path) as base, pytest.raises(StackError, match="APP_FAULTS_ENABLED=true"):
+    with sample_app(tmp_path) as base, pytest.raises(StackError, match="OBS_FAULTS_ENABLED=true"):
         FaultClient(base, "any").state()
 
 
@@ -109,7 +109,7 @@ def test_receiver_refuses_non_loopback_urls() -> None:
 def test_verify_without_a_stack_times_out_and_names_the_step(make_project, monkeypatch) -> None:
     """Nothing listening: verify returns (does not hang) with failed startup checks and exit-worthy report."""
     port = free_port()
-    config = make_project(f"services: [{{name: orders, port: {port}}}]\n"
+    config = make_project(f"services: [{{name: orders, port: {port}, faults: true}}]\n"
                           f"alerting: {{webhook_url: 'http://127.0.0.1:{free_port()}/alerts'}}\n"
                           f"components:\n  prometheus: {{image: 'prom/prometheus:v3.5.0', port: {free_port()}}}\n"
                           f"  alertmanager: {{image: 'prom/alertmanager:v0.28.1', port: {free_port()}}}\n")  # fmt: skip
@@ -117,10 +117,10 @@ def test_verify_without_a_stack_times_out_and_names_the_step(make_project, monke
     monkeypatch.setattr(verify_mod, "STARTUP_TIMEOUT", 1.0)
     said: list[str] = []
     start = time.monotonic()
-    report = verify_mod.Verifier(settings, settings.services[0], "token", said.append).run()
+    report = verify_mod.Verifier(settings, settings.services, "token", said.append).run()
     assert time.monotonic() - start < 30
     assert not report.ok
-    assert any("startup: app answers" in line and "timed out" in line for line in report.failures())
+    assert any("startup: orders answers" in line and "timed out" in line for line in report.failures())
     assert any(line.startswith("FAIL startup: Prometheus ready") for line in said)
     data = json.loads(to_json(report))
     assert data["ok"] is False

@@ -49,6 +49,29 @@ CASES = {
     "output_outside_project": (VALID + "output: {alerts_dir: ../elsewhere}\n", ["output.alerts_dir", "../elsewhere"]),
     "absolute_output": (VALID + "output: {compose_dir: /etc}\n", ["output.compose_dir", "/etc"]),
     "threshold_not_a_bucket": (VALID + "    latency: {warning: 0.3}\n", ["latency.warning", "latency_buckets"]),
+    "two_run_kinds": (
+        VALID + "    external: true\n    image: acme/orders:1.2.0\n",
+        ["services[0]", "exactly one of external, command, image, build", "external and image"],
+    ),
+    "image_without_tag": (VALID + "    image: acme/orders\n", ["services[0].image", "pinned tag", "'acme/orders'"]),
+    "image_latest": (VALID + "    image: acme/orders:latest\n", ["services[0].image", "'acme/orders:latest'"]),
+    "command_not_a_list": (
+        VALID + "    command: uvicorn app:app\n",
+        ["services[0].command", "list of arguments", "'uvicorn app:app'"],
+    ),
+    "two_services_one_port": (
+        VALID + "  - {name: billing, port: 8000}\n",
+        ["services[1] (billing).port", "127.0.0.1:8000", "services[0] (orders)"],
+    ),
+    "service_on_a_component_port": (
+        VALID.replace("port: 8000", "port: 9090"),
+        ["services[0] (orders).port", "127.0.0.1:9090", "components.prometheus"],
+    ),
+    "port_true": (VALID.replace("port: 8000", "port: true"), ["services[0].port", "True"]),
+    "threshold_not_an_edge_of_own_buckets": (
+        VALID + "    latency_buckets: [0.1, 0.5, 1]\n",
+        ["services[0].latency.warning", "0.2", "service's latency_buckets [0.1, 0.5, 1.0]"],
+    ),
     "critical_below_warning": (VALID + "    latency: {warning: 0.5, critical: 0.2}\n", ["critical (0.2)"]),
     "business_counter_without_total": (
         VALID + "    business:\n      metrics: [{name: orders_created, type: counter, title: Orders}]\n",

@@ -1,0 +1,221 @@
+"""The README's walkthrough, done as a new user would: in an empty directory outside this repository, with
+two small FastAPI services of the user's own (not sample_app) and the installed `obsstack` command.
+
+- "catalog" uses our one-call `obsstack_fastapi.instrument()` and is started by obsstack (`command`);
+- "search" uses prometheus-fastapi-instrumentator directly with raw status codes (`503`, not `5xx`) and
+  the instrumentator's default buckets (0.1, 0.5, 1); it runs by itself (`external`);
+- "billing" runs from an image the user names, so validate runs `docker compose config` over it.
+
+generate, validate, `up --local`, status, then an error burst on each service must fire HighErrorRate for
+that service (grouped and raw status labels alike), and `down` stops what `up` started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from support import free_port
+
+from stack.runtime.promapi import wait_until
+
+pytestmark = pytest.mark.e2e
+OBSSTACK = str(Path(sys.executable).parent / "obsstack")
+
+CATALOG = '''\
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from obsstack_fastapi import instrument
+
+app = FastAPI()
+instrument(app)
+
+
+@app.get("/products")
+async def products() -> list[dict[str, str]]:
+    return [{"sku": "SKU-1"}]
+
+
+@app.get("/boom")
+async def boom() -> JSONResponse:
+    return JSONResponse({"detail": "down for a bit"}, status_code=503)
+'''
+
+SEARCH = '''\
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from prometheus_fastapi_instrumentator import Instrumentator
+
+app = FastAPI()
+Instrumentator(should_group_status_codes=False).instrument(app).expose(app)
+
+
+@app.get("/search")
+async def search(q: str = "") -> dict[str, str]:
+    return {"q": q}
+
+
+@app.get("/boom")
+async def boom() -> JSONResponse:
+    return JSONResponse({"detail": "index unavailable"}, status_code=503)
+'''
+
+
+def stack_yaml(ports: dict[str, int]) -> str:
+    return f"""\
+project: shop
+profile: fast
+services:
+  - name: catalog
+    command: [python, -m, uvicorn, "catalog:app", --host, 127.0.0.1, --port, "{ports['catalog']}"]
+    port: {ports['catalog']}
+    health_path: /healthz
+    faults: true
+    traffic: [GET /products]
+  - name: search
+    external: true
+    port: {ports['search']}
+    latency_buckets: [0.1, 0.5, 1]
+    latency: {{warning: 0.1, critical: 0.5}}
+    traffic: ["GET /search?q=shoes"]
+  - name: billing
+    image: ghcr.io/example/billing:1.4.2
+    port: {ports['billing']}
+    env: {{LOG_LEVEL: info}}
+alerting:
+  webhook_url: http://127.0.0.1:{ports['webhook']}/alerts
+components:
+  prometheus: {{image: "prom/prometheus:v3.5.0", port: {ports['prometheus']}}}
+  alertmanager: {{image: "prom/alertmanager:v0.28.1", port: {ports['alertmanager']}}}
+"""
+
+
+def obsstack(project: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("APP_", "OBS_", "OTEL_", "OBSSTACK_"))}
+    return subprocess.run(
+        [OBSSTACK, *args], cwd=project, env=clean, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "shop"
+    root.mkdir()
+    assert not str(root).startswith(str(Path(__file__).resolve().parents[2]))
+    (root / "catalog.py").write_text(CATALOG, encoding="utf-8")
+    (root / "search.py").write_text(SEARCH, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def search_service(project: Path) -> Iterator[int]:
+    """The user's own "search", started by the user (not by obsstack)."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "search:app", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        up = wait_until(lambda: (_answers(f"http://127.0.0.1:{port}/search"), "search not up"), 30, 0.2)
+        assert up.ok, up.last
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _query(prometheus: str, expr: str) -> list[dict[str, object]]:
+    url = f"{prometheus}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
+    with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310 - loopback
+        return list(json.load(answer)["data"]["result"])
+
+
+def _burst(urls: list[str], stop: threading.Event) -> None:
+    """About 20 requests/s, one in ten a 503, until stopped (bounded by the test's own deadline)."""
+    with httpx.Client(timeout=2) as client:
+        count = 0
+        while not stop.is_set() and count < 20_000:
+            for base in urls:
+                path = "/boom" if count % 10 == 0 else "/products" if "catalog" in base else "/search"
+                try:
+                    client.get(base.split("#")[0] + path)
+                except httpx.HTTPError:
+                    pass
+            count += 1
+            stop.wait(0.05)
+
+
+def test_walkthrough_with_services_of_ones_own(project: Path, search_service: int) -> None:
+    """init, generate, validate, up --local (one command, one external service), status healthy, and an
+    error burst fires HighErrorRate for the grouped (5xx) and the raw (503) service; down stops it all."""
+    init = obsstack(project, "init", "--service", "catalog", "--port", "8000")
+    assert init.returncode == 0, init.stderr
+    ignored = (project / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert {"secrets/", "compose/.env", ".obsstack/"} <= set(ignored)
+    ports = {n: free_port() for n in ("catalog", "billing", "prometheus", "alertmanager", "webhook")}
+    ports["search"] = search_service
+    (project / "stack.yaml").write_text(stack_yaml(ports), encoding="utf-8")
+
+    generated = obsstack(project, "generate")
+    assert generated.returncode == 0, generated.stderr
+    compose = (project / "compose" / "compose.yaml").read_text(encoding="utf-8")
+    assert "billing:\n    image: ghcr.io/example/billing:1.4.2" in compose
+    assert "sample_app" not in compose
+    assert "postgres" not in compose
+    validated = obsstack(project, "validate")
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+    assert "ok   docker compose config" in validated.stdout
+
+    started = obsstack(project, "up", "--local")
+    try:
+        assert started.returncode == 0, started.stdout + started.stderr
+        assert "not started: billing" in started.stdout
+        status = obsstack(project, "status").stdout
+        for name in ("catalog", "search"):
+            line = next(row for row in status.splitlines() if f" {name} " in row)
+            assert "healthy" in line, status
+        prometheus = f"http://127.0.0.1:{ports['prometheus']}"
+        scraped = wait_until(
+            lambda: (len(_query(prometheus, 'up{job=~"catalog|search"} == 1')) == 2, "catalog and search not both up"),
+            60,
+        )
+        assert scraped.ok, scraped.last
+        stop = threading.Event()
+        urls = [f"http://127.0.0.1:{ports['catalog']}#catalog", f"http://127.0.0.1:{ports['search']}#search"]
+        burst = threading.Thread(target=_burst, args=(urls, stop), daemon=True)
+        burst.start()
+        try:
+            firing = 'ALERTS{alertname="HighErrorRate",alertstate="firing",severity="warning"}'
+
+            def both_fire() -> tuple[bool, str]:
+                services = {str(r["metric"]["service"]) for r in _query(prometheus, firing)}  # type: ignore[index]
+                return {"catalog", "search"} <= services, f"HighErrorRate firing for {sorted(services)}"
+
+            fired = wait_until(both_fire, 120, 2)
+            assert fired.ok, fired.last
+        finally:
+            stop.set()
+            burst.join(timeout=10)
+    finally:
+        down = obsstack(project, "down")
+    assert down.returncode == 0, down.stderr
+    assert "stopped: catalog" in down.stdout
+    assert _answers(f"http://127.0.0.1:{search_service}/search"), "down must never stop an external service"
+    assert not _answers(f"http://127.0.0.1:{ports['catalog']}/products")
