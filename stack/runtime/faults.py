@@ -39,7 +39,8 @@ class FaultClient:
             )
         if response.status_code == 404:
             raise FaultRefused(
-                f"fault toggle {method} {url}: not found (HTTP 404); start the service with OBS_FAULTS_ENABLED=true (faults: true in stack.yaml)"
+                f"fault toggle {method} {url}: not found (HTTP 404); "
+                "start the service with OBS_FAULTS_ENABLED=true (faults: true in stack.yaml)"
             )
         if response.status_code >= 300:
             raise StackError(f"fault toggle {method} {url}: HTTP {response.status_code}: {response.text[:200]}")
