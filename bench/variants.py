@@ -6,6 +6,7 @@ for every app in the process), so every variant lives in a separate child proces
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -125,14 +126,23 @@ def textbook(sink: TextIO, export: str) -> FastAPI:
     return app
 
 
-def _ours(sink: TextIO, export: str, otlp_logs: bool) -> FastAPI:
-    from obsstack_fastapi import ObservabilitySettings, instrument
+DEAD_COLLECTOR_ENV = "BENCH_DEAD_COLLECTOR"  # a loopback port that accepts and never answers (set by the parent)
+REFUSED_COLLECTOR_ENV = "BENCH_REFUSED_COLLECTOR"  # a loopback port nothing listens on
 
-    settings = ObservabilitySettings(
-        environment="production", trace_sample_ratio=1.0, sentry_dsn=CLOSED_DSN,  # type: ignore[arg-type]
-        otlp_logs=otlp_logs,
+
+def _ours(sink: TextIO, export: str, otlp_logs: bool = True, endpoint: str | None = None,
+          protocol: str | None = None) -> FastAPI:  # fmt: skip
+    """Every pillar on: metrics, JSON access log, OTLP logs, traces at 100 %, Sentry armed.
+
+    With ``endpoint`` the real OTLP exporters send to it; otherwise the benchmark's exporters (``export``).
+    """
+    from obsstack_fastapi import ObsSettings, instrument
+
+    settings = ObsSettings(
+        service_name="bench", environment="production", trace_sample_ratio=1.0,
+        sentry_dsn=CLOSED_DSN, otlp_logs=otlp_logs, otlp_endpoint=endpoint, otlp_protocol=protocol,  # type: ignore[arg-type]
     )  # fmt: skip
-    span_exporter, log_exporter = exporters(export)
+    span_exporter, log_exporter = exporters(export) if endpoint is None else (None, None)
     app = _routes(FastAPI())
     instrument(
         app, settings, registry=CollectorRegistry(), span_exporter=span_exporter,
@@ -142,13 +152,23 @@ def _ours(sink: TextIO, export: str, otlp_logs: bool) -> FastAPI:
 
 
 def ours(sink: TextIO, export: str) -> FastAPI:
-    """Every pillar of the brief on: metrics, JSON access log, traces at 100 %, Sentry armed."""
+    """As the stack runs it: every pillar, log lines also exported as OTLP log records."""
+    return _ours(sink, export)
+
+
+def ours_without_otlp_logs(sink: TextIO, export: str) -> FastAPI:
+    """For reference: the same without OTLP log export (log lines only on stdout)."""
     return _ours(sink, export, otlp_logs=False)
 
 
-def ours_otlp_logs(sink: TextIO, export: str) -> FastAPI:
-    """The same, and every log line also exported as an OTLP log record."""
-    return _ours(sink, export, otlp_logs=True)
+def ours_dead_collector(sink: TextIO, _: str) -> FastAPI:
+    """Real gRPC OTLP exporters to a collector that accepts connections and never answers."""
+    return _ours(sink, "drop", endpoint=os.environ[DEAD_COLLECTOR_ENV], protocol="grpc")
+
+
+def ours_refused_collector(sink: TextIO, _: str) -> FastAPI:
+    """Real HTTP OTLP exporters to a loopback port that refuses connections."""
+    return _ours(sink, "drop", endpoint=os.environ[REFUSED_COLLECTOR_ENV], protocol="http/protobuf")
 
 
 VARIANTS: dict[str, Callable[[TextIO, str], FastAPI]] = {
@@ -156,5 +176,7 @@ VARIANTS: dict[str, Callable[[TextIO, str], FastAPI]] = {
     "instrumentator": instrumentator,
     "textbook": textbook,
     "ours": ours,
-    "ours+otlp-logs": ours_otlp_logs,
+    "ours-no-otlp-logs": ours_without_otlp_logs,
+    "ours+dead-collector": ours_dead_collector,
+    "ours+refused": ours_refused_collector,
 }

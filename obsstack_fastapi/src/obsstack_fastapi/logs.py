@@ -21,7 +21,7 @@ import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 from . import context
-from .redact import redact_mapping
+from .redact import is_clean, redact_mapping
 
 try:  # orjson is optional: used when installed, else the standard library
     import orjson
@@ -110,10 +110,50 @@ def _renderer(json_logs: bool) -> Processor:
     return structlog.dev.ConsoleRenderer(colors=False)
 
 
+class AccessLog:
+    """The access logger of the middleware: ``info`` writes the one line per request.
+
+    With the JSON renderer the line is built directly – the same steps as the chain (level, request
+    context, trace ids, redaction, timestamp, OTLP bridge, JSON) without structlog's generic dispatch,
+    which costs about three times as much; a test proves both lines equal. Anything else (``error``,
+    console rendering) goes through the chain.
+    """
+
+    def __init__(self, logger: Any, out: TextIO, level: str, json_logs: bool, bridge: Processor | None) -> None:
+        self._logger = logger
+        self._fast = json_logs and logging.getLevelName(level) <= logging.INFO
+        self._skip = logging.getLevelName(level) > logging.INFO
+        self._stamp = Timestamper()
+        self._bridge = bridge
+        self._write = out.write
+        self._flush = out.flush
+
+    def info(self, event: str, **fields: Any) -> None:
+        """One line at INFO (dropped below the configured level)."""
+        if not self._fast:
+            if not self._skip:
+                self._logger.info(event, **fields)
+            return
+        fields["event"] = event
+        fields["level"] = "info"
+        add_request_context(None, "info", fields)
+        add_trace_ids(None, "info", fields)
+        if not is_clean(fields):
+            fields = redact_mapping(fields)
+        self._stamp(None, "info", fields)
+        if self._bridge is not None:
+            self._bridge(None, "info", fields)
+        self._write(render_json(None, "info", fields) + "\n")
+        self._flush()
+
+    def error(self, event: str, **fields: Any) -> None:
+        self._logger.error(event, **fields)
+
+
 def configure_logging(
     *, level: str, json_logs: bool, stream: TextIO | None = None, bridge: Processor | None = None
-) -> structlog.typing.FilteringBoundLogger:
-    """Configure structlog and the stdlib root logger; returns a ready, bound access logger.
+) -> AccessLog:
+    """Configure structlog and the stdlib root logger; returns the access logger.
 
     Replaces structlog's configuration and the handler it added before (marked); other root handlers stay.
     """
@@ -127,8 +167,7 @@ def configure_logging(
         cache_logger_on_first_use=False,
     )
     _configure_stdlib(level, out, chain, renderer)
-    logger: structlog.typing.FilteringBoundLogger = structlog.get_logger("access").bind()
-    return logger
+    return AccessLog(structlog.get_logger("access").bind(), out, level, json_logs, bridge)
 
 
 def _configure_stdlib(level: str, out: TextIO, chain: list[Processor], renderer: Processor) -> None:

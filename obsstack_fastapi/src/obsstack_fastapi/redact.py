@@ -82,3 +82,15 @@ def redact_mapping(data: Mapping[Any, Any], depth: int = 0) -> dict[Any, Any]:
         else:
             out[key] = redact_value(value, depth)
     return out
+
+
+def is_clean(data: Mapping[str, Any], text_key: str = "event") -> bool:
+    """True when `redact_mapping` would return ``data`` unchanged because every field is a pipeline field
+    with a plain value, apart from ``text_key``, whose text holds nothing redactable."""
+    for key, value in data.items():
+        if key == text_key:
+            if type(value) is not str or _HINT.search(value) is not None:
+                return False
+        elif key not in SAFE_KEYS or not (type(value) is str or type(value) in _PLAIN):
+            return False
+    return True

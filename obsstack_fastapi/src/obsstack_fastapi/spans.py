@@ -18,13 +18,15 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.sampling import TraceIdRatioBased
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, Status, StatusCode, TraceFlags
+from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, Status, StatusCode, TraceFlags, TraceState
 
 from .redact import redact_text
 
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 _NOT_SAMPLED = TraceFlags(TraceFlags.DEFAULT)
+_TRACE_ID_LIMIT = TraceIdRatioBased.TRACE_ID_LIMIT
 
 
 class ServerSpan:
@@ -55,12 +57,16 @@ class ServerSpan:
 class ServerSpans:
     """Starts and ends `ServerSpan`s for one tracer provider and the processors that export them."""
 
-    def __init__(self, provider: TracerProvider, processors: Sequence[SpanProcessor]) -> None:
+    def __init__(
+        self, provider: TracerProvider, processors: Sequence[SpanProcessor], ratio: float | None = None
+    ) -> None:
         self._sampler = provider.sampler
         self._ids = provider.id_generator
         self._resource = provider.resource
         self._processors = tuple(processors)
         self._scope = InstrumentationScope("obsstack_fastapi")
+        # ``ratio`` says the sampler is ParentBased(TraceIdRatioBased(ratio)): decided inline, same result
+        self._bound = None if ratio is None else TraceIdRatioBased.get_bound_for_rate(ratio)
 
     def start(self, name: str, parent: Context | None, attributes: dict[str, Any]) -> ServerSpan:
         """Sample (parent-based per the provider's sampler) and make the span's context."""
@@ -70,10 +76,21 @@ class ServerSpans:
         else:
             parent_context = None
             trace_id = self._ids.generate_trace_id()
-        result = self._sampler.should_sample(parent, trace_id, name, SpanKind.SERVER, attributes)
-        flags = _SAMPLED if result.decision.is_sampled() else _NOT_SAMPLED  # type: ignore[no-untyped-call]
-        context = SpanContext(trace_id, self._ids.generate_span_id(), False, flags, result.trace_state)
+        if self._bound is not None:
+            flags, state = self._decide(trace_id, parent_context)
+        else:
+            result = self._sampler.should_sample(parent, trace_id, name, SpanKind.SERVER, attributes)
+            sampled = result.decision.is_sampled()  # type: ignore[no-untyped-call]
+            flags, state = (_SAMPLED if sampled else _NOT_SAMPLED), result.trace_state
+        context = SpanContext(trace_id, self._ids.generate_span_id(), False, flags, state)
         return ServerSpan(name, context, parent_context, attributes)
+
+    def _decide(self, trace_id: int, parent: SpanContext | None) -> tuple[TraceFlags, TraceState | None]:
+        """ParentBased: follow a parent's flag (and keep its state); a root samples by trace-id ratio."""
+        if parent is not None:
+            return (_SAMPLED if parent.trace_flags.sampled else _NOT_SAMPLED), parent.trace_state
+        assert self._bound is not None
+        return (_SAMPLED if trace_id & _TRACE_ID_LIMIT < self._bound else _NOT_SAMPLED), None
 
     def end(self, span: ServerSpan, status_code: int) -> None:
         """Export the finished span (only if sampled and there is somewhere to export it)."""

@@ -42,10 +42,11 @@ class Telemetry:
     logger_provider: LoggerProvider | None
     span_processors: list[SpanProcessor] = field(default_factory=list)
     bridges: list[OtelLogBridge] = field(default_factory=list)
+    sample_ratio: float | None = None  # the ratio of our ParentBased(TraceIdRatioBased) sampler
 
     def server_spans(self) -> ServerSpans:
         """The middleware's span factory over this provider and its processors."""
-        return ServerSpans(self.tracer_provider, self.span_processors)
+        return ServerSpans(self.tracer_provider, self.span_processors, self.sample_ratio)
 
     def shutdown(self) -> None:
         self.tracer_provider.shutdown()
@@ -118,7 +119,8 @@ def setup_telemetry(  # the two pillars this covers, and their injectable export
         logger_provider.add_log_record_processor(
             BatchLogRecordProcessor(log_exporter, max_queue_size=4096, export_timeout_millis=timeout_ms)
         )
-    return Telemetry(tracer_provider, logger_provider, processors)
+    ratio = settings.trace_sample_ratio if traces else None
+    return Telemetry(tracer_provider, logger_provider, processors, sample_ratio=ratio)
 
 
 def _attr(value: Any) -> Any:
@@ -137,7 +139,7 @@ class OtelLogBridge:
 
     def __init__(self, provider: LoggerProvider, name: str, interval: float = 0.2, limit: int = 8192) -> None:
         self._logger = provider.get_logger(name)
-        self._pending: deque[tuple[int, str, str, dict[str, Any], SpanContext | None]] = deque(maxlen=limit)
+        self._pending: deque[tuple[int, str, EventDict, SpanContext]] = deque(maxlen=limit)
         self._wake = threading.Event()
         self._closed = False
         self._interval = interval
@@ -148,10 +150,8 @@ class OtelLogBridge:
         if str(event.get("logger", "")).startswith("opentelemetry"):
             return event  # the exporters' own complaints would feed back into the exporters
         span_context = trace.get_current_span().get_span_context()
-        attributes = {k: v for k, v in event.items() if k not in _SKIP_ATTRS and v is not None}
-        level = event.get("level", method)
-        body = event.get("event", "")
-        self._pending.append((time.time_ns(), level, body, attributes, span_context))
+        # a copy, since renderers may pop keys; it becomes an OTLP record off the request path
+        self._pending.append((time.time_ns(), method, event.copy(), span_context))
         return event
 
     def _run(self) -> None:
@@ -170,7 +170,10 @@ class OtelLogBridge:
     def drain(self) -> None:
         """Emit everything pending (called by the thread, and by `flush` before shutdown)."""
         while self._pending:
-            stamp, level, body, attributes, span_context = self._pending.popleft()
+            stamp, method, event, span_context = self._pending.popleft()
+            level = str(event.get("level", method))
+            body = event.get("event", "")
+            attributes = {k: v for k, v in event.items() if k not in _SKIP_ATTRS and v is not None}
             ctx = None
             if span_context is not None and span_context.is_valid:
                 ctx = trace.set_span_in_context(NonRecordingSpan(span_context))
