@@ -151,7 +151,7 @@ class OtelLogBridge:
             return event  # the exporters' own complaints would feed back into the exporters
         span_context = trace.get_current_span().get_span_context()
         # a copy, since renderers may pop keys; it becomes an OTLP record off the request path
-        self._pending.append((time.time_ns(), method, event.copy(), span_context))
+        self._pending.append((time.time_ns(), method, dict(event), span_context))
         return event
 
     def _run(self) -> None:
