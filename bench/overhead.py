@@ -96,17 +96,18 @@ class NullStream(io.TextIOBase):
 
 
 def _child(name: str, sink_path: str, export: str, conn: Connection) -> None:
-    with NullStream() if sink_path == NULL_SINK else open(sink_path, "a", encoding="utf-8") as sink:
-        app = VARIANTS[name](sink, export)
-        loop = asyncio.new_event_loop()
-        while True:
-            command, n = conn.recv()
-            if command == "stop":
-                break
-            if command == "cpu":  # CPU seconds of the whole child, background threads included
-                conn.send(time.process_time())
-                continue
-            conn.send(loop.run_until_complete(_batch(app, n)))
+    # the sink stays open until the process ends: export threads may still log while it exits
+    sink = NullStream() if sink_path == NULL_SINK else open(sink_path, "a", encoding="utf-8")  # noqa: SIM115
+    app = VARIANTS[name](sink, export)
+    loop = asyncio.new_event_loop()
+    while True:
+        command, n = conn.recv()
+        if command == "stop":
+            break
+        if command == "cpu":  # CPU seconds of the whole child, background threads included
+            conn.send(time.process_time())
+            continue
+        conn.send(loop.run_until_complete(_batch(app, n)))
 
 
 def _ask(conn: Connection, command: str, n: int = 0) -> float:

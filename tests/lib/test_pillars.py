@@ -152,3 +152,19 @@ def test_environment_contract(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) ->
     assert settings.latency_buckets == (0.1, 0.5, 2.0)
     assert settings.resolved_metrics_token() == settings.resolved_faults_token() == "file-token"
     assert settings.faults_enabled
+
+
+async def test_log_lines_also_go_out_as_otlp_records(make_service: Callable[..., Any]) -> None:
+    """With a log exporter each line also becomes an OTLP record carrying the request's trace context."""
+    from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
+
+    exporter = InMemoryLogRecordExporter()
+    service = make_service({"log_exporter": exporter})
+    async with service.client() as client:
+        assert (await client.get("/items/3", headers={"x-request-id": "otlp-3"})).status_code == 200
+    for bridge in service.obs.telemetry.bridges:
+        bridge.drain()
+    record = next(r.log_record for r in exporter.get_finished_logs() if r.log_record.body == "request")
+    assert (record.attributes["request_id"], record.attributes["status"]) == ("otlp-3", 200)
+    assert record.severity_text == "INFO"
+    assert record.trace_id == service.finished_spans()[-1].context.trace_id

@@ -32,6 +32,7 @@ from .logs import add_request_context, add_trace_ids, configure_logging, get_log
 from .metrics import NoMetrics, expose, http_metrics
 from .middleware import ObservabilityMiddleware, Pipeline
 from .observability import Observability, default_registry, prepare_registry
+from .otlp_logs import OtelLogBridge
 from .pool import PoolMetrics
 from .processes import prepare_directory as prepare_multiprocess_dir
 from .redact import REDACTED, redact_mapping, redact_text
@@ -39,7 +40,7 @@ from .request_id import safe_id
 from .routes import RouteResolver
 from .sampling import LogSampler, RandomSource
 from .settings import FAULTS_PATH, HEALTH_PATH, READY_PATH, ConfigError, ObsSettings, read_secret
-from .tracing import OtelLogBridge, Telemetry, setup_telemetry
+from .tracing import Telemetry, setup_telemetry
 
 __all__ = [  # noqa: RUF022 - grouped: one call, the parts usable alone, processors, helpers
     "ConfigError", "ObsSettings", "Observability", "instrument",
@@ -156,8 +157,9 @@ def _logging(settings: ObsSettings, pillars: Pillars, seams: Seams, telemetry: T
     if not pillars.logs:
         return structlog.get_logger("obsstack_fastapi.access") if pillars.access_log else None
     bridge = None
-    if telemetry.logger_provider is not None:
-        bridge = OtelLogBridge(telemetry.logger_provider, settings.service)
+    if telemetry.log_exporter is not None:
+        timeout_ms = int(settings.otlp_timeout_seconds * 1000)
+        bridge = OtelLogBridge(telemetry.log_exporter, telemetry.tracer_provider.resource, timeout_ms=timeout_ms)
         telemetry.bridges.append(bridge)
     logger = configure_logging(
         level=settings.log_level, json_logs=settings.json_logs, stream=seams.log_stream, bridge=bridge
