@@ -33,7 +33,9 @@ def running_app(
     environment cannot change the app under test."""
     port = free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("APP_", "OBS_", "OTEL_", "SENTRY_"))}
-    full = {**clean, "APP_PORT": str(port), "DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/app.db", **env}
+    repo = str(Path(__file__).resolve().parents[1])  # sample_app is a directory of the repo, not installed
+    database = f"sqlite+aiosqlite:///{workdir}/app.db"
+    full = {**clean, "PYTHONPATH": repo, "APP_PORT": str(port), "DATABASE_URL": database, **env}
     stderr = subprocess.STDOUT if stdout == subprocess.PIPE else subprocess.DEVNULL
     proc = subprocess.Popen(
         [sys.executable, "-m", "sample_app"], env=full, cwd=workdir, text=True, stdout=stdout, stderr=stderr

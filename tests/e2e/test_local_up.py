@@ -27,6 +27,7 @@ from stack.runtime.state import State, read_state
 
 pytestmark = pytest.mark.e2e
 DEADLINE = 40.0
+REPO = Path(__file__).resolve().parents[2]
 
 
 def free_ports(count: int) -> list[int]:
@@ -56,7 +57,7 @@ profile: fast
 services:
   - name: orders
     command: [python, -m, sample_app]
-    env: {{APP_PORT: "{app}", DATABASE_URL: "sqlite+aiosqlite:///.obsstack/data/orders.db"}}
+    env: {{APP_PORT: "{app}", PYTHONPATH: "{REPO}", DATABASE_URL: "sqlite+aiosqlite:///.obsstack/data/orders.db"}}
     port: {app}
     health_path: /healthz
     metrics_token_file: secrets/metrics-token
