@@ -7,24 +7,10 @@ from typing import Any
 
 import pytest
 import sentry_sdk
-from sentry_sdk.envelope import Envelope
-from sentry_sdk.transport import Transport
+from lib.capture import CapturingTransport
 
 DSN = "http://public@127.0.0.1:9/1"
 MESSAGE = "charge failed for eve@example.com with password=hunter2 and Bearer abcdef123456"
-
-
-class CapturingTransport(Transport):
-    """Keeps events in memory instead of sending them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.events: list[dict[str, Any]] = []
-
-    def capture_envelope(self, envelope: Envelope) -> None:
-        for item in envelope.items:
-            if item.type == "event" and item.payload.json is not None:
-                self.events.append(item.payload.json)
 
 
 @pytest.fixture

@@ -17,10 +17,10 @@ import sentry_sdk
 from fastapi import FastAPI
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client import CollectorRegistry
-from sentry_sdk.envelope import Envelope
-from sentry_sdk.transport import Transport
 
 from obsstack_fastapi import Observability, ObsSettings, instrument
+
+from .capture import CapturingTransport
 
 _STANDARD_ENV = ("SENTRY_DSN", "PROMETHEUS_MULTIPROC_DIR")
 TOKEN = "t0ken-for-tests"
@@ -32,19 +32,6 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(("OBS_", "OTEL_", "APP_")) or name in _STANDARD_ENV:
             monkeypatch.delenv(name)
-
-
-class CapturingTransport(Transport):
-    """Keeps Sentry events in memory instead of sending them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.events: list[dict[str, Any]] = []
-
-    def capture_envelope(self, envelope: Envelope) -> None:
-        for item in envelope.items:
-            if item.type == "event" and item.payload.json is not None:
-                self.events.append(item.payload.json)
 
 
 @pytest.fixture
