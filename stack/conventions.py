@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from stack.durations import Duration
 
@@ -282,7 +283,7 @@ def dashboard_file(name: str) -> str:
 # --- ports ---------------------------------------------------------------------------------------------
 
 
-def component_ports(components: object, postgres: bool) -> dict[str, int]:
+def component_ports(components: Any, postgres: bool) -> dict[str, int]:
     """Every port the stack's components listen on, by name (the services must use others)."""
     ports = {name: int(getattr(components, name).port) for name in
              ("prometheus", "alertmanager", "grafana", "loki", "tempo", "otelcol")}  # fmt: skip
@@ -292,7 +293,7 @@ def component_ports(components: object, postgres: bool) -> dict[str, int]:
         "tempo otlp grpc": TEMPO_LOCAL_OTLP_PORTS[0], "tempo otlp http": TEMPO_LOCAL_OTLP_PORTS[1],
     }  # fmt: skip
     if postgres:
-        ports["postgres"] = int(getattr(components, "postgres").port)  # noqa: B009 - typed as object here
+        ports["postgres"] = int(components.postgres.port)
     return ports
 
 

@@ -26,7 +26,6 @@ IMAGE_RE = re.compile(
     r"^[a-z0-9]+([._/-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._/-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[a-f0-9]{64})$"
 )
 PATH_RE = re.compile(r"^/[A-Za-z0-9._~/-]*$")
-HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 RESERVED_LABELS = frozenset({"service", "job", "instance", "severity", "alertname", "le", "burnrate_tier"})
 KINDS = ("external", "command", "image", "build")
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 import socket
-import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Literal
 from stack.errors import StackError
 from stack.runtime import procs
 from stack.runtime.local_configs import write_local_configs
-from stack.runtime.programs import Layout, Program, base_env, programs, service_program
+from stack.runtime.programs import Layout, Program, base_env, command_services, programs, readiness
 from stack.runtime.state import Running, State, clear_state, read_state, state_dir, write_state
 from stack.settings import StackSettings
 
@@ -39,14 +38,7 @@ def plan(settings: StackSettings) -> tuple[list[tuple[Program, str]], list[Progr
         else:
             found.append((program, binary))
     otlp = any(p.name == "otelcol" for p, _ in found)
-    apps = [service_program(s, otlp) for s in settings.services if s.kind == "command"]
-    for app in apps:
-        if shutil.which(app.binaries[0]) is None:
-            raise StackError(
-                f"service {app.name}: command {app.binaries[0]!r} not found (searched PATH and {sys.executable}'s "
-                "directory); expected an executable, e.g. install it in this virtualenv"
-            )
-    return found + [(app, app.binaries[0]) for app in apps], missing
+    return found + command_services(settings, otlp), missing
 
 
 def up_local(root: Path, settings: StackSettings, echo: Echo, ephemeral: bool = False) -> State:
@@ -80,8 +72,7 @@ def up_local(root: Path, settings: StackSettings, echo: Echo, ephemeral: bool = 
 def start_command_services(root: Path, settings: StackSettings, echo: Echo) -> tuple[Running, ...]:
     """Compose mode: the `command` services still run as processes here (Prometheus reaches them on the host)."""
     layout = Layout(root.resolve(), state_dir(root.resolve()))
-    to_start = [(p, p.binaries[0]) for p, _ in [(service_program(s, otlp=True), "") for s in settings.services
-                                                 if s.kind == "command"]]  # fmt: skip
+    to_start = command_services(settings, otlp=True)
     if not to_start:
         return ()
     _check_ports(to_start)
@@ -93,10 +84,9 @@ def services_outside(settings: StackSettings, root: Path, echo: Echo) -> Iterabl
     for service in settings.services:
         if service.kind == "command":
             continue
-        path = service.health_path or service.metrics_path
+        path, token = readiness(service)
         url = f"http://{service.local_address}:{service.port}"
-        token = str(root / service.metrics_token_file) if service.metrics_token_file and not service.health_path else ""
-        item = Running(service.name, url, url + path, kind=service.kind, token_file=token)
+        item = Running(service.name, url, url + path, kind=service.kind, token_file=str(root / token) if token else "")
         if service.kind == "external":
             answers = wait_answering(item, EXTERNAL_TIMEOUT)
             note = "" if answers else f", does not answer at {item.health_url}: start it, Prometheus scrapes it"
@@ -168,7 +158,6 @@ def _start_all(
 
 def _start(program: Program, binary: str, layout: Layout, settings: StackSettings) -> Running:
     layout.data(program.name).mkdir(parents=True, exist_ok=True)
-    layout.data("apps").mkdir(parents=True, exist_ok=True)
     log = layout.log(program.name)
     env = base_env() | program.env(layout, settings)
     cwd = (layout.root / program.cwd).resolve() if program.cwd else layout.root

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from stack import conventions as c
 from stack.builders.compose import retention
+from stack.errors import StackError
 from stack.settings import Service, StackSettings
 
 
@@ -154,11 +155,24 @@ def tool_path() -> str:
     return os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", os.defpath)])
 
 
-def service_program(service: Service, otlp: bool) -> Program:
-    """A `command` service of stack.yaml, started with its argv, working directory and environment.
+def readiness(service: Service) -> tuple[str, str | None]:
+    """(path, token file) that say a service is up: its health path, or else its metrics path (which may
+    need the metrics bearer token), as Prometheus scrapes it."""
+    if service.health_path:
+        return service.health_path, None
+    return service.metrics_path, service.metrics_token_file
 
-    Ready when its health path answers 2xx, or (without one) its metrics path does."""
+
+def service_program(service: Service, otlp: bool) -> tuple[Program, str]:
+    """A `command` service of stack.yaml and its executable (found on PATH with this virtualenv first),
+    started with its argv, working directory and environment."""
     assert service.command is not None  # only command services are started as processes
+    binary = shutil.which(service.command[0], path=tool_path())
+    if binary is None:
+        raise StackError(
+            f"service {service.name}: command {service.command[0]!r} not found (searched PATH and "
+            f"{sys.executable}'s directory); expected an executable, e.g. install it in this virtualenv"
+        )
 
     def argv(binary: str, layout: Layout, settings: StackSettings) -> list[str]:
         return [binary, *service.command[1:]]  # type: ignore[index]
@@ -166,12 +180,17 @@ def service_program(service: Service, otlp: bool) -> Program:
     def env(layout: Layout, settings: StackSettings) -> dict[str, str]:
         return service_env(service, layout, otlp, settings.buckets(service))
 
-    found = shutil.which(service.command[0], path=tool_path())
-    return Program(
-        service.name, (found or service.command[0],), service.port, service.health_path or service.metrics_path,
-        argv, True, env=env, address=service.local_address, cwd=service.cwd, service=True,
-        token_file=None if service.health_path else service.metrics_token_file,
+    path, token = readiness(service)
+    program = Program(
+        service.name, (binary,), service.port, path, argv, True, env=env,
+        address=service.local_address, cwd=service.cwd, service=True, token_file=token,
     )  # fmt: skip
+    return program, binary
+
+
+def command_services(settings: StackSettings, otlp: bool) -> list[tuple[Program, str]]:
+    """Every `command` service with its executable, in stack.yaml's order."""
+    return [service_program(s, otlp) for s in settings.services if s.kind == "command"]
 
 
 INHERITED_PREFIXES = ("APP_", "OBS_", "OTEL_", "SENTRY_", "DATABASE_URL", "PROMETHEUS_MULTIPROC_DIR")
