@@ -165,7 +165,7 @@ class Components(Frozen):
     alertmanager: Component = Component(image="prom/alertmanager:v0.28.1", port=9093)
     grafana: Component = Component(image="grafana/grafana:12.1.1", port=3000)
     loki: Component = Component(image="grafana/loki:3.5.3", port=3100)
-    tempo: Component = Component(image="grafana/tempo:2.8.2", port=3200)
+    tempo: Component = Component(image="grafana/tempo:2.9.0", port=3200)
     otelcol: Component = Component(image="otel/opentelemetry-collector-contrib:0.132.0", port=8888)
     postgres: Component = Component(image="postgres:16.10-alpine", port=5432)
 
