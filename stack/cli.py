@@ -187,3 +187,32 @@ def verify(
             typer.echo(f"error: {line}", err=True)
         raise typer.Exit(1)
     typer.echo("verify passed")
+
+
+components_app = typer.Typer(help="Build or list the Go components (collector, Loki, Tempo) at the pinned versions.")
+app.add_typer(components_app, name="components")
+NamesArgument = Annotated[list[str] | None, typer.Argument(help="Components (default: all that obsstack builds).")]
+
+
+@components_app.command("build")
+def components_build(names: NamesArgument = None, config: ConfigOption = Path("stack.yaml")) -> None:
+    """Build each component from its Go module at the version stack.yaml pins, into the per-user cache."""
+    from stack.runtime import binaries
+
+    try:
+        for line in binaries.build_all(_settings(config, None), names or [], typer.echo):
+            typer.echo(line)
+    except StackError as error:
+        _fail(error)
+
+
+@components_app.command("list")
+def components_list(config: ConfigOption = Path("stack.yaml")) -> None:
+    """Show each component's pinned version and the binary `up --local` would start."""
+    from stack.runtime import binaries
+
+    try:
+        for line in binaries.describe(_settings(config, None)):
+            typer.echo(line)
+    except StackError as error:
+        _fail(error)

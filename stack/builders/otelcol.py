@@ -27,9 +27,12 @@ from stack.models.otelcol import (
     PullExporter,
     PullReader,
     RemoteWriteExporter,
+    RemoteWriteQueue,
     ResourceAction,
     ResourceProcessor,
     ResourceToTelemetry,
+    RetryOnFailure,
+    SendingQueue,
     ServiceConfig,
     Telemetry,
     TelemetryMetrics,
@@ -39,6 +42,13 @@ from stack.models.otlp import Endpoint, OTLPProtocols, OTLPReceiver, Receivers
 from stack.settings import StackSettings
 
 PROCESSORS = ("memory_limiter", "resource", "batch")
+# While a backend is down the collector keeps data in a bounded in-memory queue and retries with backoff;
+# data still undelivered after RETRY.max_elapsed_time, or refused by a full queue, is dropped and counted
+# in the collector's own metrics (otelcol_exporter_send_failed_*, otelcol_exporter_enqueue_failed_*).
+# The app never waits on any of it: its exports are asynchronous too.
+RETRY = RetryOnFailure(enabled=True, initial_interval="1s", max_interval="15s", max_elapsed_time="5m")
+QUEUE = SendingQueue(enabled=True, num_consumers=4, queue_size=1000)
+EXPORT_TIMEOUT = "10s"
 
 
 def build_otelcol(settings: StackSettings, placement: c.Placement = c.IN_CONTAINERS) -> OtelcolConfig:
@@ -77,11 +87,19 @@ def _exporters(settings: StackSettings, placement: c.Placement) -> Exporters:
     tempo_grpc, _ = placement.tempo_otlp_ports
     loki = f"http://{placement.host('loki')}:{settings.components.loki.port}/otlp"
     return Exporters(
-        otlp_tempo=OTLPExporter(endpoint=f"{placement.host('tempo')}:{tempo_grpc}", tls=TLSClient(insecure=True)),
-        otlphttp_loki=OTLPHTTPExporter(endpoint=loki),
+        otlp_tempo=OTLPExporter(
+            endpoint=f"{placement.host('tempo')}:{tempo_grpc}", tls=TLSClient(insecure=True),
+            timeout=EXPORT_TIMEOUT, sending_queue=QUEUE, retry_on_failure=RETRY,
+        ),
+        otlphttp_loki=OTLPHTTPExporter(
+            endpoint=loki, timeout=EXPORT_TIMEOUT, sending_queue=QUEUE, retry_on_failure=RETRY
+        ),
         prometheusremotewrite=RemoteWriteExporter(
             endpoint=remote_write_url(settings, placement),
+            timeout=EXPORT_TIMEOUT,
             resource_to_telemetry_conversion=ResourceToTelemetry(enabled=True),
+            remote_write_queue=RemoteWriteQueue(enabled=True, queue_size=QUEUE.queue_size, num_consumers=5),
+            retry_on_failure=RETRY,
         ),
     )
 

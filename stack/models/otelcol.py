@@ -44,13 +44,48 @@ class TLSClient(ConfigModel):
     insecure: bool
 
 
+class RetryOnFailure(ConfigModel):
+    """configretry.BackOffConfig (config/configretry v1.38.0): a failed export is retried with backoff until
+    max_elapsed_time, then dropped (counted in otelcol_exporter_send_failed_*)."""
+
+    enabled: bool
+    initial_interval: str
+    max_interval: str
+    max_elapsed_time: str
+
+
+class SendingQueue(ConfigModel):
+    """exporterhelper's in-memory queue (exporter v0.132.0 queuebatch.Config), sized in requests (batches).
+    A full queue refuses new data (otelcol_exporter_enqueue_failed_*) rather than block the pipeline."""
+
+    enabled: bool
+    num_consumers: int = Field(gt=0)
+    queue_size: int = Field(gt=0)
+    sizer: Literal["requests", "items", "bytes"] = "requests"
+    block_on_overflow: bool = False
+
+
+class RemoteWriteQueue(ConfigModel):
+    """prometheusremotewriteexporter's own queue (its config.go at v0.132.0)."""
+
+    enabled: bool
+    queue_size: int = Field(gt=0)
+    num_consumers: int = Field(gt=0)
+
+
 class OTLPExporter(ConfigModel):
     endpoint: str
     tls: TLSClient
+    timeout: str
+    sending_queue: SendingQueue
+    retry_on_failure: RetryOnFailure
 
 
 class OTLPHTTPExporter(ConfigModel):
     endpoint: str
+    timeout: str
+    sending_queue: SendingQueue
+    retry_on_failure: RetryOnFailure
 
 
 class ResourceToTelemetry(ConfigModel):
@@ -59,7 +94,10 @@ class ResourceToTelemetry(ConfigModel):
 
 class RemoteWriteExporter(ConfigModel):
     endpoint: str
+    timeout: str
     resource_to_telemetry_conversion: ResourceToTelemetry
+    remote_write_queue: RemoteWriteQueue
+    retry_on_failure: RetryOnFailure
 
 
 class Exporters(ConfigModel):

@@ -30,7 +30,7 @@ def plan(settings: StackSettings) -> tuple[list[tuple[Program, str]], list[Progr
     """(program, binary) pairs to start, in order, and the optional programs that are missing."""
     found, missing = [], []
     for program in programs(settings):
-        binary = program.find()
+        binary = program.find(settings)
         if binary is None and program.required:
             raise StackError(f"{program.binaries[0]} not found on PATH; install it with: {program.hint}")
         if binary is None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from stack import conventions as c
 from stack.builders.compose import retention
 from stack.errors import StackError
+from stack.runtime.binaries import locate
 from stack.settings import Service, StackSettings
 
 
@@ -60,8 +61,9 @@ class Program:
     service: bool = False  # a service of stack.yaml rather than a stack component
     token_file: str | None = None  # bearer token the readiness URL needs (a protected /metrics)
 
-    def find(self) -> str | None:
-        return next((found for b in self.binaries if (found := shutil.which(b))), None)
+    def find(self, settings: StackSettings) -> str | None:
+        """The cached build at the pinned version, else PATH's binary (refused if its version differs)."""
+        return locate(self.name, self.binaries, settings)
 
 
 def _prometheus(binary: str, layout: Layout, settings: StackSettings) -> list[str]:
@@ -120,6 +122,10 @@ def _grafana_env(layout: Layout, settings: StackSettings) -> dict[str, str]:
     }
 
 
+def _build_hint(name: str, binary: str, version: str) -> str:
+    return f"`obsstack components build {name}` (needs Go), or put the release binary `{binary}` {version} on PATH"
+
+
 def _version(settings: StackSettings, name: str) -> str:
     image: str = getattr(settings.components, name).image
     return image.rsplit(":", 1)[1].lstrip("v")
@@ -137,13 +143,10 @@ def programs(settings: StackSettings) -> tuple[Program, ...]:
                 "apt-get install prometheus"),
         Program("alertmanager", ("prometheus-alertmanager", "alertmanager"), comp.alertmanager.port,
                 "/-/ready", _alertmanager, True, "apt-get install prometheus-alertmanager"),
-        Program("loki", ("loki",), comp.loki.port, "/ready", _loki,
-                hint=f"put `loki` v{v('loki')} on PATH: https://github.com/grafana/loki/releases"),
-        Program("tempo", ("tempo",), comp.tempo.port, "/ready", _tempo,
-                hint=f"put `tempo` v{v('tempo')} on PATH: https://github.com/grafana/tempo/releases"),
+        Program("loki", ("loki",), comp.loki.port, "/ready", _loki, hint=_build_hint("loki", "loki", v("loki"))),
+        Program("tempo", ("tempo",), comp.tempo.port, "/ready", _tempo, hint=_build_hint("tempo", "tempo", v("tempo"))),
         Program("otelcol", ("otelcol-contrib", "otelcol"), c.OTELCOL_HEALTH_PORT, "/", _otelcol,
-                hint=f"put `otelcol-contrib` v{v('otelcol')} on PATH: "
-                "https://github.com/open-telemetry/opentelemetry-collector-releases/releases"),
+                hint=_build_hint("otelcol", "otelcol-contrib", v("otelcol"))),
         Program("grafana", ("grafana", "grafana-server"), comp.grafana.port, "/api/health", _grafana,
                 hint="apt-get install grafana (Grafana's APT repository: https://apt.grafana.com)",
                 env=_grafana_env),

@@ -1,0 +1,170 @@
+"""settings -> how to build each Go component at the version stack.yaml pins (pure).
+
+One source of truth: the image tag of `components.<name>` is the version built. Loki and Tempo are built
+from their own `cmd/` package inside a small wrapper module that carries the upstream replace directives;
+the collector is built by the OpenTelemetry Collector Builder (ocb) from a manifest listing exactly the
+components the generated collector config uses.
+
+Tempo's module path has no major-version suffix, so its tags (v2.x) are not module versions: the build
+needs the pseudo-version of the tag's commit, which only the tag's commit fixes. `PSEUDO_VERSIONS` holds
+the ones checked against the Go module proxy; a pin without an entry fails with what to add.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stack.builders.otelcol import build_otelcol
+from stack.errors import StackError
+from stack.models import ConfigModel
+from stack.models.otelcol import OtelcolConfig
+from stack.settings import StackSettings
+
+BUILT = ("otelcol", "loki", "tempo")
+BINARY = {"otelcol": "otelcol-obsstack", "loki": "loki", "tempo": "tempo"}  # what the build produces
+VERSION_FLAG = {"otelcol": "--version", "loki": "-version", "tempo": "-version", "grafana": "-v"}
+OCB_MODULE = "go.opentelemetry.io/collector/cmd/builder"
+CORE = "go.opentelemetry.io/collector"
+CONTRIB = "github.com/open-telemetry/opentelemetry-collector-contrib"
+
+# (component, version) -> (module version of the tag's commit, the tag's commit): for modules whose path
+# lacks the major-version suffix its tags need. Add a line when bumping such a pin.
+PSEUDO_VERSIONS: dict[tuple[str, str], tuple[str, str]] = {
+    ("tempo", "2.9.0"): ("v1.5.1-0.20251008140505-607c7fb69662", "607c7fb69662"),
+}
+
+# collector component type -> Go module (without version) providing it, per kind of component
+COLLECTOR_MODULES: dict[str, dict[str, str]] = {
+    "receivers": {"otlp": f"{CORE}/receiver/otlpreceiver"},
+    "processors": {
+        "batch": f"{CORE}/processor/batchprocessor",
+        "memory_limiter": f"{CORE}/processor/memorylimiterprocessor",
+        "resource": f"{CONTRIB}/processor/resourceprocessor",
+    },
+    "exporters": {
+        "otlp": f"{CORE}/exporter/otlpexporter",
+        "otlphttp": f"{CORE}/exporter/otlphttpexporter",
+        "prometheusremotewrite": f"{CONTRIB}/exporter/prometheusremotewriteexporter",
+    },
+    "extensions": {"health_check": f"{CONTRIB}/extension/healthcheckextension"},
+    "connectors": {},
+}
+
+
+@dataclass(frozen=True)
+class GoRecipe:
+    """A binary built with `go build PACKAGE` inside a wrapper module requiring MODULE@MODULE_VERSION."""
+
+    name: str
+    version: str  # as the component reports it, e.g. 3.5.3
+    module: str
+    module_version: str
+    package: str
+    ldflags: tuple[str, ...]
+    tags: tuple[str, ...] = ()
+
+    @property
+    def binary(self) -> str:
+        return BINARY[self.name]
+
+    @property
+    def version_flag(self) -> str:
+        return VERSION_FLAG[self.name]
+
+
+class GoMod(ConfigModel):
+    gomod: str
+
+
+class Dist(ConfigModel):
+    name: str
+    description: str
+    version: str
+    output_path: str
+
+
+class OcbManifest(ConfigModel):
+    """The Collector Builder's manifest (cmd/builder/internal/builder/config.go at the pinned release)."""
+
+    dist: Dist
+    receivers: tuple[GoMod, ...] = ()
+    processors: tuple[GoMod, ...] = ()
+    exporters: tuple[GoMod, ...] = ()
+    extensions: tuple[GoMod, ...] = ()
+    connectors: tuple[GoMod, ...] = ()
+
+
+@dataclass(frozen=True)
+class OcbRecipe:
+    name: str
+    version: str
+    builder_version: str  # module version of ocb
+    manifest: OcbManifest
+
+    @property
+    def binary(self) -> str:
+        return BINARY[self.name]
+
+    @property
+    def version_flag(self) -> str:
+        return VERSION_FLAG[self.name]
+
+
+Recipe = GoRecipe | OcbRecipe
+
+
+def pinned_version(settings: StackSettings, name: str) -> str:
+    """The version an image tag pins: `grafana/loki:3.5.3` -> 3.5.3, `prom/prometheus:v3.5.0` -> 3.5.0."""
+    image: str = getattr(settings.components, name).image
+    return image.rsplit(":", 1)[1].removeprefix("v")
+
+
+def recipe(settings: StackSettings, name: str) -> Recipe:
+    if name not in BUILT:
+        raise StackError(f"component {name!r}: obsstack builds {', '.join(BUILT)}; expected one of those")
+    version = pinned_version(settings, name)
+    if name == "loki":
+        build = "github.com/grafana/loki/v3/pkg/util/build"
+        return GoRecipe(
+            "loki", version, "github.com/grafana/loki/v3", f"v{version}", "github.com/grafana/loki/v3/cmd/loki",
+            (f"-X {build}.Version={version}", f"-X {build}.Branch=v{version}"), tags=("netgo",),
+        )  # fmt: skip
+    if name == "tempo":
+        module_version, commit = _pseudo(name, version)
+        return GoRecipe(
+            "tempo", version, "github.com/grafana/tempo", module_version, "github.com/grafana/tempo/cmd/tempo",
+            (f"-X main.Version={version}", f"-X main.Branch=v{version}", f"-X main.Revision={commit}"),
+        )  # fmt: skip
+    return OcbRecipe("otelcol", version, f"v{version}", ocb_manifest(build_otelcol(settings), version))
+
+
+def _pseudo(name: str, version: str) -> tuple[str, str]:
+    found = PSEUDO_VERSIONS.get((name, version))
+    if found is None:
+        known = ", ".join(v for n, v in PSEUDO_VERSIONS if n == name)
+        raise StackError(
+            f"components.{name} pins {version}, whose module has no major-version suffix, so the build needs "
+            f"the pseudo-version of the v{version} tag's commit; expected a pinned version with one ({known}), "
+            f"or add ({name!r}, {version!r}) to PSEUDO_VERSIONS in stack/builders/distributions.py"
+        )
+    return found
+
+
+def used_types(config: OtelcolConfig) -> dict[str, tuple[str, ...]]:
+    """Component types (`otlp/tempo` -> `otlp`) the config declares, per kind, sorted."""
+    data = config.to_data()
+    kinds = ("receivers", "processors", "exporters", "extensions", "connectors")
+    return {kind: tuple(sorted({key.split("/", 1)[0] for key in data.get(kind, {})})) for kind in kinds}
+
+
+def ocb_manifest(config: OtelcolConfig, version: str) -> OcbManifest:
+    """Exactly the modules of the component types `config` uses, all at the collector release `version`."""
+    modules: dict[str, tuple[GoMod, ...]] = {}
+    for kind, types in used_types(config).items():
+        unknown = [t for t in types if t not in COLLECTOR_MODULES[kind]]
+        if unknown:
+            raise StackError(f"collector {kind} {', '.join(unknown)}: no Go module known; add it to COLLECTOR_MODULES")
+        modules[kind] = tuple(GoMod(gomod=f"{COLLECTOR_MODULES[kind][t]} v{version}") for t in types)
+    dist = Dist(name=BINARY["otelcol"], description="obsstack's OpenTelemetry collector", version=version,
+                output_path="dist")  # fmt: skip
+    return OcbManifest(dist=dist, **modules)

@@ -1,0 +1,50 @@
+"""Which binary local mode starts for a component: the cached build at the pinned version first, then PATH,
+refusing a binary whose reported version differs from the pin."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterable, Sequence
+
+from stack.builders.distributions import BUILT, VERSION_FLAG, pinned_version, recipe
+from stack.errors import StackError
+from stack.runtime import gobuild
+from stack.settings import StackSettings
+
+Echo = Callable[[str], None]
+
+
+def locate(name: str, on_path: Sequence[str], settings: StackSettings) -> str | None:
+    """The binary to start for component `name`, or None when there is none."""
+    if name not in BUILT:
+        return next((found for b in on_path if (found := shutil.which(b))), None)
+    version = pinned_version(settings, name)
+    if (built := gobuild.cached(name, version)) is not None:
+        return str(built)
+    found = next((found for b in on_path if (found := shutil.which(b))), None)
+    if found is None:
+        return None
+    got = gobuild.reported_version(found, VERSION_FLAG[name])
+    if got != version:
+        raise StackError(
+            f"{name}: {found} reports version {got or 'none'}, stack.yaml pins {version}; run "
+            f"`obsstack components build {name}` (the cached build is used first) or put {name} {version} on PATH"
+        )
+    return found
+
+
+def build_all(settings: StackSettings, names: Sequence[str], echo: Echo) -> Iterable[str]:
+    unknown = [n for n in names if n not in BUILT]
+    if unknown:
+        raise StackError(f"components build {', '.join(unknown)}: unknown; expected some of {', '.join(BUILT)}")
+    for name in names or BUILT:
+        binary = gobuild.build(recipe(settings, name), echo)
+        yield f"{name} {pinned_version(settings, name)}: {binary}"
+
+
+def describe(settings: StackSettings) -> Iterable[str]:
+    for name in BUILT:
+        version = pinned_version(settings, name)
+        built = gobuild.cached(name, version)
+        where = str(built) if built else f"not built (`obsstack components build {name}`)"
+        yield f"{name:<8} {version:<10} {where}"

@@ -1,0 +1,216 @@
+"""Build the pinned Go components into a per-user cache, and find them (or PATH's) at the pinned version.
+
+Cache: `$OBSSTACK_CACHE` or `$XDG_CACHE_HOME/obsstack` or `~/.cache/obsstack`, one directory per
+`<name>-<version>` holding the binary. A directory there is complete by construction: the binary is built
+and checked in a temporary sibling, which is renamed into place. Present means reused, never rebuilt.
+Go's own module and build caches make a rebuild after a bump fast too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from stack.builders.distributions import BINARY, OCB_MODULE, GoRecipe, OcbRecipe, Recipe
+from stack.errors import StackError
+from stack.render import to_yaml
+
+Echo = Callable[[str], None]
+STEP_TIMEOUT = 45 * 60.0  # one go command; a cold Loki compile takes ~10 minutes on 2 cores
+PROGRESS_EVERY = 60.0
+VERSION_RE = re.compile(r"\bversion v?(\d+\.\d+\.\d+)")
+REPLACE_RE = re.compile(r"^(replace|exclude)\s+(\((?:.|\n)*?^\)|.*)$", re.M)
+GO_LINE_RE = re.compile(r"^go (\d+(?:\.\d+)*)\s*$", re.M)
+
+
+def cache_root() -> Path:
+    if explicit := os.environ.get("OBSSTACK_CACHE"):
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "obsstack"
+
+
+def cached(name: str, version: str) -> Path | None:
+    """The cached binary of component `name` at `version`, if built."""
+    path = cache_root() / "components" / f"{name}-{version}" / BINARY[name]
+    return path if path.is_file() and os.access(path, os.X_OK) else None
+
+
+def reported_version(binary: str, flag: str) -> str | None:
+    """The x.y.z a binary prints for its version flag, or None when it prints none."""
+    try:
+        done = subprocess.run([binary, flag], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    found = VERSION_RE.search(done.stdout + done.stderr)
+    return found.group(1) if found else None
+
+
+def build(recipe: Recipe, echo: Echo) -> Path:
+    """The cached binary of `recipe`, built first when absent."""
+    if (done := cached(recipe.name, recipe.version)) is not None:
+        echo(f"{recipe.name} {recipe.version}: cached at {done}")
+        return done
+    go_version()  # a clear line when Go is missing, before anything is created
+    started = time.monotonic()
+    final = cache_root() / "components" / f"{recipe.name}-{recipe.version}"
+    staging = final.with_name(f".{final.name}.{os.getpid()}")
+    work = cache_root() / "work" / f"{recipe.name}-{recipe.version}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        built = _build_go(recipe, work, echo) if isinstance(recipe, GoRecipe) else _build_ocb(recipe, work, echo)
+        shutil.copy2(built, staging / recipe.binary)
+        _check_reports(recipe, staging / recipe.binary)
+        try:
+            staging.rename(final)
+        except OSError:  # another build installed it meanwhile: keep theirs
+            shutil.rmtree(staging, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    echo(f"{recipe.name} {recipe.version}: built in {time.monotonic() - started:.0f}s -> {final / recipe.binary}")
+    return final / recipe.binary
+
+
+def _check_reports(recipe: Recipe, binary: Path) -> None:
+    got = reported_version(str(binary), recipe.version_flag)
+    if got != recipe.version:
+        raise StackError(f"{recipe.name}: the built binary reports version {got}, expected {recipe.version}")
+
+
+def go_env() -> dict[str, str]:
+    """The go command's environment: no toolchain downloads, no VCS stamping (modules come from the proxy)."""
+    flags = os.environ.get("GOFLAGS", "")
+    if "-buildvcs" not in flags:
+        flags = f"{flags} -buildvcs=false".strip()
+    return os.environ | {"GOTOOLCHAIN": "local", "GOFLAGS": flags}
+
+
+def go_version() -> tuple[int, ...]:
+    go = shutil.which("go")
+    if go is None:
+        raise StackError("go not found on PATH; building components needs Go (https://go.dev/dl/, or Debian's "
+                         "golang-go if new enough), or put the pinned release binaries on PATH instead")  # fmt: skip
+    done = subprocess.run([go, "env", "GOVERSION"], capture_output=True, text=True, timeout=60, env=go_env())
+    found = re.match(r"go(\d+(?:\.\d+)*)", done.stdout.strip())
+    if done.returncode != 0 or found is None:
+        raise StackError(f"`go env GOVERSION` failed: {(done.stderr or done.stdout).strip()}; expected a Go install")
+    return _parse(found.group(1))
+
+
+def _parse(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in version.split("."))
+
+
+def need_go(name: str, required: str) -> None:
+    have = go_version()
+    if have < _parse(required):
+        have_s = ".".join(map(str, have))
+        raise StackError(f"{name}: needs Go >= {required} (its go.mod says so), found go{have_s}; install a newer Go")
+
+
+def run_go(args: list[str], cwd: Path, what: str, echo: Echo, env: dict[str, str] | None = None) -> str:
+    """Run one go command, echoing progress, bounded by STEP_TIMEOUT; its output, or one clear error line."""
+    log = cwd / "build.log"
+    echo(f"{what}: go {' '.join(args[:3])}{' ...' if len(args) > 3 else ''}")
+    with log.open("a") as out, open(log, "rb") as tail:
+        tail.seek(0, 2)
+        start = time.monotonic()
+        proc = subprocess.Popen(["go", *args], cwd=cwd, env=env or go_env(), stdout=subprocess.PIPE,
+                                stderr=out, start_new_session=True)  # fmt: skip
+        stdout = _wait(proc, start, what, echo)
+        errors = tail.read().decode(errors="replace")
+    if proc.returncode != 0:
+        lines = [ln for ln in errors.splitlines() if ln.strip() and not ln.startswith("go: downloading")]
+        raise StackError(f"{what}: `go {' '.join(args)}` failed: {' | '.join(lines[-3:]) or 'no output'} "
+                         f"(full log {log})")  # fmt: skip
+    return stdout
+
+
+def _wait(proc: subprocess.Popen[bytes], start: float, what: str, echo: Echo) -> str:
+    chunks: list[bytes] = []
+    assert proc.stdout is not None
+    os.set_blocking(proc.stdout.fileno(), False)
+    next_note = start + PROGRESS_EVERY
+    while proc.poll() is None:
+        chunks.append(proc.stdout.read() or b"")
+        now = time.monotonic()
+        if now - start > STEP_TIMEOUT:
+            os.killpg(proc.pid, 9)
+            proc.wait()
+            raise StackError(f"{what}: stopped after {STEP_TIMEOUT / 60:.0f} minutes; expected the step to end")
+        if now >= next_note:
+            echo(f"{what}: still running ({now - start:.0f}s)")
+            next_note += PROGRESS_EVERY
+        time.sleep(0.5)
+    chunks.append(proc.stdout.read() or b"")
+    return b"".join(chunks).decode(errors="replace")
+
+
+def _build_go(recipe: GoRecipe, work: Path, echo: Echo) -> Path:
+    what = f"{recipe.name} {recipe.version}"
+    fetched = run_go(["mod", "download", "-json", f"{recipe.module}@{recipe.module_version}"], work, what, echo)
+    info = json.loads(fetched)
+    upstream = Path(info["GoMod"]).read_text()
+    go_line = GO_LINE_RE.search(upstream)
+    need_go(what, go_line.group(1) if go_line else "1.21")
+    (work / "go.mod").write_text(wrapper_gomod(recipe, upstream, go_line.group(1) if go_line else "1.21", echo))
+    (work / "tools.go").write_text(f'//go:build tools\n\npackage tools\n\nimport _ "{recipe.package}"\n')
+    shutil.copyfile(Path(info["Dir"]) / "go.sum", work / "go.sum")
+    (work / "go.sum").chmod(0o644)
+    run_go(["mod", "tidy"], work, what, echo)
+    out = work / "bin" / recipe.binary
+    ldflags = " ".join(("-s", "-w", *recipe.ldflags))
+    tags = ["-tags", ",".join(recipe.tags)] if recipe.tags else []
+    run_go(["build", "-trimpath", *tags, "-ldflags", ldflags, "-o", str(out), recipe.package], work, what, echo)
+    return out
+
+
+def wrapper_gomod(recipe: GoRecipe, upstream: str, go: str, echo: Echo) -> str:
+    """A module requiring the upstream one, with its replace and exclude directives. A replace by a local
+    directory (a nested module of the upstream repository) cannot be carried: the upstream requirement of
+    that module stands instead, and the build says so."""
+    lines = [f"module obsstack.build/{recipe.name}", "", f"go {go}", ""]
+    lines += [f"require {recipe.module} {recipe.module_version}", ""]
+    for found in REPLACE_RE.finditer(upstream):
+        directive = found.group(0)
+        kept = [ln for ln in directive.splitlines() if "=> ./" not in ln and "=> ../" not in ln]
+        for dropped in set(directive.splitlines()) - set(kept):
+            echo(f"{recipe.name}: not carried (a directory of the upstream repository): {dropped.strip()}")
+        if any(ln.strip() not in {"replace (", "exclude (", ")"} for ln in kept):
+            lines.append("\n".join(kept))
+    return "\n".join(lines) + "\n"
+
+
+def _build_ocb(recipe: OcbRecipe, work: Path, echo: Echo) -> Path:
+    what = f"{recipe.name} {recipe.version}"
+    tools = cache_root() / "tools" / f"ocb-{recipe.builder_version}"
+    builder = tools / "builder"
+    if not builder.is_file():
+        need_go(what, "1.23")
+        tools.mkdir(parents=True, exist_ok=True)
+        install = ["install", f"{OCB_MODULE}@{recipe.builder_version}"]
+        run_go(install, work, what, echo, go_env() | {"GOBIN": str(tools)})
+    (work / "manifest.yaml").write_text(to_yaml(recipe.manifest.to_data()))
+    shutil.rmtree(work / "dist", ignore_errors=True)
+    echo(f"{what}: ocb --config manifest.yaml (generates the distribution, then compiles it)")
+    _run_builder(builder, work, what, echo)
+    return work / "dist" / recipe.binary
+
+
+def _run_builder(builder: Path, work: Path, what: str, echo: Echo) -> None:
+    log = work / "build.log"
+    with log.open("a") as out:
+        proc = subprocess.Popen([str(builder), "--config", "manifest.yaml"], cwd=work, env=go_env(),
+                                stdout=subprocess.PIPE, stderr=out, start_new_session=True)  # fmt: skip
+        _wait(proc, time.monotonic(), what, echo)
+    if proc.returncode != 0:
+        errors = [ln for ln in log.read_text(errors="replace").splitlines() if "rror" in ln]
+        raise StackError(f"{what}: ocb failed: {' | '.join(errors[-3:]) or 'see log'} (full log {log})")
