@@ -302,8 +302,19 @@ def slo(settings: StackSettings, service: Service) -> list[list[Any]]:
     ]
 
 
+# Loki 3.5.3 keeps an OTLP record's severity_text and severity_number as structured metadata and derives
+# detected_level from them (distributor/field_detection.go): severity_text as it is when set (Python's
+# "ERROR"), else the OTel range of the number ("error", "fatal"). OTLP records carry no `level`.
+ERROR_LEVELS = ("error", "err", "critical", "crit", "fatal", "panic")
+
+
+def error_logs_query() -> str:
+    """The error records of the dashboard's service, whatever case the SDK wrote the severity text in."""
+    return f'{{service_name="$service"}} | detected_level=~"(?i){"|".join(ERROR_LEVELS)}"'
+
+
 def logs_and_traces(service: Service) -> list[Any]:
-    errors_query = '{service_name="$service"} | level=~"error|ERROR|critical"'
+    errors_query = error_logs_query()
     slow = seconds_text(service.latency.warning)
     traceql = f'{{ resource.service.name = "$service" && duration > {slow} }}'
     return [
