@@ -63,13 +63,22 @@ def datasource_type(panel: Json, target: Json) -> str | None:
     return source.get("type") if isinstance(source, dict) else None
 
 
+QUERY_KEY = {"prometheus": "expr", "loki": "expr", "tempo": "query"}
+
+
 def promql_queries(board: Json) -> list[tuple[str, str]]:
     """(dashboard / panel title, expr) of every Prometheus target of the dashboard."""
+    return panel_queries(board, "prometheus")
+
+
+def panel_queries(board: Json, kind: str) -> list[tuple[str, str]]:
+    """(dashboard / panel title, query) of every target of datasource type `kind` (prometheus, loki, tempo)."""
+    key = QUERY_KEY[kind]
     return [
-        (f"{board.get('title', '')} / {panel.get('title', '')}", target["expr"])
+        (f"{board.get('title', '')} / {panel.get('title', '')}", target[key])
         for panel in iter_panels(board)
         for target in panel.get("targets", [])
-        if datasource_type(panel, target) == "prometheus" and target.get("expr")
+        if datasource_type(panel, target) == kind and target.get(key)
     ]
 
 

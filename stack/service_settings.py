@@ -248,6 +248,7 @@ class Service(Frozen):
     metrics_convention: Literal["instrumentator", "otel"] = "instrumentator"
     health_path: str | None = None
     faults: bool = False
+    otlp: bool = True  # sends its logs and traces to the collector by OTLP (verify follows a request through)
     traffic: tuple[Request, ...] = (Request(path="/"),)
     labels: dict[str, str] = Field(default_factory=dict)
     latency_buckets: tuple[float, ...] | None = None

@@ -22,7 +22,7 @@ from stack.builders import promql as q
 from stack.builders.annotations import percent_text, seconds_text
 from stack.builders.business import business_panels
 from stack.builders.rules import burn_possible, enabled_tiers, error_budget
-from stack.dashlint import promql_queries
+from stack.dashlint import panel_queries, promql_queries
 from stack.durations import Duration
 from stack.models.grafana import LOKI_REF, PROMETHEUS_REF, TEMPO_REF, LokiTarget, PromTarget, TempoTarget
 from stack.settings import DBPoolAlert, ErrorRateAlert, LatencyAlert, Service, StackSettings
@@ -462,10 +462,11 @@ def build_dashboards(settings: StackSettings) -> dict[str, Json]:
     return boards
 
 
-def service_queries(settings: StackSettings, service: Service) -> list[tuple[str, str]]:
-    """(dashboard / panel title, PromQL) of the service's own dashboard and of the overview."""
+def service_queries(settings: StackSettings, service: Service, kind: str = "prometheus") -> list[tuple[str, str]]:
+    """(dashboard / panel title, query) of the service's own dashboard and of the overview, for the targets of
+    datasource type `kind` (prometheus: PromQL, loki: LogQL, tempo: TraceQL)."""
     boards = (service_dashboard(settings, service), overview_dashboard(settings))
-    return [pair for board in boards for pair in promql_queries(board)]
+    return [pair for board in boards for pair in panel_queries(board, kind)]
 
 
 def dashboard_queries(settings: StackSettings) -> list[tuple[str, str]]:

@@ -40,10 +40,13 @@ def fill_macros(expr: str, service: Service, seconds: int) -> str:
     return expr
 
 
-def dashboard_queries(settings: StackSettings, service: Service, seconds: int) -> list[tuple[str, str]]:
+def dashboard_queries(
+    settings: StackSettings, service: Service, seconds: int, kind: str = "prometheus"
+) -> list[tuple[str, str]]:
+    """(panel title, query with macros filled) of the service's panels whose datasource is `kind`."""
     from stack.builders.dashboards import service_queries
 
-    queries: list[tuple[str, str]] = service_queries(settings, service)
+    queries: list[tuple[str, str]] = service_queries(settings, service, kind)
     return [(f"panel {title}", fill_macros(expr, service, seconds)) for title, expr in queries]
 
 

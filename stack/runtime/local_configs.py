@@ -20,6 +20,7 @@ from stack.models import ConfigModel
 from stack.models.prometheus import PrometheusConfig, ScrapeConfig, StaticConfig
 from stack.render import render_all, to_yaml
 from stack.settings import StackSettings
+from stack.write import write_files
 
 COMPONENTS = ("prometheus", "alertmanager", "grafana", "loki", "tempo", "otelcol")
 
@@ -57,8 +58,7 @@ def _local_job(job: ScrapeConfig, address: str, root: Path, token: str | None) -
 
 def write_local_configs(settings: StackSettings, root: Path, local: Path, data: Path, running: Collection[str]) -> None:
     """Write the plan under `local`, then the rewritten configs over their compose versions."""
-    for artifact in render_all(settings):
-        _write(local / artifact.path, artifact.text)
+    files = {artifact.path: artifact.text for artifact in render_all(settings)}
     placement = c.Placement(local=True, data_root=str(data.resolve()))
     models: dict[str, ConfigModel] = {
         c.PROMETHEUS_CONFIG: local_prometheus(settings, root, running),
@@ -67,9 +67,5 @@ def write_local_configs(settings: StackSettings, root: Path, local: Path, data: 
         c.OTELCOL_CONFIG: build_otelcol(settings, placement),
     }
     for name, model in models.items():
-        _write(local / posixpath.join(settings.output.compose_dir, name), to_yaml(model.to_data()))
-
-
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+        files[posixpath.join(settings.output.compose_dir, name)] = to_yaml(model.to_data())
+    write_files(local, files)

@@ -49,6 +49,12 @@ class PromClient:
         result: list[dict[str, Any]] = self._get("/api/v1/query_range", params)["result"]
         return result
 
+    def exemplars(self, selector: str, start: float, end: float) -> list[dict[str, Any]]:
+        """Exemplar groups ({seriesLabels, exemplars}) of the series `selector` picks in [start, end]."""
+        params = {"query": selector, "start": f"{start:.3f}", "end": f"{end:.3f}"}
+        groups: list[dict[str, Any]] = self._get("/api/v1/query_exemplars", params) or []
+        return groups
+
     def alerts(self) -> list[dict[str, Any]]:
         alerts: list[dict[str, Any]] = self._get("/api/v1/alerts")["alerts"]
         return alerts
