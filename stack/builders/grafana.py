@@ -1,7 +1,8 @@
 """settings -> Grafana provisioning: datasources with fixed UIDs that link to each other, and a provider.
 
-Correlations: Prometheus exemplars -> Tempo; Loki `trace_id` (structured metadata) -> Tempo; Tempo ->
-Loki (traces to logs), -> Prometheus (traces to metrics, service map). Alertmanager for silences.
+Correlations: Prometheus exemplars (the app's `trace_id`, Tempo's span metrics' `traceID`) -> Tempo; Loki
+`trace_id` (structured metadata) -> Tempo; Tempo -> Loki (traces to logs), -> Prometheus (traces to
+metrics, service map). Alertmanager for silences.
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ if TYPE_CHECKING:
 
 UIDS = c.DATASOURCE_UIDS
 TRACE_ID = "trace_id"  # exemplar label (sample app) and structured-metadata key (OTLP logs in Loki)
+# Tempo's metrics-generator labels its span-metrics exemplars `traceID` unless trace_id_label_name is set
+# (Tempo 2.9.0, modules/generator/registry/histogram.go); Grafana links each exemplar label listed in
+# exemplarTraceIdDestinations by name, so both labels are listed.
+TEMPO_EXEMPLAR_LABEL = "traceID"
+EXEMPLAR_TRACE_LABELS = (TRACE_ID, TEMPO_EXEMPLAR_LABEL)
 LOKI_SERVICE_LABEL = "service_name"  # Loki's index label for the OTLP resource attribute service.name
 SPAN_SHIFT = ("-5m", "5m")
 
@@ -64,7 +70,10 @@ def build_datasources(settings: StackSettings) -> DatasourcesFile:
 
 
 def prometheus_datasource(settings: StackSettings) -> Datasource:
-    trace_link = ExemplarDestination(name=TRACE_ID, datasourceUid=UIDS["tempo"], urlDisplayLabel="View trace")
+    trace_links = tuple(
+        ExemplarDestination(name=label, datasourceUid=UIDS["tempo"], urlDisplayLabel="View trace")
+        for label in EXEMPLAR_TRACE_LABELS
+    )
     return Datasource(
         name="Prometheus",
         type="prometheus",
@@ -72,7 +81,7 @@ def prometheus_datasource(settings: StackSettings) -> Datasource:
         url=url(settings, "prometheus"),
         isDefault=True,
         jsonData=PrometheusJsonData(
-            timeInterval=str(settings.timing.scrape_interval), exemplarTraceIdDestinations=(trace_link,)
+            timeInterval=str(settings.timing.scrape_interval), exemplarTraceIdDestinations=trace_links
         ),
     )
 

@@ -1,4 +1,5 @@
-"""Links between the signals as the pinned upstream versions store them: error logs in Loki.
+"""Links between the signals as the pinned upstream versions store them: error logs in Loki, exemplar labels
+in Prometheus.
 
 Each oracle below is the upstream behaviour at the version stack.yaml pins, with the source it comes from.
 """
@@ -12,7 +13,10 @@ import pytest
 from obsstack_fastapi.otlp_logs import _record
 from opentelemetry.trace import INVALID_SPAN_CONTEXT
 
+from stack import conventions as c
 from stack.builders.dashboards import build_dashboards
+from stack.builders.grafana import build_datasources
+from stack.builders.tempo import build_tempo
 from stack.config import load_settings
 from stack.dashlint import iter_panels
 
@@ -31,6 +35,12 @@ LOKI_LEVEL_FIELDS = (
 )  # fmt: skip
 # ... and, without any of them, from severity_number (detectLogLevelFromLogEntry), by OTel ranges.
 LOKI_NUMBER_LEVELS = ((4, "trace"), (8, "debug"), (12, "info"), (16, "warn"), (20, "error"), (24, "fatal"))
+
+# Tempo v2.9.0, modules/generator/registry/histogram.go: `if traceIDLabelName == "" { ... = "traceID" }`,
+# overridable per tenant with metrics_generator.trace_id_label_name.
+TEMPO_DEFAULT_EXEMPLAR_LABEL = "traceID"
+# obsstack_fastapi/metrics.py: the app's duration histogram observes with {"trace_id": <trace id>}.
+APP_EXEMPLAR_LABEL = "trace_id"
 
 
 @pytest.fixture
@@ -95,3 +105,23 @@ def test_error_logs_panel_selects_records_levelled_by_number_only(settings) -> N
     metadata = {"severity_number": "17", "detected_level": "error"}
     assert selected(error_logs_query(settings), metadata)
     assert not selected(error_logs_query(settings), {"severity_number": "9", "detected_level": "info"})
+
+
+def configured(data: Any, key: str) -> str | None:
+    """The value of `key` anywhere in a dumped config, if it is set."""
+    if isinstance(data, dict):
+        if key in data:
+            return str(data[key])
+        data = list(data.values())
+    if isinstance(data, list):
+        return next((found for item in data if (found := configured(item, key))), None)
+    return None
+
+
+def test_exemplars_of_the_app_and_of_tempo_link_to_tempo(settings) -> None:
+    """Both exemplar labels that carry a trace id (the app's and Tempo's metrics-generator's) link to Tempo."""
+    tempo_label = configured(build_tempo(settings).to_data(), "trace_id_label_name") or TEMPO_DEFAULT_EXEMPLAR_LABEL
+    (prometheus,) = [d for d in build_datasources(settings).datasources if d.type == "prometheus"]
+    links = {d.name: d.datasourceUid for d in prometheus.jsonData.exemplarTraceIdDestinations}  # type: ignore[union-attr]
+    for label in (APP_EXEMPLAR_LABEL, tempo_label):
+        assert links.get(label) == c.DATASOURCE_UIDS["tempo"], label
