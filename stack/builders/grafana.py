@@ -129,7 +129,6 @@ def tempo_datasource(settings: StackSettings) -> Datasource:
             tracesToLogsV2=to_logs,
             tracesToMetrics=to_metrics,
             serviceMap=DatasourceLink(datasourceUid=UIDS["prometheus"]),
-            lokiSearch=DatasourceLink(datasourceUid=UIDS["loki"]),
         ),
     )
 

@@ -88,12 +88,14 @@ class TempoSearch(ConfigModel):
 
 
 class TempoJsonData(ConfigModel):
+    """The keys Grafana 12's Tempo datasource reads (TempoJsonData in its types.ts). There is no `lokiSearch`:
+    the Loki search tab went in Grafana 11.0; traces to logs (tracesToLogsV2) is the link to Loki."""
+
     tracesToLogsV2: TracesToLogs
     tracesToMetrics: TracesToMetrics
     serviceMap: DatasourceLink
     nodeGraph: Toggle = Toggle()
     search: TempoSearch = TempoSearch()
-    lokiSearch: DatasourceLink
 
 
 class AlertmanagerJsonData(ConfigModel):

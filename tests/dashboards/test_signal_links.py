@@ -1,5 +1,5 @@
 """Links between the signals as the pinned upstream versions store them: error logs in Loki, exemplar labels
-in Prometheus.
+in Prometheus, the Tempo datasource's settings in Grafana.
 
 Each oracle below is the upstream behaviour at the version stack.yaml pins, with the source it comes from.
 """
@@ -41,6 +41,14 @@ LOKI_NUMBER_LEVELS = ((4, "trace"), (8, "debug"), (12, "info"), (16, "warn"), (2
 TEMPO_DEFAULT_EXEMPLAR_LABEL = "traceID"
 # obsstack_fastapi/metrics.py: the app's duration histogram observes with {"trace_id": <trace id>}.
 APP_EXEMPLAR_LABEL = "trace_id"
+
+# Grafana 12.1.1: the jsonData keys the Tempo datasource reads (public/app/plugins/datasource/tempo/types.ts
+# TempoJsonData, and the trace-to-* sections of @grafana/o11y-ds-frontend). `lokiSearch` went with the Loki
+# tab (grafana/grafana#84346, Grafana 11.0).
+GRAFANA_TEMPO_JSON_KEYS = {
+    "tracesToLogs", "tracesToLogsV2", "tracesToMetrics", "tracesToProfiles", "serviceMap", "search",
+    "nodeGraph", "spanBar", "tagLimit", "traceQuery", "streamingEnabled", "timeRangeForTags",
+}  # fmt: skip
 
 
 @pytest.fixture
@@ -125,3 +133,11 @@ def test_exemplars_of_the_app_and_of_tempo_link_to_tempo(settings) -> None:
     links = {d.name: d.datasourceUid for d in prometheus.jsonData.exemplarTraceIdDestinations}  # type: ignore[union-attr]
     for label in (APP_EXEMPLAR_LABEL, tempo_label):
         assert links.get(label) == c.DATASOURCE_UIDS["tempo"], label
+
+
+def test_tempo_datasource_sets_only_keys_grafana_reads(settings) -> None:
+    """Every jsonData key of the Tempo datasource is one Grafana 12.1.1's Tempo datasource reads."""
+    (tempo,) = [d for d in build_datasources(settings).datasources if d.type == "tempo"]
+    keys = set(tempo.jsonData.to_data())
+    assert keys <= GRAFANA_TEMPO_JSON_KEYS, keys - GRAFANA_TEMPO_JSON_KEYS
+    assert {"tracesToLogsV2", "tracesToMetrics", "serviceMap"} <= keys  # the links to Loki and Prometheus stay
