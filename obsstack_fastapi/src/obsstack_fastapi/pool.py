@@ -36,21 +36,28 @@ class PoolMetrics:
         self._pool: Any = None
 
     def attach(self, engine: Any, capacity: int) -> None:
-        """Follow the engine's pool: refreshed on every checkout and by `refresh` after a release.
-
-        SQLAlchemy fires ``checkin`` before the connection is back in the pool, so the owner of the
-        connection calls `refresh` once it has closed it.
-        """
+        """Follow the engine's (queue) pool on every checkout and checkin, whoever uses the connection:
+        plain ``async with engine.connect()`` keeps the gauges exact, no `refresh` call needed."""
         from sqlalchemy import event  # the optional [sqlalchemy] extra: only engines need it
 
         self._pool = getattr(engine, "sync_engine", engine).pool
         self.capacity.set(capacity)
-        for name in ("checkout", "close", "invalidate"):
-            event.listen(self._pool, name, self._on_event)
+        event.listen(self._pool, "checkout", self._on_checkout)
+        event.listen(self._pool, "checkin", self._on_checkin)
         self.refresh()
 
-    def _on_event(self, *_: Any) -> None:
+    def _on_checkout(self, *_: Any) -> None:
         self.refresh()
+
+    def _on_checkin(self, *_: Any) -> None:
+        """SQLAlchemy fires ``checkin`` while the connection still counts as checked out: count it back.
+
+        It then goes into the idle queue, or is closed when the queue is full (an overflow connection).
+        """
+        pool = self._pool
+        idle, size = pool.checkedin(), pool.size()
+        self.in_use.set(max(pool.checkedout() - 1, 0))
+        self.idle.set(idle + 1 if size <= 0 or idle < size else idle)
 
     def refresh(self) -> None:
         """Set in-use and idle from the pool's own counters."""
