@@ -30,6 +30,7 @@ from stack.models.compose import (
     Service,
     ServiceOverride,
     TmpfsMount,
+    TmpfsOptions,
     Volume,
 )
 from stack.service_settings import LOOPBACK
@@ -49,6 +50,11 @@ DATA = {
     "postgres": "/var/lib/postgresql/data",
 }
 HEALTHY = DependsOn(condition="service_healthy")
+# A tmpfs belongs to root (compose passes only size and mode to the engine) and, without a mode, runc
+# gives it the mode of the image directory it covers: 0775 for /prometheus, 0700 for /var/tempo, which
+# the images' users (nobody, 10001) cannot write. The sticky, world-writable mode of /tmp lets whatever
+# user the image runs as create its files; the tmpfs is private to its container.
+TMPFS_MODE = 0o1777
 
 
 def retention(settings: StackSettings) -> str:
@@ -122,10 +128,12 @@ def build_compose(settings: StackSettings) -> ComposeFile:
 
 
 def build_ephemeral(settings: StackSettings) -> ComposeOverride:
-    """Replaces every data volume with a tmpfs: nothing survives `down`."""
+    """Replaces every data volume with a tmpfs the image's user can write: nothing survives `down`."""
+    tmpfs = TmpfsOptions(mode=TMPFS_MODE)
     return ComposeOverride(
         services={
-            name: ServiceOverride(volumes=(TmpfsMount(target=path),)) for name, path in data_volumes(settings).items()
+            name: ServiceOverride(volumes=(TmpfsMount(target=path, tmpfs=tmpfs),))
+            for name, path in data_volumes(settings).items()
         }
     )
 

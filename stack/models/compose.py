@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from stack.models import ConfigModel
 
@@ -36,9 +36,18 @@ class Build(ConfigModel):
     dockerfile: str
 
 
+class TmpfsOptions(ConfigModel):
+    """The `tmpfs:` options of a long-syntax tmpfs mount. docker compose 2.40 passes size and mode to the
+    engine and nothing else (pkg/compose/create.go, buildTmpfsOptions), so a tmpfs always belongs to root;
+    without a mode runc gives it the mode of the image directory it covers."""
+
+    mode: int = Field(ge=0, le=0o7777)  # dumped as a number: compose-go reads it into a uint32, a string fails
+
+
 class TmpfsMount(ConfigModel):
     type: Literal["tmpfs"] = "tmpfs"
     target: str
+    tmpfs: TmpfsOptions
 
 
 class Service(ConfigModel):
