@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 OBS := $(VENV)/bin/obsstack
 PROFILE ?= production
 
-.PHONY: help install generate check validate test e2e up down status verify bench demo
+.PHONY: help install components generate check validate test e2e up down status verify bench demo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -18,6 +18,9 @@ $(VENV)/.installed: pyproject.toml obsstack_fastapi/pyproject.toml
 	touch $@
 
 install: $(VENV)/.installed ## system tools, virtualenv, the library (obsstack_fastapi) and the project
+
+components: install ## build the collector, Loki and Tempo at the pinned versions (needs Go; cached per user)
+	$(OBS) components build
 
 demo: install generate validate up ## set up, generate, validate and start the stack
 
@@ -38,8 +41,8 @@ test: install ## lint, type-check, check generated files, validate, run all test
 	$(VENV)/bin/pytest -q
 	$(MAKE) e2e
 
-e2e: install ## local stack (fast profile) + verify every alert fires and resolves, then stop it
-	$(OBS) up --local --ephemeral --profile fast && $(OBS) verify --profile fast --report-dir .obsstack/reports; \
+e2e: install components ## local stack (fast profile) + verify every alert fires and resolves, then stop it
+	$(OBS) up --local --ephemeral --profile fast && $(OBS) verify --profile fast --strict --pipeline-faults --report-dir .obsstack/reports; \
 	  rc=$$?; $(OBS) down; exit $$rc
 
 up: install ## start the stack (compose with a Docker engine, local processes without)
@@ -51,8 +54,8 @@ down: install ## stop what `up` started
 status: install ## show what runs
 	$(OBS) status
 
-verify: install ## prove every alert fires on its fault against the running stack
-	$(OBS) verify --profile fast
+verify: install ## prove every alert fires on its fault against the running stack (with the profile it runs)
+	$(OBS) verify
 
 bench: install ## per-request overhead of the instrumentation, as ratios to a bare app
 	$(PY) -m bench.overhead

@@ -164,19 +164,27 @@ def verify(
         Path | None, typer.Option("--faults-token-file", help="Default: secrets/faults-token.")
     ] = None,
     report_dir: Annotated[Path | None, typer.Option("--report-dir", help="Default: the project root.")] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail, not skip, when the collector, Loki or Tempo is not running.")
+    ] = False,
+    pipeline_faults: Annotated[
+        bool, typer.Option("--pipeline-faults", help="Also stop and restart the collector, Loki and Tempo.")
+    ] = False,
 ) -> None:
     """Prove on the running stack that telemetry arrives and every alert fires and resolves on its fault."""
     from stack.runtime import verify as runner
+    from stack.runtime.lifecycle import component_switch, verify_profile
     from stack.runtime.report import write_reports
 
     try:
-        settings = _settings(config, profile)
         root = config.resolve().parent
+        settings = _settings(config, verify_profile(root, profile))
         targets = runner.pick_services(settings, service)
         with_faults = any(s.faults for s in targets)
         token = runner.read_token(token_file or root / FAULTS_TOKEN_FILE) if with_faults else None
         typer.echo(f"verify {', '.join(s.name for s in targets)} with the {settings.profile} profile")
-        report = runner.Verifier(settings, targets, token, typer.echo).run()
+        switch = component_switch(root, settings) if pipeline_faults else None
+        report = runner.Verifier(settings, targets, token, typer.echo, strict=strict, switch=switch).run()
         json_path, html_path = write_reports(report, report_dir or root)
     except StackError as error:
         _fail(error)

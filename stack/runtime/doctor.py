@@ -50,8 +50,16 @@ def dashboard_queries(
     return [(f"panel {title}", fill_macros(expr, service, seconds)) for title, expr in queries]
 
 
+def over_the_run(expr: str, seconds: int, step: str) -> str:
+    """The panel had data at some moment of the run: a subquery over the run, evaluated every `step`. An
+    instant check at the end would fail panels that show a moment (the firing alerts) for a quiet end."""
+    return f"present_over_time(({expr})[{seconds}s:{step}])"
+
+
 def queries(settings: StackSettings, service: Service, seconds: int) -> list[tuple[str, str]]:
-    return recording_queries(settings, service, seconds) + dashboard_queries(settings, service, seconds)
+    step = str(settings.timing.scrape_interval)
+    panels = [(name, over_the_run(expr, seconds, step)) for name, expr in dashboard_queries(settings, service, seconds)]
+    return recording_queries(settings, service, seconds) + panels
 
 
 def signal_exprs(settings: StackSettings, service: Service) -> dict[str, str]:

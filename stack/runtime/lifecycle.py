@@ -9,7 +9,8 @@ from rich.console import Console
 
 from stack.errors import StackError
 from stack.runtime.compose import down_compose, engine, up_compose
-from stack.runtime.local import Echo, down_local, start_command_services, up_local
+from stack.runtime.local import Echo, down_local, restart_component, start_command_services, stop_component, up_local
+from stack.runtime.outages import PIPELINE, Switch
 from stack.runtime.state import State, read_state
 from stack.runtime.status import show_status
 from stack.secrets import ensure_secrets
@@ -53,3 +54,38 @@ def down(root: Path, console: Console | None = None) -> None:
 
 def status(root: Path, console: Console | None = None) -> State | None:
     return show_status(root, console or Console())
+
+
+def component_switch(root: Path, settings: StackSettings, console: Console | None = None) -> Switch:
+    """Stop and start single components of the running stack, for verify's pipeline faults (local mode)."""
+    echo = _echo(console or Console())
+    state = read_state(root)
+    if state is None:
+        raise StackError("--pipeline-faults: no stack recorded in .obsstack/; run `obsstack up` first")
+    if state.mode != "local":
+        raise StackError("--pipeline-faults: supported for a local stack (`obsstack up --local`); this one runs in "
+                         "compose, where `docker compose stop/start otelcol loki tempo` does it by hand")  # fmt: skip
+    missing = [n for n in PIPELINE if n not in {r.name for r in state.components if r.pid}]
+    if missing:
+        raise StackError(f"--pipeline-faults: {', '.join(missing)} not running; expected the collector, Loki "
+                         f"and Tempo (`obsstack components build`)")  # fmt: skip
+
+    def start(name: str) -> None:
+        restart_component(root, settings, name, echo)
+
+    return Switch(stop=lambda name: stop_component(root, name), start=start)
+
+
+def verify_profile(root: Path, requested: str | None) -> str | None:
+    """The profile verify must use: the running stack's, whose rule windows Prometheus has loaded. A different
+    --profile would wait for alerts on the wrong clock and fail minutes later; say so at once instead."""
+    state = read_state(root)
+    if state is None:
+        return requested
+    if requested and requested != state.profile:
+        raise StackError(
+            f"--profile {requested}: the running stack was started with the {state.profile} profile, and its "
+            f"alerts follow that profile's windows; run `obsstack verify` (it uses {state.profile}), or restart "
+            f"with `obsstack down && obsstack up --profile {requested}`"
+        )
+    return state.profile

@@ -12,7 +12,6 @@ import socket
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Literal
 
 from stack.errors import StackError
 from stack.runtime import procs
@@ -76,7 +75,7 @@ def start_command_services(root: Path, settings: StackSettings, echo: Echo) -> t
     if not to_start:
         return ()
     _check_ports(to_start)
-    return tuple(_start_all(to_start, layout, settings, echo, mode="compose"))
+    return tuple(_start_all(to_start, layout, settings, echo, record=False))
 
 
 def services_outside(settings: StackSettings, root: Path, echo: Echo) -> Iterable[Running]:
@@ -138,20 +137,21 @@ def _port_free(port: int) -> bool:
 
 def _start_all(
     to_start: list[tuple[Program, str]], layout: Layout, settings: StackSettings, echo: Echo,
-    mode: Literal["local", "compose"] = "local",
+    record: bool = True,
 ) -> list[Running]:  # fmt: skip
+    """Start in order and wait until ready; with `record`, the local state file follows each start."""
     started: list[Running] = []
     try:
         for program, binary in to_start:
             started.append(_start(program, binary, layout, settings))
             echo(f"started: {program.name} (pid {started[-1].pid})")
-            if mode == "local":
+            if record:
                 write_state(layout.root, State("local", settings.profile, tuple(started)))
         return _wait_ready(started, to_start, echo)
     except BaseException:
         for item in reversed(started):
             procs.stop(item.started)
-        if mode == "local":
+        if record:
             clear_state(layout.root)
         raise
 
@@ -212,3 +212,29 @@ def down_local(root: Path, state: State, echo: Echo) -> None:
         else:
             echo(f"already gone: {item.name} (pid {item.pid})")
     clear_state(root)
+
+
+def stop_component(root: Path, name: str) -> None:
+    """Stop one started component of the local stack (for verify's pipeline faults); its state entry stays."""
+    state = read_state(root)
+    item = next((r for r in state.components if r.name == name and r.pid), None) if state else None
+    if item is None:
+        raise StackError(f"{name}: not started by `obsstack up --local`; expected a running local stack")
+    procs.stop(item.started)
+
+
+def restart_component(root: Path, settings: StackSettings, name: str, echo: Echo) -> Running:
+    """Start a stopped component again with the same binary, configs and data, and wait until it is ready."""
+    state = read_state(root)
+    if state is None or state.mode != "local":
+        raise StackError(f"{name}: no local stack is recorded in .obsstack/; expected `obsstack up --local` first")
+    layout = Layout(root.resolve(), state_dir(root.resolve()))
+    found = [(p, b) for p, b in plan(settings)[0] if p.name == name]
+    if not found:
+        raise StackError(f"{name}: not a component local mode starts here")
+    started = _start_all(found, layout, settings, echo, record=False)
+    if not started:
+        raise StackError(f"{name}: did not become ready again after its restart")
+    components = tuple(started[0] if r.name == name else r for r in state.components)
+    write_state(root, State(state.mode, state.profile, components, missing=state.missing))
+    return started[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 
 import httpx
@@ -12,6 +12,20 @@ import httpx
 from stack.service_settings import Request
 
 BASELINE_RATE = 30.0  # requests/s to each service between faults
+KEEP_SAMPLES = 200_000  # (time, status, seconds) of the latest requests, for windows of the run
+
+
+@dataclass(frozen=True)
+class Window:
+    """The requests sent in one span of time: how many, how many failed, and their latency."""
+
+    requests: int
+    errors: int
+    p95_s: float
+    max_s: float
+
+    def text(self) -> str:
+        return f"{self.requests} requests, {self.errors} errors, p95 {self.p95_s * 1000:.0f} ms"
 
 
 @dataclass
@@ -24,6 +38,7 @@ class Traffic:
     workers: int = 6
     max_seconds: float = 1800.0
     statuses: Counter[str] = field(default_factory=Counter)
+    samples: deque[tuple[float, str, float]] = field(default_factory=lambda: deque(maxlen=KEEP_SAMPLES))
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -57,6 +72,16 @@ class Traffic:
                     status = type(exc).__name__
                 with self._lock:
                     self.statuses[status] += 1
+                    self.samples.append((time.time(), status, time.monotonic() - started))
                 pause = self.workers / max(self.rate, 0.1) - (time.monotonic() - started)
                 if pause > 0:
                     self._stop.wait(pause)
+
+    def window(self, start: float, end: float) -> Window:
+        """The requests that started in [start, end] (wall-clock seconds); errors are 5xx and transport errors."""
+        with self._lock:
+            picked = [(status, took) for when, status, took in self.samples if start <= when - took <= end]
+        latencies = sorted(took for _, took in picked)
+        errors = sum(1 for status, _ in picked if not status.endswith("xx") or status == "5xx")
+        p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))] if latencies else 0.0
+        return Window(len(picked), errors, p95, latencies[-1] if latencies else 0.0)

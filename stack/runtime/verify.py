@@ -19,6 +19,7 @@ from stack import conventions as c
 from stack.errors import StackError
 from stack.runtime import doctor
 from stack.runtime.faults import FaultClient, FaultRefused
+from stack.runtime.outages import Outage, Switch, Target, run_outages
 from stack.runtime.pipeline import Backends, follow_request, logql_has_data, ready, traceql_has_data
 from stack.runtime.promapi import PromClient, Unavailable, Waited, wait_until
 from stack.runtime.receiver import WebhookReceiver
@@ -74,6 +75,7 @@ class VerifyReport:
     checks: list[CheckLine] = field(default_factory=list)
     faults: list[FaultOutcome] = field(default_factory=list)
     signals: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    outages: list[Outage] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -115,8 +117,11 @@ class Verifier:
         token: str | None,
         progress: Progress,
         endpoints: Endpoints | None = None,
+        strict: bool = False,
+        switch: Switch | None = None,
     ) -> None:
-        self.settings, self.services, self.say = settings, services, progress
+        self.settings, self.services, self.say, self.strict = settings, services, progress, strict
+        self.switch = switch  # set: stop and start the collector, Loki and Tempo under traffic
         self.ends = endpoints or Endpoints.from_settings(settings, services)
         self.prom = PromClient(self.ends.prometheus)
         self.faults = {s.name: FaultClient(self.ends.apps[s.name], token) for s in services if s.faults and token}
@@ -133,6 +138,7 @@ class Verifier:
                 self._telemetry()
                 for service in self.services:
                     self._alert_contract(service)
+                self._pipeline_faults()
                 self._doctor()
         finally:
             self._safe_clear()
@@ -167,6 +173,14 @@ class Verifier:
     def _skip(self, section: str, name: str, detail: str) -> None:
         self.report.checks.append(CheckLine(section, name, True, detail, skipped=True))
         self.say(f"skip {section}: {name} ({detail})")
+
+    def _not_running(self, section: str, name: str, detail: str) -> None:
+        """A check whose component does not run: skipped, or a failure under --strict."""
+        if self.strict:
+            self.report.checks.append(CheckLine(section, name, False, f"{detail} (--strict: every component must run)"))
+            self.say(f"FAIL {section}: {name} ({detail})")
+        else:
+            self._skip(section, name, detail)
 
     # --- 0. startup -----------------------------------------------------------------------------
 
@@ -241,17 +255,17 @@ class Verifier:
             histogram = c.CONVENTIONS[service.metrics_convention].duration + "_bucket"
             for lookup in follow_request(app, path, service.name, backends, histogram, PIPELINE_TIMEOUT):
                 name = f"{service.name}: {lookup.name}"
-                line = CheckLine("pipeline", name, lookup.status != "failed", lookup.detail,
-                                 skipped=lookup.status == "skipped")  # fmt: skip
-                self.report.checks.append(line)
-                mark = {"ok": "ok  ", "failed": "FAIL", "skipped": "skip"}[lookup.status]
-                self.say(f"{mark} pipeline: {name} ({lookup.detail})")
+                if lookup.status == "skipped":
+                    self._not_running("pipeline", name, lookup.detail)
+                    continue
+                self.report.checks.append(CheckLine("pipeline", name, lookup.status == "ok", lookup.detail))
+                self.say(f"{'ok  ' if lookup.status == 'ok' else 'FAIL'} pipeline: {name} ({lookup.detail})")
 
     def _targets_up(self) -> tuple[bool, str]:
         down = [
             f"{t['labels'].get('job')} {t['scrapeUrl']}: {t.get('lastError') or t['health']}"
             for t in self.prom.targets()
-            if t["health"] != "up"
+            if t["health"] != "up" and self._judged(t["labels"].get("job", ""))
         ]
         return not down, "; ".join(down) or "all up"
 
@@ -274,8 +288,13 @@ class Verifier:
         return bool(self.prom.query(expr)), f"no data for {expr}"
 
     def _firing(self) -> set[tuple[str, str]]:
-        """(alertname, service) of every firing alert but the Watchdog."""
-        return {(name, service) for name, service in self.prom.firing() if name != c.ALERT_WATCHDOG}
+        """(alertname, service) of every firing alert but the Watchdog and those of services not verified."""
+        return {(n, svc) for n, svc in self.prom.firing() if n != c.ALERT_WATCHDOG and self._judged(svc)}
+
+    def _judged(self, name: str) -> bool:
+        """A scrape job or alert `service` this run judges: a component, or a service it verifies; not a
+        service of stack.yaml that --service left out (it may be down, e.g. an image service in local mode)."""
+        return name in {s.name for s in self.services} or name not in {s.name for s in self.settings.services}
 
     def _quiet(self, lingering: frozenset[str]) -> tuple[bool, str]:
         firing = {f"{name}{{service={svc}}}" for name, svc in self._firing() if name not in lingering}
@@ -388,7 +407,26 @@ class Verifier:
         self.say(f"{'ok  ' if outcome.ok else 'FAIL'} fault {outcome.name}: {timing}")
         return outcome
 
-    # --- 3. no-data doctor ----------------------------------------------------------------------
+    # --- 3. pipeline faults -------------------------------------------------------------------
+
+    def _pipeline_faults(self) -> None:
+        if self.switch is None:
+            return
+        service = next((s for s in self.services if s.otlp), None)
+        if service is None:
+            self._skip("pipeline faults", "collector, Loki and Tempo outages", "skipped: no service sends OTLP")
+            return
+        target = Target(self.traffic[service.name], service.name, service.traffic[0].path)
+        backends = Backends(self.ends.prometheus, self.ends.loki, self.ends.tempo)
+        for outage in run_outages(self.switch, target, backends, self.say):
+            self.report.outages.append(outage)
+            detail = outage.lost_text() + (f"; {outage.detail}" if outage.detail else "")
+            self.report.checks.append(CheckLine("pipeline faults", f"{outage.component} stopped and restarted",
+                                                outage.ok, detail))  # fmt: skip
+        quiet = wait_until(lambda: self._quiet(frozenset()), resolve_timeout(self.settings) + 60)
+        self._check("pipeline faults", "alerts clear after the outages", quiet)
+
+    # --- 4. no-data doctor ----------------------------------------------------------------------
 
     def _doctor(self) -> None:
         seconds = max(60, int(time.time() - self.report.started) + 30)
@@ -419,8 +457,7 @@ class Verifier:
                 for name, query in doctor.dashboard_queries(self.settings, service, seconds, kind):
                     title = f"{service.name}: {name}"
                     if not up:
-                        self.report.checks.append(CheckLine("no-data doctor", title, True,
-                                                            f"skipped: {kind} not running at {url}", skipped=True))
+                        self._not_running("no-data doctor", title, f"{kind} not running at {url}")
                         continue
                     waited = wait_until(partial(has_data, url, query, start, end), 20, 2.0)
                     self.report.checks.append(CheckLine("no-data doctor", title, waited.ok,

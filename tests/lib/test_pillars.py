@@ -168,3 +168,20 @@ async def test_log_lines_also_go_out_as_otlp_records(make_service: Callable[...,
     assert (record.attributes["request_id"], record.attributes["status"]) == ("otlp-3", 200)
     assert record.severity_text == "INFO"
     assert record.trace_id == service.finished_spans()[-1].context.trace_id
+
+
+async def test_a_5xx_answer_is_logged_at_error_level(make_service: Callable[..., Any]) -> None:
+    """The access line of a 5xx answer has level error (the Error logs panel selects it); a 2xx stays info."""
+    service = make_service()
+
+    @service.app.get("/broken")
+    async def broken() -> None:
+        from fastapi import HTTPException
+
+        raise HTTPException(status_code=503, detail="down")
+
+    async with service.client() as client:
+        assert (await client.get("/broken")).status_code == 503
+        assert (await client.get("/items/1")).status_code == 200
+    levels = {line["status"]: line["level"] for line in service.log_lines() if line["event"] == "request"}
+    assert levels == {503: "error", 200: "info"}

@@ -124,7 +124,9 @@ class ObservabilityMiddleware:
     ) -> None:
         self.p.metrics.finished(handler, method, status, seconds, trace_id)
         if self.p.access_log is not None and self.p.sampler.keep(handler, status, seconds):
-            self.p.access_log.info("request", status=status, duration_ms=round(seconds * 1000, 3))
+            # a 5xx answer is an error event: the "Error logs" panel and log alerting select it by level
+            write = self.p.access_log.error if status >= 500 else self.p.access_log.info
+            write("request", status=status, duration_ms=round(seconds * 1000, 3))
         self.p.spans.end(span, status)
 
 

@@ -1,0 +1,174 @@
+"""Pipeline faults: under steady traffic, stop the collector, then Loki, then Tempo, one at a time, and start
+each again. The service must answer every request without errors or added latency (its exports are
+asynchronous), telemetry must resume once the component is back, and the report says what was lost.
+
+"Lost" is measured, not assumed: the requests sent during the outage against the log lines Loki stored and
+the traces Tempo stored for that window, after the collector's retries had time to flush, plus the
+collector's own counters of data it failed to send or could not queue during the outage.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from stack.runtime.pipeline import Backends, loki_has, new_trace, tempo_has
+from stack.runtime.promapi import PromClient, Unavailable, wait_until
+from stack.runtime.traffic import Traffic, Window
+
+PIPELINE = ("otelcol", "loki", "tempo")
+BASELINE_S = 10.0
+OUTAGE_S = 15.0
+RESUME_TIMEOUT = 120.0
+FLUSH_S = 10.0  # after telemetry resumed, time for queued retries to land before counting what is stored
+LATENCY_SLACK_S = 0.025  # p95 during an outage may exceed the baseline's by 50 % plus this (2-core noise)
+LOSS_COUNTERS = (
+    "otelcol_exporter_send_failed_spans_total", "otelcol_exporter_send_failed_log_records_total",
+    "otelcol_exporter_enqueue_failed_spans_total", "otelcol_exporter_enqueue_failed_log_records_total",
+)  # fmt: skip
+
+
+@dataclass
+class Outage:
+    component: str
+    baseline: Window | None = None
+    during: Window | None = None
+    resumed_s: float | None = None
+    stored: dict[str, int] = field(default_factory=dict)  # log lines / traces stored for the outage window
+    collector_lost: dict[str, float] = field(default_factory=dict)
+    ok: bool = False
+    detail: str = ""
+
+    def lost_text(self) -> str:
+        sent = self.during.requests if self.during else 0
+        stored = ", ".join(f"{v} {k}" for k, v in self.stored.items())
+        counters = ", ".join(f"{k} {v:g}" for k, v in self.collector_lost.items() if v) or "no collector drops"
+        return f"{sent} requests sent during the outage; stored for that window: {stored or 'unknown'}; {counters}"
+
+
+@dataclass(frozen=True)
+class Switch:
+    """How to stop and start one component of the running stack (local processes or compose services)."""
+
+    stop: Callable[[str], None]
+    start: Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Target:
+    """The service under steady traffic, and the route a traced probe request uses."""
+
+    traffic: Traffic
+    service: str
+    path: str
+
+
+def run_outages(switch: Switch, target: Target, ends: Backends, say: Callable[[str], None]) -> list[Outage]:
+    prom = PromClient(ends.prometheus)
+    return [_one(name, switch, target, ends, prom, say) for name in PIPELINE]
+
+
+def _one(name: str, switch: Switch, target: Target, ends: Backends, prom: PromClient,
+         say: Callable[[str], None]) -> Outage:  # fmt: skip
+    traffic, service = target.traffic, target.service
+    outage = Outage(name)
+    start = time.time()
+    time.sleep(BASELINE_S)
+    outage.baseline = traffic.window(start, time.time())
+    before = _counters(prom)
+    say(f"...  pipeline fault: stopping {name} for {OUTAGE_S:.0f}s under traffic")
+    switch.stop(name)
+    down_at = time.time()
+    try:
+        time.sleep(OUTAGE_S)
+    finally:
+        up_at = time.time()
+        switch.start(name)
+    outage.during = traffic.window(down_at, up_at)
+    probe = traffic.base_url + target.path
+    resumed = wait_until(lambda: _traced_request_arrives(probe, service, ends), RESUME_TIMEOUT, 1.0)
+    outage.resumed_s = round(resumed.seconds, 1) if resumed.ok else None
+    time.sleep(FLUSH_S)
+    outage.stored = _stored(ends, service, down_at, up_at)
+    after = _counters(prom)
+    # a restarted collector starts its counters at zero again
+    outage.collector_lost = {k.removeprefix("otelcol_exporter_"): v - before[k] if v >= before[k] else v
+                             for k, v in after.items()}  # fmt: skip
+    outage.detail = _verdict(outage, resumed.last)
+    outage.ok = not outage.detail
+    say(f"{'ok  ' if outage.ok else 'FAIL'} pipeline fault {name}: {_summary(outage)}")
+    return outage
+
+
+def _verdict(outage: Outage, last: str) -> str:
+    base, during = outage.baseline, outage.during
+    assert base is not None
+    assert during is not None
+    problems = []
+    if during.requests == 0:
+        problems.append("no request was sent during the outage")
+    if during.errors:
+        problems.append(f"{during.errors} requests failed during the outage")
+    if during.p95_s > base.p95_s * 1.5 + LATENCY_SLACK_S:
+        problems.append(f"p95 rose from {base.p95_s * 1000:.0f} ms to {during.p95_s * 1000:.0f} ms")
+    if outage.resumed_s is None:
+        problems.append(f"telemetry did not resume within {RESUME_TIMEOUT:.0f}s: {last}")
+    return "; ".join(problems)
+
+
+def _summary(outage: Outage) -> str:
+    assert outage.baseline is not None
+    assert outage.during is not None
+    head = f"during: {outage.during.text()} (baseline p95 {outage.baseline.p95_s * 1000:.0f} ms)"
+    resumed = f"telemetry resumed after {outage.resumed_s}s" if outage.resumed_s is not None else "did not resume"
+    return f"{head}; {resumed}; {outage.lost_text()}" + (f"; {outage.detail}" if outage.detail else "")
+
+
+def _traced_request_arrives(url: str, service: str, ends: Backends) -> tuple[bool, str]:
+    """A new traced request reaches both Loki and Tempo (each checked for a few seconds)."""
+    trace_id, traceparent = new_trace()
+    try:
+        httpx.get(url, headers={"traceparent": traceparent}, timeout=5)
+    except httpx.HTTPError as exc:
+        return False, f"app: {exc}"
+    logs = wait_until(lambda: loki_has(ends.loki, service, trace_id), 8, 1.0)
+    trace = wait_until(lambda: tempo_has(ends.tempo, trace_id), 8, 1.0)
+    return logs.ok and trace.ok, f"Loki: {logs.last}; Tempo: {trace.last}"
+
+
+def _counters(prom: PromClient) -> dict[str, float]:
+    values: dict[str, float] = {}
+    for name in LOSS_COUNTERS:
+        try:
+            result = prom.query(f"sum({name})")
+        except Unavailable:
+            result = []
+        values[name] = float(result[0]["value"][1]) if result else 0.0
+    return values
+
+
+def _stored(ends: Backends, service: str, start: float, end: float) -> dict[str, int]:
+    """Log lines in Loki and traces in Tempo whose time falls in [start, end]."""
+    stored: dict[str, int] = {}
+    seconds = max(1, round(end - start))
+    query = f'sum(count_over_time({{service_name="{service}"}}[{seconds}s]))'
+    body = _get(f"{ends.loki}/loki/api/v1/query", {"query": query, "time": f"{int(end)}000000000"})
+    result = (body or {}).get("data", {}).get("result", [])
+    stored["log lines"] = int(float(result[0]["value"][1])) if result else 0
+    params = {"q": f'{{ resource.service.name = "{service}" }}', "start": str(int(start)), "end": str(int(end)),
+              "limit": "5000", "spss": "1"}  # fmt: skip
+    traces = (_get(f"{ends.tempo}/api/search", params) or {}).get("traces", [])
+    stored["traces"] = sum(1 for t in traces if start * 1e9 <= int(t.get("startTimeUnixNano", 0)) <= end * 1e9)
+    return stored
+
+
+def _get(url: str, params: dict[str, str]) -> dict[str, Any] | None:
+    try:
+        response = httpx.get(url, params=params, timeout=15)
+    except httpx.HTTPError:
+        return None
+    return response.json() if response.status_code == 200 else None
