@@ -3,6 +3,8 @@
 The project layout is mirrored under /etc/obsstack in the containers, so prometheus.yml's relative
 paths (../../alerts, ../../secrets) resolve there as on the host. Passwords come from compose/.env
 (created by `obsstack up`, never committed) with `${VAR:?...}`, so a missing .env fails loudly.
+Secret files are never bind-mounted: each is a compose secret whose value `obsstack up` copies from
+secrets/ into compose/.env, and which compose writes into the container for the container's user.
 Alertmanager reaches the webhook receiver on the host as host.docker.internal (extra_hosts:
 host-gateway); loopback webhook URLs are rewritten to it in alertmanager.compose.yml.
 """
@@ -10,7 +12,8 @@ host-gateway); loopback webhook URLs are rewritten to it in alertmanager.compose
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
@@ -19,6 +22,7 @@ from stack.builders.alertmanager import build_alertmanager
 from stack.builders.loki import build_loki
 from stack.builders.otelcol import build_otelcol
 from stack.builders.tempo import build_tempo
+from stack.errors import StackError
 from stack.models import ConfigModel
 from stack.models.alertmanager import AlertmanagerConfig
 from stack.models.compose import (
@@ -27,8 +31,10 @@ from stack.models.compose import (
     ComposeOverride,
     DependsOn,
     Healthcheck,
+    SecretSource,
     Service,
     ServiceOverride,
+    ServiceSecret,
     TmpfsMount,
     TmpfsOptions,
     Volume,
@@ -55,6 +61,15 @@ HEALTHY = DependsOn(condition="service_healthy")
 # the images' users (nobody, 10001) cannot write. The sticky, world-writable mode of /tmp lets whatever
 # user the image runs as create its files; the tmpfs is private to its container.
 TMPFS_MODE = 0o1777
+# Secrets reach containers as compose secrets of `environment:` source, which compose copies into the
+# container before it starts (docker/compose pkg/compose/secrets.go). Not bind mounts, nor `file:` secrets
+# (bind mounts too, whose uid/gid/mode compose ignores outside swarm): on a Linux engine a bind mount keeps
+# the host's 0600 and owner, so the containers' users (nobody, 10001) could not read the tokens, and making
+# the host files readable to them would make them readable to every local user.
+PROMETHEUS_USER = "65534"  # prom/prometheus: USER nobody; the scrape tokens are its own, mode 0400
+OWNER_ONLY, ANY_USER = 0o400, 0o444
+# A service's own image runs as a user obsstack does not know: its secrets are root's, readable by the
+# container's processes (as Docker's own secrets are, 0444); the container is the boundary.
 
 
 def retention(settings: StackSettings) -> str:
@@ -107,6 +122,52 @@ def data_volumes(settings: StackSettings) -> dict[str, str]:
     return {name: path for name, path in DATA.items() if name != "postgres" or settings.needs_postgres}
 
 
+def secret_variable(path: str) -> str:
+    """The compose/.env variable that carries a secret file's value: OBSSTACK_ and the path in capitals."""
+    return "OBSSTACK_" + re.sub(r"[^A-Za-z0-9]+", "_", path).strip("_").upper()
+
+
+def secret_name(path: str) -> str:
+    return secret_variable(path).removeprefix("OBSSTACK_").lower().replace("_", "-")
+
+
+def app_secret_files(service: AppService) -> tuple[str, ...]:
+    """The files a service reads secrets from: the fault toggles' token, its /metrics token, its secret_files."""
+    faults = (c.FAULTS_TOKEN_FILE,) if service.faults else ()
+    metrics = (service.metrics_token_file,) if service.metrics_token_file else ()
+    return tuple(dict.fromkeys((*faults, *metrics, *service.secret_files)))
+
+
+def scrape_token_files(settings: StackSettings) -> tuple[str, ...]:
+    """The bearer token files Prometheus scrapes with, one per service that protects /metrics."""
+    return tuple(sorted({s.metrics_token_file for s in settings.services if s.metrics_token_file}))
+
+
+def compose_secret_files(settings: StackSettings) -> tuple[str, ...]:
+    """Every secret file a container of compose.yaml reads: the scrape tokens and the compose services' files."""
+    apps = (path for s in settings.services if s.in_compose for path in app_secret_files(s))
+    return tuple(dict.fromkeys((*scrape_token_files(settings), *apps)))
+
+
+def secret_sources(settings: StackSettings) -> dict[str, SecretSource]:
+    sources: dict[str, SecretSource] = {}
+    owners: dict[str, str] = {}
+    for path in compose_secret_files(settings):
+        name = secret_name(path)
+        if owners.setdefault(name, path) != path:
+            raise StackError(f"secret files {owners[name]!r} and {path!r}: both become {secret_variable(path)}")
+        sources[name] = SecretSource(environment=secret_variable(path))
+    return sources
+
+
+def secret_mounts(paths: Iterable[str], mode: int, user: str | None = None) -> tuple[ServiceSecret, ...] | None:
+    """Each file at its mirrored path in the container (where prometheus.yml and OBS_*_FILE point)."""
+    mounts = tuple(
+        ServiceSecret(source=secret_name(p), target=in_container(p), uid=user, gid=user, mode=mode) for p in paths
+    )
+    return mounts or None
+
+
 def build_compose(settings: StackSettings) -> ComposeFile:
     """The components, plus one compose service per image/build service of stack.yaml, named after it.
 
@@ -124,7 +185,8 @@ def build_compose(settings: StackSettings) -> ComposeFile:
     if any(r.method == "GET" for s in settings.services for r in s.traffic):
         services["loadgen"] = _loadgen(settings)
     volumes = {f"{name}-data": Volume() for name in data_volumes(settings)}
-    return ComposeFile(name=settings.project, services=services, volumes=volumes)
+    secrets = secret_sources(settings) or None
+    return ComposeFile(name=settings.project, services=services, volumes=volumes, secrets=secrets)
 
 
 def build_ephemeral(settings: StackSettings) -> ComposeOverride:
@@ -155,9 +217,9 @@ def _prometheus(settings: StackSettings) -> Service:
         volumes=(
             mirror(settings, config_dir(settings, c.PROMETHEUS_CONFIG)),
             mirror(settings, settings.output.alerts_dir),
-            mirror(settings, c.SECRETS_DIR),
             f"prometheus-data:{DATA['prometheus']}",
         ),
+        secrets=secret_mounts(scrape_token_files(settings), OWNER_ONLY, PROMETHEUS_USER),
         extra_hosts=(f"{c.HOST_GATEWAY}:host-gateway",),
         healthcheck=http_check(port, "/-/ready"),
     )
@@ -271,7 +333,6 @@ def app_build(settings: StackSettings, build: ServiceBuild) -> Build:
 
 def _app(settings: StackSettings, service: AppService) -> Service:
     """An image/build service: the user's environment over obsstack's (OTel and obsstack_fastapi variables)."""
-    secrets_used = service.faults or service.metrics_token_file or service.secret_files
     environment = {
         **c.service_env(
             service.name,
@@ -291,7 +352,7 @@ def _app(settings: StackSettings, service: AppService) -> Service:
         build=app_build(settings, service.build) if service.build else None,
         environment=environment,
         ports=(loopback(service.port),),
-        volumes=(mirror(settings, c.SECRETS_DIR),) if secrets_used else None,
+        secrets=secret_mounts(app_secret_files(service), ANY_USER),
         depends_on=depends,
     )
 

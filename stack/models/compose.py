@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_serializer, field_validator, model_validator
 
 from stack.models import ConfigModel
 
@@ -50,6 +50,25 @@ class TmpfsMount(ConfigModel):
     tmpfs: TmpfsOptions
 
 
+class ServiceSecret(ConfigModel):
+    """A secret docker compose writes into the container before it starts, at `target`, with this mode.
+
+    For an `environment` secret compose copies the value in through the engine's archive API
+    (pkg/compose/secrets.go, injectFileReferences). Without uid/gid the file is root's; with them compose
+    asks the engine to set owners (CopyUIDGID), which gives the file to the container's USER, or to the
+    uid/gid given when the image has no USER (moby v28 daemon/archive_tarcopyoptions_unix.go)."""
+
+    source: str
+    target: str
+    uid: str | None = None
+    gid: str | None = None
+    mode: int = Field(ge=0, le=0o777)
+
+    @field_serializer("mode")
+    def _octal(self, mode: int) -> str:
+        return f"0{mode:o}"  # compose-go's FileMode reads a string in octal, as `docker compose config` prints it
+
+
 class Service(ConfigModel):
     image: str | None = None
     build: Build | None = None
@@ -59,6 +78,7 @@ class Service(ConfigModel):
     environment: dict[str, str] | None = None
     ports: tuple[str, ...] | None = None
     volumes: tuple[str, ...] | None = None
+    secrets: tuple[ServiceSecret, ...] | None = None
     extra_hosts: tuple[str, ...] | None = None
     depends_on: dict[str, DependsOn] | None = None
     healthcheck: Healthcheck | None = None
@@ -83,10 +103,21 @@ class Volume(ConfigModel):
     """A named volume with the engine's defaults."""
 
 
+class SecretSource(ConfigModel):
+    """A top-level secret whose value is a variable of the project's environment (compose/.env).
+
+    Not `file:`: outside swarm compose bind-mounts a file secret with the host file's owner and mode and
+    ignores uid/gid/mode (pkg/compose/create.go, buildContainerSecretMounts), so a 0600 file of the host
+    user stays unreadable to a container user."""
+
+    environment: str
+
+
 class ComposeFile(ConfigModel):
     name: str
     services: dict[str, Service]
     volumes: dict[str, Volume]
+    secrets: dict[str, SecretSource] | None = None
 
     @model_validator(mode="after")
     def _dependencies_exist(self) -> ComposeFile:
@@ -94,6 +125,9 @@ class ComposeFile(ConfigModel):
             for dependency in service.depends_on or {}:
                 if dependency not in self.services:
                     raise ValueError(f"services.{name}.depends_on: unknown service {dependency!r}")
+            for secret in service.secrets or ():
+                if secret.source not in (self.secrets or {}):
+                    raise ValueError(f"services.{name}.secrets: unknown secret {secret.source!r}")
         return self
 
 

@@ -83,7 +83,7 @@ def test_prometheus_mirrors_the_project_layout(settings: StackSettings) -> None:
     """prometheus.yml's ../../alerts and ../../secrets resolve under /etc/obsstack in the container."""
     prometheus = build_compose(settings).services["prometheus"]
     assert "../alerts:/etc/obsstack/alerts:ro" in (prometheus.volumes or ())
-    assert "../secrets:/etc/obsstack/secrets:ro" in (prometheus.volumes or ())
+    assert "/etc/obsstack/secrets/metrics-token" in {s.target for s in prometheus.secrets or ()}
     assert "--web.enable-remote-write-receiver" in (prometheus.command or ())
     assert "--enable-feature=exemplar-storage" in (prometheus.command or ())
 

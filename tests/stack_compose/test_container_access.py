@@ -1,4 +1,4 @@
-"""What the containers' users can reach: the ephemeral tmpfs data directories.
+"""What the containers' users can reach: the ephemeral tmpfs data directories and the secrets.
 
 The oracles are the pinned images' Dockerfiles (their USER and the mode of the data directory) and how
 runc, the engine and docker compose 2.40 set up mounts, each with its upstream source.
@@ -7,6 +7,8 @@ runc, the engine and docker compose 2.40 set up mounts, each with its upstream s
 from __future__ import annotations
 
 import json
+import posixpath
+import stat
 import subprocess
 from pathlib import Path
 
@@ -15,6 +17,9 @@ from test_compose_config_tool import compose_tool, write_project
 
 from stack import conventions as c
 from stack.builders.compose import DATA, build_compose, build_ephemeral
+from stack.builders.prometheus import build_prometheus
+from stack.models.compose import ComposeFile, Service, ServiceSecret
+from stack.secrets import ensure_secrets, read_env
 from stack.settings import StackSettings
 
 ROOT = 0
@@ -77,3 +82,121 @@ def test_compose_keeps_the_tmpfs_modes(tmp_path: Path, settings: StackSettings) 
     for name, service in build_ephemeral(settings).services.items():
         modes = {v["target"]: v.get("tmpfs", {}).get("mode") for v in services[name]["volumes"] if v["type"] == "tmpfs"}
         assert modes == {m.target: m.tmpfs.mode for m in service.volumes}, name
+
+
+# --- secrets -------------------------------------------------------------------------------------
+# On the host, secrets/ is 0700 and its files 0600, owned by the user who ran `obsstack up`. A bind mount
+# keeps that owner and mode, so on a Linux engine a container user (nobody, 10001) cannot read them; and
+# compose bind-mounts a `file:` secret ignoring its uid/gid/mode outside swarm (docker/compose v2.40.3
+# pkg/compose/create.go, buildContainerSecretMounts). An `environment:` secret is copied into the container
+# (pkg/compose/secrets.go) with the mode given, owned by the container's USER when a uid/gid is given (moby
+# v28 daemon/archive_tarcopyoptions_unix.go), else by the tar header's owner, root.
+DEMO_APP_USER = 10001  # sample_app/Dockerfile: useradd --uid 10001 app; USER app
+
+
+def owner_in_container(secret: ServiceSecret, image_user: int) -> int:
+    return image_user if (secret.uid or secret.gid) else ROOT
+
+
+def can_read(uid: int, owner: int, mode: int) -> bool:
+    return uid == ROOT or bool(mode & (0o400 if uid == owner else 0o004))
+
+
+def delivered(compose: ComposeFile, service: Service, image_user: int) -> dict[str, bool]:
+    """Target -> whether the image's user can read the secret compose writes there."""
+    found = {}
+    for secret in service.secrets or ():
+        source = (compose.secrets or {})[secret.source]
+        assert source.environment, secret.source  # copied in, not a bind mount of the host's file
+        found[secret.target] = can_read(image_user, owner_in_container(secret, image_user), secret.mode)
+    return found
+
+
+@pytest.fixture
+def built_app(settings: StackSettings) -> StackSettings:
+    """The demo as a compose build service (stack.yaml's own suggestion), with faults and a metrics token."""
+    service = settings.services[0]
+    data = service.model_dump(exclude_unset=True, exclude={"command"})
+    data["build"] = {"context": ".", "dockerfile": "sample_app/Dockerfile"}
+    return settings.model_copy(update={"services": (type(service).model_validate(data),)})
+
+
+def test_no_container_bind_mounts_the_host_secrets(built_app: StackSettings) -> None:
+    """No service mounts secrets/ or a file in it: the host's 0600 files stay the host user's."""
+    compose = build_compose(built_app)
+    for name, service in compose.services.items():
+        for volume in service.volumes or ():
+            source = posixpath.normpath(posixpath.join(built_app.output.compose_dir, volume.split(":")[0]))
+            assert not (source + "/").startswith(c.SECRETS_DIR + "/"), (name, volume)
+
+
+def test_prometheus_reads_every_token_file_it_scrapes_with(settings: StackSettings) -> None:
+    """Each credentials_file of prometheus.yml, resolved in the container, is a secret nobody can read."""
+    compose = build_compose(settings)
+    config_dir = posixpath.dirname(posixpath.join(c.CONTAINER_ROOT, settings.output.compose_dir, c.PROMETHEUS_CONFIG))
+    wanted = {
+        posixpath.normpath(posixpath.join(config_dir, job.authorization.credentials_file))
+        for job in build_prometheus(settings).scrape_configs
+        if job.authorization is not None
+    }
+    assert wanted
+    readable = delivered(compose, compose.services["prometheus"], IMAGE_USER["prometheus"])
+    assert {target: readable.get(target) for target in wanted} == dict.fromkeys(wanted, True)
+
+
+def test_app_container_reads_its_token_files(built_app: StackSettings) -> None:
+    """Every *_FILE variable of a compose service, and each of its secret_files, names a secret it can read."""
+    compose = build_compose(built_app)
+    app = compose.services["orders"]
+    in_container = posixpath.join(c.CONTAINER_ROOT, c.SECRETS_DIR) + "/"
+    wanted = {v for k, v in (app.environment or {}).items() if k.endswith("_FILE") and v.startswith(in_container)}
+    wanted |= {posixpath.join(c.CONTAINER_ROOT, p) for p in built_app.services[0].secret_files}
+    assert len(wanted) >= 3  # faults token, metrics token, admin token
+    readable = delivered(compose, app, DEMO_APP_USER)
+    assert {target: readable.get(target) for target in wanted} == dict.fromkeys(wanted, True)
+
+
+def test_compose_env_carries_the_secrets_and_follows_the_files(tmp_path: Path, built_app: StackSettings) -> None:
+    """`obsstack up` puts each compose secret's value in compose/.env (0600), from its file in secrets/ (0600,
+    in a 0700 directory), and a changed file changes the value."""
+    ensure_secrets(tmp_path, built_app)
+    compose = build_compose(built_app)
+    env_file = tmp_path / built_app.output.compose_dir / c.COMPOSE_ENV_FILE
+    by_target = {s.target: s.source for svc in compose.services.values() for s in svc.secrets or ()}
+
+    def check() -> None:
+        env = read_env(env_file)
+        for target, source in by_target.items():
+            path = tmp_path / posixpath.relpath(target, c.CONTAINER_ROOT)
+            variable = (compose.secrets or {})[source].environment
+            assert env[variable] == path.read_text(encoding="utf-8").strip(), target
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+    assert by_target
+    check()
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / c.SECRETS_DIR).stat().st_mode) == 0o700
+    token = tmp_path / built_app.services[0].metrics_token_file  # type: ignore[operator]
+    token.write_text("rotated-by-hand\n", encoding="utf-8")
+    ensure_secrets(tmp_path, built_app)
+    check()
+
+
+@pytest.mark.tools
+def test_compose_reads_the_secret_values_from_its_env_file(tmp_path: Path, built_app: StackSettings) -> None:
+    """The real compose takes each secret's variable from compose/.env and keeps the secrets' modes."""
+    compose_dir = write_project(tmp_path, built_app)
+    ensure_secrets(tmp_path, built_app)
+    base = [compose_tool(), "-f", c.COMPOSE_FILE]
+    run = {"cwd": compose_dir, "capture_output": True, "text": True, "timeout": 60, "check": False}
+    proc = subprocess.run([*base, "config", "--environment"], **run)  # type: ignore[call-overload]
+    assert proc.returncode == 0, proc.stderr
+    known = {line.partition("=")[0] for line in proc.stdout.splitlines()}
+    compose = build_compose(built_app)
+    assert {s.environment for s in (compose.secrets or {}).values()} <= known
+    proc = subprocess.run([*base, "--profile", c.LOAD_PROFILE, "config", "--format", "json"], **run)  # type: ignore[call-overload]
+    assert proc.returncode == 0, proc.stderr
+    services = json.loads(proc.stdout)["services"]
+    for name, service in compose.services.items():
+        modes = {s["target"]: int(s["mode"], 8) for s in services[name].get("secrets", ())}
+        assert modes == {s.target: s.mode for s in service.secrets or ()}, name
