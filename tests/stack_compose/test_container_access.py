@@ -200,3 +200,29 @@ def test_compose_reads_the_secret_values_from_its_env_file(tmp_path: Path, built
     for name, service in compose.services.items():
         modes = {s["target"]: int(s["mode"], 8) for s in services[name].get("secrets", ())}
         assert modes == {s.target: s.mode for s in service.secrets or ()}, name
+
+
+# --- loadgen ---------------------------------------------------------------------------------------
+def test_loadgen_never_inherits_an_image_healthcheck(built_app: StackSettings) -> None:
+    """The load loop serves nothing, so it disables any HEALTHCHECK its image may have (the app image has
+    one, which would mark the loop unhealthy and fail the next `up`); it runs from a pinned component
+    image, not from a service's own image or build."""
+    compose = build_compose(built_app)
+    loadgen = compose.services["loadgen"]
+    assert loadgen.healthcheck is not None
+    assert loadgen.healthcheck.disable is True
+    assert loadgen.build is None
+    apps = {s.name for s in built_app.services}
+    assert loadgen.image not in {compose.services[name].image for name in apps if compose.services[name].image}
+
+
+@pytest.mark.tools
+def test_compose_keeps_loadgen_healthcheck_disabled(tmp_path: Path, built_app: StackSettings) -> None:
+    """The real compose keeps `disable: true` for loadgen, so the engine runs no inherited check."""
+    compose_dir = write_project(tmp_path, built_app)
+    proc = subprocess.run(
+        [compose_tool(), "-f", c.COMPOSE_FILE, "--profile", c.LOAD_PROFILE, "config", "--format", "json"],
+        cwd=compose_dir, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["services"]["loadgen"]["healthcheck"] == {"disable": True}
