@@ -6,7 +6,8 @@ paths (../../alerts, ../../secrets) resolve there as on the host. Passwords come
 Secret files are never bind-mounted: each is a compose secret whose value `obsstack up` copies from
 secrets/ into compose/.env, and which compose writes into the container for the container's user.
 Alertmanager reaches the webhook receiver on the host as host.docker.internal (extra_hosts:
-host-gateway); loopback webhook URLs are rewritten to it in alertmanager.compose.yml.
+host-gateway); loopback webhook URLs are rewritten to it in alertmanager.compose.yml, and verify's
+receiver listens on that address too (stack.runtime.receiver).
 """
 
 from __future__ import annotations
