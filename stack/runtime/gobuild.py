@@ -127,6 +127,8 @@ def run_go(args: list[str], cwd: Path, what: str, echo: Echo, env: dict[str, str
                                 stderr=out, start_new_session=True)  # fmt: skip
         stdout = _wait(proc, start, what, echo)
         errors = tail.read().decode(errors="replace")
+    if proc.returncode != 0 and '"Error"' in stdout:
+        return stdout  # `go mod download -json` reports its error in the JSON; the caller reads it
     if proc.returncode != 0:
         lines = [ln for ln in errors.splitlines() if ln.strip() and not ln.startswith("go: downloading")]
         raise StackError(f"{what}: `go {' '.join(args)}` failed: {' | '.join(lines[-3:]) or 'no output'} "
@@ -156,8 +158,7 @@ def _wait(proc: subprocess.Popen[bytes], start: float, what: str, echo: Echo) ->
 
 def _build_go(recipe: GoRecipe, work: Path, echo: Echo) -> Path:
     what = f"{recipe.name} {recipe.version}"
-    fetched = run_go(["mod", "download", "-json", f"{recipe.module}@{recipe.module_version}"], work, what, echo)
-    info = json.loads(fetched)
+    info = fetch_module(recipe.module, recipe.module_version, work, what, echo)
     upstream = Path(info["GoMod"]).read_text()
     go_line = GO_LINE_RE.search(upstream)
     need_go(what, go_line.group(1) if go_line else "1.21")
@@ -171,6 +172,20 @@ def _build_go(recipe: GoRecipe, work: Path, echo: Echo) -> Path:
     tags = ["-tags", ",".join(recipe.tags)] if recipe.tags else []
     run_go(["build", "-trimpath", *tags, "-ldflags", ldflags, "-o", str(out), recipe.package], work, what, echo)
     return out
+
+
+def fetch_module(module: str, version: str, work: Path, what: str, echo: Echo) -> dict[str, str]:
+    """`go mod download -json`: the module's directory and go.mod, or one line naming module, version and
+    the go command's own message."""
+    try:
+        info: dict[str, str] = json.loads(run_go(["mod", "download", "-json", f"{module}@{version}"], work, what, echo))
+    except StackError as error:
+        raise StackError(f"{what}: cannot fetch {module}@{version}: {error}") from None
+    except ValueError:
+        info = {"Error": "go mod download printed no JSON"}
+    if info.get("Error"):
+        raise StackError(f"{what}: cannot fetch {module}@{version}: {info['Error']}")
+    return info
 
 
 def wrapper_gomod(recipe: GoRecipe, upstream: str, go: str, echo: Echo) -> str:

@@ -151,3 +151,17 @@ def test_unknown_component_name_is_exit_2(make_project) -> None:
     result = CliRunner().invoke(app, ["components", "build", "grafanaa", "--config", str(make_project())])
     assert result.exit_code == 2
     assert "components build grafanaa: unknown; expected some of otelcol, loki, tempo" in result.output
+
+
+def test_a_module_that_cannot_be_fetched_is_one_line_with_gos_message(make_project, tmp_path, monkeypatch) -> None:
+    """The module proxy switched off (GOPROXY=off, no network): the error names module, version and go's words."""
+    monkeypatch.setenv("OBSSTACK_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("GOPROXY", "off")
+    monkeypatch.setenv("GOMODCACHE", str(tmp_path / "modcache"))
+    text = "project: demo\nservices: [{name: api}]\ncomponents:\n  loki: {image: 'grafana/loki:3.9.99', port: 3100}\n"
+    result = CliRunner().invoke(app, ["components", "build", "loki", "--config", str(make_project(text))])
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert errors == ["error: loki 3.9.99: cannot fetch github.com/grafana/loki/v3@v3.9.99: "
+                      "github.com/grafana/loki/v3@v3.9.99: module lookup disabled by GOPROXY=off"]  # fmt: skip
+    assert not (tmp_path / "cache" / "components" / "loki-3.9.99").exists()
