@@ -160,7 +160,13 @@ def reach(alertmanager: ComposeAlertmanager | None) -> tuple[tuple[str, ...], tu
     """(addresses to listen on, peer networks): loopback, and in compose the gateway and Alertmanager's networks."""
     if alertmanager is None or alertmanager.gateway is None:
         return (LOOPBACK,), LOOPBACK_PEERS
-    return (LOOPBACK, alertmanager.gateway), (*LOOPBACK_PEERS, *alertmanager.networks)
+    gateway = ip_address(alertmanager.gateway)
+    if gateway.is_unspecified or not gateway.is_private:
+        raise StackError(
+            f"{c.HOST_GATEWAY} is {gateway} in Alertmanager's container: verify listens only on loopback and a"
+            " private bridge address (see the daemon's host-gateway-ip)"
+        )
+    return (LOOPBACK, str(gateway)), (*LOOPBACK_PEERS, *alertmanager.networks)
 
 
 def compose_alertmanager(project: str) -> ComposeAlertmanager | None:

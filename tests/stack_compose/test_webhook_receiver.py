@@ -19,8 +19,9 @@ from support import free_port
 
 from stack import conventions as c
 from stack.builders.compose import build_alertmanager_compose
+from stack.errors import StackError
 from stack.runtime import receiver as receiver_module
-from stack.runtime.receiver import WebhookReceiver
+from stack.runtime.receiver import ComposeAlertmanager, WebhookReceiver, reach
 from stack.settings import StackSettings
 
 ALERT = json.dumps({"alerts": [{"status": "firing", "labels": {"alertname": "Watchdog"}}]}).encode()
@@ -97,6 +98,13 @@ def test_compose_mode_listens_on_the_gateway_alertmanager_resolves(
     labels = engine.filters["label"]
     assert f"com.docker.compose.project={settings.project}" in labels
     assert "com.docker.compose.service=alertmanager" in labels
+
+
+@pytest.mark.parametrize("gateway", ["0.0.0.0", "8.8.8.8", "::"])
+def test_gateway_beyond_a_private_bridge_is_refused(gateway: str) -> None:
+    """An unspecified or public address for host.docker.internal is never listened on."""
+    with pytest.raises(StackError, match="private bridge address"):
+        reach(ComposeAlertmanager(gateway, (ip_network("172.18.0.0/16"),)))
 
 
 def test_receiver_refuses_peers_outside_its_networks() -> None:
