@@ -155,10 +155,11 @@ def _stored(ends: Backends, service: str, start: float, end: float) -> dict[str,
     """Log lines in Loki and traces in Tempo whose time falls in [start, end]."""
     stored: dict[str, int] = {}
     seconds = max(1, round(end - start))
-    query = f'sum(count_over_time({{service_name="{service}"}}[{seconds}s]))'
+    # access lines only: the one log record per request that carries the answer's status
+    query = f'sum(count_over_time({{service_name="{service}"}} | status=~".+" [{seconds}s]))'
     body = _get(f"{ends.loki}/loki/api/v1/query", {"query": query, "time": f"{int(end)}000000000"})
     result = (body or {}).get("data", {}).get("result", [])
-    stored["log lines"] = int(float(result[0]["value"][1])) if result else 0
+    stored["access log lines"] = int(float(result[0]["value"][1])) if result else 0
     params = {"q": f'{{ resource.service.name = "{service}" }}', "start": str(int(start)), "end": str(int(end)),
               "limit": "5000", "spss": "1"}  # fmt: skip
     traces = (_get(f"{ends.tempo}/api/search", params) or {}).get("traces", [])
