@@ -33,7 +33,7 @@ check: install ## fail if generated files are stale (for CI)
 validate: install ## promtool, amtool and compose config on the generated files
 	$(OBS) validate
 
-test: install ## lint, type-check, check generated files, validate, run all tests
+test: install components ## lint, type-check, check generated files, validate, run all tests
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(OBS) generate --check
