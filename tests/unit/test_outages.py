@@ -1,0 +1,46 @@
+"""What verify's pipeline faults call a pass: no failed request, no p95 rise beyond noise, telemetry resumed."""
+
+from __future__ import annotations
+
+import time
+
+from stack.runtime.outages import Outage, _verdict
+from stack.runtime.traffic import Traffic, Window
+
+BASE = Window(requests=300, errors=0, p95_s=0.050, max_s=0.09)
+
+
+def outage(during: Window, resumed: float | None = 1.5) -> Outage:
+    return Outage("loki", baseline=BASE, during=during, resumed_s=resumed)
+
+
+def test_an_outage_the_app_does_not_notice_passes() -> None:
+    assert _verdict(outage(Window(450, 0, 0.060, 0.1)), "") == ""
+
+
+def test_failed_requests_during_an_outage_fail_it() -> None:
+    assert _verdict(outage(Window(450, 3, 0.050, 0.1)), "") == "3 requests failed during the outage"
+
+
+def test_added_latency_during_an_outage_fails_it() -> None:
+    assert _verdict(outage(Window(450, 0, 0.300, 0.5)), "") == "p95 rose from 50 ms to 300 ms"
+
+
+def test_telemetry_that_never_resumes_fails_it() -> None:
+    verdict = _verdict(outage(Window(450, 0, 0.050, 0.1), resumed=None), "Loki: 0 log lines")
+    assert verdict == "telemetry did not resume within 120s: Loki: 0 log lines"
+
+
+def test_traffic_window_counts_requests_errors_and_p95() -> None:
+    """Samples are (time answered, status, seconds); a window picks requests by when they started."""
+    traffic = Traffic("http://127.0.0.1:9")
+    now = time.time()
+    for i in range(100):
+        traffic.samples.append((now + i * 0.01 + 0.01, "2xx", 0.01))
+    traffic.samples.append((now + 0.5, "5xx", 0.2))
+    traffic.samples.append((now + 0.6, "ConnectError", 0.05))
+    traffic.samples.append((now + 50, "2xx", 0.01))  # after the window
+    window = traffic.window(now, now + 10)
+    assert (window.requests, window.errors) == (102, 2)
+    assert window.p95_s == 0.01
+    assert window.max_s == 0.2
