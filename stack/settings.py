@@ -99,7 +99,9 @@ class FastProfile(Profile):
     restart_window: Duration = Duration.parse("1m")
     group_wait: Duration = Duration.parse("1s")
     group_interval: Duration = Duration.parse("5s")
-    repeat_interval: Duration = Duration.parse("1h")
+    # short, so a run of verify is notified even when Alertmanager's log still holds the same alert as
+    # sent by an earlier run whose resolution never reached a receiver (a verify that was stopped)
+    repeat_interval: Duration = Duration.parse("30s")
 
 
 class Profiles(Frozen):

@@ -140,6 +140,7 @@ class Verifier:
                     self._alert_contract(service)
                 self._pipeline_faults()
                 self._doctor()
+                self._drain_notifications()
         finally:
             self._safe_clear()
             for traffic in self.traffic.values():
@@ -447,6 +448,24 @@ class Verifier:
         for line in bad:
             self.say(f"FAIL   {line.name}: {line.detail}")
 
+
+    def _drain_notifications(self) -> None:
+        """Keep the receiver up until Alertmanager has sent the resolutions of what this run fired, so the next
+        run on the same stack starts from a notification log in which every contract alert is resolved."""
+        lingering = {c.ALERT_WATCHDOG, c.ALERT_BURN}
+
+        def resolved() -> tuple[bool, str]:
+            try:
+                alerts = httpx.get(f"{self.ends.alertmanager}/api/v2/alerts", params={"active": "true"}, timeout=5)
+                active = {a["labels"].get("alertname", "") for a in alerts.json()} - lingering
+            except (httpx.HTTPError, ValueError) as exc:
+                return False, str(exc)
+            return not active, f"active in Alertmanager: {sorted(active)}"
+
+        waited = wait_until(resolved, resolve_timeout(self.settings))
+        if waited.ok:
+            time.sleep(self.settings.timing.group_interval.seconds + 2)  # one more flush delivers them
+        self.say(f"...  notifications drained: {waited.last}")
 
     def _doctor_logs_and_traces(self, seconds: int) -> None:
         """Every LogQL panel through the real Loki and every TraceQL panel through the real Tempo."""
