@@ -457,7 +457,8 @@ class Verifier:
         def resolved() -> tuple[bool, str]:
             try:
                 alerts = httpx.get(f"{self.ends.alertmanager}/api/v2/alerts", params={"active": "true"}, timeout=5)
-                active = {a["labels"].get("alertname", "") for a in alerts.json()} - lingering
+                labels = [a["labels"] for a in alerts.json()]
+                active = {x.get("alertname", "") for x in labels if self._judged(x.get("service", ""))} - lingering
             except (httpx.HTTPError, ValueError) as exc:
                 return False, str(exc)
             return not active, f"active in Alertmanager: {sorted(active)}"
