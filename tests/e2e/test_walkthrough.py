@@ -1,13 +1,17 @@
 """The README's walkthrough, done as a new user would: in an empty directory outside this repository, with
 two small FastAPI services of the user's own (not sample_app) and the installed `obsstack` command.
 
-- "catalog" uses our one-call `obsstack_fastapi.instrument()` and is started by obsstack (`command`);
+- "catalog" uses our one-call `obsstack_fastapi.instrument()` and a SQLAlchemy pool of its own (SQLite)
+  given to `obs.instrument_engine`; it is started by obsstack (`command`) with `faults: true` and a
+  `db_pool`, so it gets obsstack_fastapi's fault toggles;
 - "search" uses prometheus-fastapi-instrumentator directly with raw status codes (`503`, not `5xx`) and
   the instrumentator's default buckets (0.1, 0.5, 1); it runs by itself (`external`);
 - "billing" runs from an image the user names, so validate runs `docker compose config` over it.
 
-generate, validate, `up --local`, status, then an error burst on each service must fire HighErrorRate for
-that service (grouped and raw status labels alike), and `down` stops what `up` started.
+generate, validate, `up --local`, status, then `obsstack verify --profile fast --service catalog` must pass
+the fault contract against catalog (latency, pool and error faults each fire their alerts and resolve),
+an error burst on each service must fire HighErrorRate for that service (grouped and raw status labels
+alike), and `down` stops what `up` started.
 """
 
 from __future__ import annotations
@@ -33,17 +37,41 @@ pytestmark = pytest.mark.e2e
 OBSSTACK = str(Path(sys.executable).parent / "obsstack")
 
 CATALOG = '''\
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 from obsstack_fastapi import instrument
 
-app = FastAPI()
-instrument(app)
+POOL_SIZE = 10
+engine = create_async_engine(os.environ["DATABASE_URL"], pool_size=POOL_SIZE, max_overflow=0, pool_timeout=5)
+
+
+@asynccontextmanager
+async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE IF NOT EXISTS products (sku TEXT PRIMARY KEY)"))
+        await conn.execute(text("INSERT OR IGNORE INTO products VALUES ('SKU-1')"))
+    yield
+    await obs.reset_faults()
+    await engine.dispose()
+    obs.shutdown()
+
+
+app = FastAPI(lifespan=lifespan)
+obs = instrument(app)  # fault toggles too, when obsstack passes OBS_FAULTS_ENABLED and OBS_FAULTS_TOKEN_FILE
+obs.instrument_engine(engine, capacity=POOL_SIZE)  # pool metrics; the fault holds this pool's connections
 
 
 @app.get("/products")
 async def products() -> list[dict[str, str]]:
-    return [{"sku": "SKU-1"}]
+    async with engine.connect() as conn:
+        rows = await conn.execute(text("SELECT sku FROM products"))
+        return [{"sku": sku} for (sku,) in rows]
 
 
 @app.get("/boom")
@@ -79,8 +107,10 @@ services:
   - name: catalog
     command: [python, -m, uvicorn, "catalog:app", --host, 127.0.0.1, --port, "{ports['catalog']}"]
     port: {ports['catalog']}
+    env: {{DATABASE_URL: "sqlite+aiosqlite:///catalog.db"}}
     health_path: /healthz
     faults: true
+    db_pool: {{warning: 0.8, critical: 0.95}}
     traffic: [GET /products]
   - name: search
     external: true
@@ -160,9 +190,42 @@ def _burst(urls: list[str], stop: threading.Event) -> None:
             stop.wait(0.05)
 
 
+# Each fault of the contract and the alerts it must fire (then resolve) for catalog.
+CONTRACT = {
+    "latency": {"HighLatencyP95"},
+    "db_pool": {"DBPoolSaturation"},
+    "errors": {"HighErrorRate", "ErrorBudgetBurn"},
+}
+VERIFY_TIMEOUT = 900.0  # every wait of verify is bounded; a fast-profile run takes a few minutes
+
+
+def _verify_catalog(project: Path, prometheus: str) -> None:
+    """`obsstack verify --profile fast --service catalog` passes, and its report shows every fault's alerts
+    firing for catalog and resolving. Holding 9 of 10 connections is a warning, never critical: the pool
+    gauges of a plain `engine.connect()` user count each connection given back."""
+    verified = obsstack(project, "verify", "--profile", "fast", "--service", "catalog", timeout=VERIFY_TIMEOUT)
+    output = verified.stdout + verified.stderr
+    assert verified.returncode == 0, output
+    assert "verify catalog with the fast profile" in output
+    assert "verify passed" in output
+    report = json.loads((project / "verify-report.json").read_text(encoding="utf-8"))
+    faults = {f["name"]: f for f in report["faults"]}
+    assert set(faults) == set(CONTRACT), output
+    for name, alerts in CONTRACT.items():
+        fault = faults[name]
+        assert f"ok   fault {name}: detected" in output, output
+        assert alerts <= set(fault["required"]), fault
+        assert {f"{alert}{{service=catalog}}" for alert in alerts} <= set(fault["seen"]), fault
+        assert fault["ok"], fault
+        assert fault["resolved_s"] is not None, fault
+    critical = 'ALERTS{alertname="DBPoolSaturation",service="catalog",severity="critical",alertstate="firing"}'
+    assert not _query(prometheus, f"max_over_time({critical}[15m])"), "the pool fault went critical"
+
+
 def test_walkthrough_with_services_of_ones_own(project: Path, search_service: int) -> None:
-    """init, generate, validate, up --local (one command, one external service), status healthy, and an
-    error burst fires HighErrorRate for the grouped (5xx) and the raw (503) service; down stops it all."""
+    """init, generate, validate, up --local (one command, one external service), status healthy, verify's
+    fault contract passes for catalog, an error burst fires HighErrorRate for the grouped (5xx) and the raw
+    (503) service; down stops it all."""
     init = obsstack(project, "init", "--service", "catalog", "--port", "8000")
     assert init.returncode == 0, init.stderr
     ignored = (project / ".gitignore").read_text(encoding="utf-8").splitlines()
@@ -195,6 +258,7 @@ def test_walkthrough_with_services_of_ones_own(project: Path, search_service: in
             60,
         )
         assert scraped.ok, scraped.last
+        _verify_catalog(project, prometheus)
         stop = threading.Event()
         urls = [f"http://127.0.0.1:{ports['catalog']}#catalog", f"http://127.0.0.1:{ports['search']}#search"]
         burst = threading.Thread(target=_burst, args=(urls, stop), daemon=True)
