@@ -114,6 +114,7 @@ services:
     traffic: [GET /products]
   - name: search
     external: true
+    otlp: false
     port: {ports['search']}
     latency_buckets: [0.1, 0.5, 1]
     latency: {{warning: 0.1, critical: 0.5}}
