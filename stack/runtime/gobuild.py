@@ -213,7 +213,8 @@ def _build_ocb(recipe: OcbRecipe, work: Path, echo: Echo) -> Path:
         tools.mkdir(parents=True, exist_ok=True)
         install = ["install", f"{OCB_MODULE}@{recipe.builder_version}"]
         run_go(install, work, what, echo, go_env() | {"GOBIN": str(tools)})
-    (work / "manifest.yaml").write_text(to_yaml(recipe.manifest.to_data()))
+    header = "# The collector's ocb manifest, written by `obsstack components build` from stack.yaml.\n"
+    (work / "manifest.yaml").write_text(to_yaml(recipe.manifest.to_data(), header=header))
     shutil.rmtree(work / "dist", ignore_errors=True)
     echo(f"{what}: ocb --config manifest.yaml (generates the distribution, then compiles it)")
     _run_builder(builder, work, what, echo)
