@@ -52,16 +52,11 @@ COLLECTOR_MODULES: dict[str, dict[str, str]] = {
 
 
 @dataclass(frozen=True)
-class GoRecipe:
-    """A binary built with `go build PACKAGE` inside a wrapper module requiring MODULE@MODULE_VERSION."""
+class Built:
+    """A component at the version it must report; its binary and version flag follow from its name."""
 
     name: str
     version: str  # as the component reports it, e.g. 3.5.3
-    module: str
-    module_version: str
-    package: str
-    ldflags: tuple[str, ...]
-    tags: tuple[str, ...] = ()
 
     @property
     def binary(self) -> str:
@@ -70,6 +65,17 @@ class GoRecipe:
     @property
     def version_flag(self) -> str:
         return VERSION_FLAG[self.name]
+
+
+@dataclass(frozen=True)
+class GoRecipe(Built):
+    """A binary built with `go build PACKAGE` inside a wrapper module requiring MODULE@MODULE_VERSION."""
+
+    module: str
+    module_version: str
+    package: str
+    ldflags: tuple[str, ...]
+    tags: tuple[str, ...] = ()
 
 
 class GoMod(ConfigModel):
@@ -95,19 +101,9 @@ class OcbManifest(ConfigModel):
 
 
 @dataclass(frozen=True)
-class OcbRecipe:
-    name: str
-    version: str
+class OcbRecipe(Built):
     builder_version: str  # module version of ocb
     manifest: OcbManifest
-
-    @property
-    def binary(self) -> str:
-        return BINARY[self.name]
-
-    @property
-    def version_flag(self) -> str:
-        return VERSION_FLAG[self.name]
 
 
 Recipe = GoRecipe | OcbRecipe

@@ -16,14 +16,12 @@ Echo = Callable[[str], None]
 
 def locate(name: str, on_path: Sequence[str], settings: StackSettings) -> str | None:
     """The binary to start for component `name`, or None when there is none."""
-    if name not in BUILT:
-        return next((found for b in on_path if (found := shutil.which(b))), None)
-    version = pinned_version(settings, name)
-    if (built := gobuild.cached(name, version)) is not None:
+    version = pinned_version(settings, name) if name in BUILT else ""  # "": not ours to build or check
+    if version and (built := gobuild.cached(name, version)) is not None:
         return str(built)
     found = next((found for b in on_path if (found := shutil.which(b))), None)
-    if found is None:
-        return None
+    if found is None or not version:
+        return found
     got = gobuild.reported_version(found, VERSION_FLAG[name])
     if got != version:
         raise StackError(

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from stack import conventions as c
 from stack.builders.compose import retention
+from stack.builders.distributions import pinned_version
 from stack.errors import StackError
 from stack.runtime.binaries import locate
 from stack.settings import Service, StackSettings
@@ -126,17 +127,12 @@ def _build_hint(name: str, binary: str, version: str) -> str:
     return f"`obsstack components build {name}` (needs Go), or put the release binary `{binary}` {version} on PATH"
 
 
-def _version(settings: StackSettings, name: str) -> str:
-    image: str = getattr(settings.components, name).image
-    return image.rsplit(":", 1)[1].lstrip("v")
-
-
 def programs(settings: StackSettings) -> tuple[Program, ...]:
     """The components in start order; Prometheus and Alertmanager are required."""
     comp = settings.components
 
     def v(name: str) -> str:
-        return _version(settings, name)
+        return pinned_version(settings, name)
 
     return (
         Program("prometheus", ("prometheus",), comp.prometheus.port, "/-/ready", _prometheus, True,
