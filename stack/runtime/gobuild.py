@@ -117,22 +117,26 @@ def need_go(name: str, required: str) -> None:
 
 
 def run_go(args: list[str], cwd: Path, what: str, echo: Echo, env: dict[str, str] | None = None) -> str:
-    """Run one go command, echoing progress, bounded by STEP_TIMEOUT; its output, or one clear error line."""
-    log = cwd / "build.log"
+    """Run one go command, echoing progress, bounded by STEP_TIMEOUT; its output, or one clear error line.
+    `go mod download -json` reports its error in the JSON it prints: that output is returned to the caller."""
     echo(f"{what}: go {' '.join(args[:3])}{' ...' if len(args) > 3 else ''}")
+    return _run(["go", *args], cwd, what, echo, env or go_env(), reported=lambda out: '"Error"' in out)
+
+
+def _run(argv: list[str], cwd: Path, what: str, echo: Echo, env: dict[str, str],
+         reported: Callable[[str], bool] = lambda out: False) -> str:  # fmt: skip
+    """stdout of one build step, its stderr appended to cwd/build.log. A failure is one error line naming the
+    command and the last lines it wrote, unless `reported(stdout)` says the output carries the error."""
+    log = cwd / "build.log"
     with log.open("a") as out, open(log, "rb") as tail:
         tail.seek(0, 2)
-        start = time.monotonic()
-        proc = subprocess.Popen(["go", *args], cwd=cwd, env=env or go_env(), stdout=subprocess.PIPE,
-                                stderr=out, start_new_session=True)  # fmt: skip
-        stdout = _wait(proc, start, what, echo)
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=out, start_new_session=True)
+        stdout = _wait(proc, time.monotonic(), what, echo)
         errors = tail.read().decode(errors="replace")
-    if proc.returncode != 0 and '"Error"' in stdout:
-        return stdout  # `go mod download -json` reports its error in the JSON; the caller reads it
-    if proc.returncode != 0:
+    if proc.returncode != 0 and not reported(stdout):
         lines = [ln for ln in errors.splitlines() if ln.strip() and not ln.startswith("go: downloading")]
-        raise StackError(f"{what}: `go {' '.join(args)}` failed: {' | '.join(lines[-3:]) or 'no output'} "
-                         f"(full log {log})")  # fmt: skip
+        command = " ".join([Path(argv[0]).name, *argv[1:]])
+        raise StackError(f"{what}: `{command}` failed: {' | '.join(lines[-3:]) or 'no output'} (full log {log})")
     return stdout
 
 
@@ -217,16 +221,5 @@ def _build_ocb(recipe: OcbRecipe, work: Path, echo: Echo) -> Path:
     (work / "manifest.yaml").write_text(to_yaml(recipe.manifest.to_data(), header=header))
     shutil.rmtree(work / "dist", ignore_errors=True)
     echo(f"{what}: ocb --config manifest.yaml (generates the distribution, then compiles it)")
-    _run_builder(builder, work, what, echo)
+    _run([str(builder), "--config", "manifest.yaml"], work, what, echo, go_env())
     return work / "dist" / recipe.binary
-
-
-def _run_builder(builder: Path, work: Path, what: str, echo: Echo) -> None:
-    log = work / "build.log"
-    with log.open("a") as out:
-        proc = subprocess.Popen([str(builder), "--config", "manifest.yaml"], cwd=work, env=go_env(),
-                                stdout=subprocess.PIPE, stderr=out, start_new_session=True)  # fmt: skip
-        _wait(proc, time.monotonic(), what, echo)
-    if proc.returncode != 0:
-        errors = [ln for ln in log.read_text(errors="replace").splitlines() if "rror" in ln]
-        raise StackError(f"{what}: ocb failed: {' | '.join(errors[-3:]) or 'see log'} (full log {log})")
