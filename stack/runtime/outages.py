@@ -12,11 +12,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import httpx
 
-from stack.runtime.pipeline import Backends, loki_has, new_trace, tempo_has
+from stack.runtime.pipeline import Backends, backend_json, loki_has, new_trace, tempo_has, tempo_traces
 from stack.runtime.promapi import PromClient, Unavailable, wait_until
 from stack.runtime.traffic import Traffic, Window
 
@@ -152,24 +151,20 @@ def _counters(prom: PromClient) -> dict[str, float]:
 
 
 def _stored(ends: Backends, service: str, start: float, end: float) -> dict[str, int]:
-    """Log lines in Loki and traces in Tempo whose time falls in [start, end]."""
-    stored: dict[str, int] = {}
+    """Log lines in Loki and traces in Tempo whose time falls in [start, end] (0 where a backend failed)."""
     seconds = max(1, round(end - start))
     # access lines only: the one log record per request that carries the answer's status
     query = f'sum(count_over_time({{service_name="{service}"}} | status=~".+" [{seconds}s]))'
-    body = _get(f"{ends.loki}/loki/api/v1/query", {"query": query, "time": f"{int(end)}000000000"})
-    result = (body or {}).get("data", {}).get("result", [])
-    stored["access log lines"] = int(float(result[0]["value"][1])) if result else 0
-    params = {"q": f'{{ resource.service.name = "{service}" }}', "start": str(int(start)), "end": str(int(end)),
-              "limit": "5000", "spss": "1"}  # fmt: skip
-    traces = (_get(f"{ends.tempo}/api/search", params) or {}).get("traces", [])
-    stored["traces"] = sum(1 for t in traces if start * 1e9 <= int(t.get("startTimeUnixNano", 0)) <= end * 1e9)
-    return stored
-
-
-def _get(url: str, params: dict[str, str]) -> dict[str, Any] | None:
+    params = {"query": query, "time": f"{int(end)}000000000"}
+    service_traces = f'{{ resource.service.name = "{service}" }}'
     try:
-        response = httpx.get(url, params=params, timeout=15)
-    except httpx.HTTPError:
-        return None
-    return response.json() if response.status_code == 200 else None
+        result = backend_json(f"{ends.loki}/loki/api/v1/query", params, "Loki", timeout=15)["data"]["result"]
+        lines = int(float(result[0]["value"][1])) if result else 0
+    except Unavailable:
+        lines = 0
+    try:
+        traces = tempo_traces(ends.tempo, service_traces, start, end, limit=5000, spss="1")
+        in_window = sum(1 for t in traces if start * 1e9 <= int(t.get("startTimeUnixNano", 0)) <= end * 1e9)
+    except Unavailable:
+        in_window = 0
+    return {"access log lines": lines, "traces": in_window}

@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from stack.runtime.procs import http_ok
 from stack.runtime.promapi import PromClient, Unavailable, wait_until
 
 Check = Callable[[], tuple[bool, str]]
@@ -38,27 +39,41 @@ def new_trace() -> tuple[str, str]:
     return trace_id, f"00-{trace_id}-{span_id}-01"
 
 
+def backend_json(url: str, params: dict[str, str], what: str, timeout: float = 10) -> Any:
+    """The JSON answer of a Loki or Tempo API call; Unavailable (a wait's "not yet") on any failure."""
+    try:
+        response = httpx.get(url, params=params, timeout=timeout)
+    except httpx.HTTPError as exc:
+        raise Unavailable(f"{what}: {exc}") from exc
+    if response.status_code != 200:
+        raise Unavailable(f"{what} HTTP {response.status_code}: {response.text[:200]}")
+    return response.json()
+
+
+def loki_entries(loki: str, query: str, limit: int, start: float | None = None, end: float | None = None) -> int:
+    """How many log lines (or samples) a LogQL range query returns, in [start, end] when given."""
+    params = {"query": query, "limit": str(limit)}
+    if start is not None and end is not None:
+        params |= {"start": f"{int(start)}000000000", "end": f"{int(end) + 1}000000000"}
+    result = backend_json(f"{loki}/loki/api/v1/query_range", params, "Loki").get("data", {}).get("result", [])
+    return sum(len(r.get("values", [])) for r in result)
+
+
+def tempo_traces(tempo: str, query: str, start: float, end: float, limit: int, **extra: str) -> list[dict[str, Any]]:
+    """The traces a TraceQL search finds among those that started in [start, end]."""
+    params = {"q": query, "start": str(int(start)), "end": str(int(end) + 1), "limit": str(limit), **extra}
+    traces: list[dict[str, Any]] = backend_json(f"{tempo}/api/search", params, "Tempo search").get("traces", [])
+    return traces
+
+
 def loki_has(loki: str, service: str, trace_id: str) -> tuple[bool, str]:
     query = f'{{service_name="{service}"}} | trace_id="{trace_id}"'
-    try:
-        response = httpx.get(f"{loki}/loki/api/v1/query_range", params={"query": query, "limit": "10"}, timeout=5)
-    except httpx.HTTPError as exc:
-        raise Unavailable(f"Loki: {exc}") from exc
-    if response.status_code != 200:
-        return False, f"Loki HTTP {response.status_code}: {response.text[:200]}"
-    streams = response.json().get("data", {}).get("result", [])
-    found = sum(len(s.get("values", [])) for s in streams)
+    found = loki_entries(loki, query, limit=10)
     return found > 0, f"{found} log lines for {query}"
 
 
 def tempo_has(tempo: str, trace_id: str) -> tuple[bool, str]:
-    try:
-        response = httpx.get(f"{tempo}/api/traces/{trace_id}", timeout=5)
-    except httpx.HTTPError as exc:
-        raise Unavailable(f"Tempo: {exc}") from exc
-    if response.status_code != 200:
-        return False, f"Tempo HTTP {response.status_code} for trace {trace_id}"
-    body = response.json()
+    body = backend_json(f"{tempo}/api/traces/{trace_id}", {}, f"Tempo, trace {trace_id}", timeout=5)
     spans = body.get("batches") or body.get("resourceSpans") or []
     return bool(spans), f"trace {trace_id} has {len(spans)} resource span groups"
 
@@ -72,10 +87,8 @@ class Backends:
 
 
 def ready(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/ready", timeout=3).status_code == 200
-    except httpx.HTTPError:
-        return False
+    """Loki or Tempo answers its readiness endpoint."""
+    return http_ok(f"{url}/ready", timeout=3)
 
 
 def tempo_search(tempo: str, trace_id: str, since: float) -> tuple[bool, str]:
@@ -84,14 +97,8 @@ def tempo_search(tempo: str, trace_id: str, since: float) -> tuple[bool, str]:
     Tempo (2.9) matches `trace:id` against the id without its leading zeros, as it writes ids in answers:
     the full id of a trace starting with "0" (1 in 16) finds nothing."""
     query = f'{{ trace:id = "{trace_id.lstrip("0")}" }}'
-    params = {"q": query, "start": str(int(since) - 60), "end": str(int(time.time()) + 60), "limit": "20"}
-    try:
-        response = httpx.get(f"{tempo}/api/search", params=params, timeout=10)
-    except httpx.HTTPError as exc:
-        raise Unavailable(f"Tempo: {exc}") from exc
-    if response.status_code != 200:
-        return False, f"Tempo search HTTP {response.status_code}: {response.text[:200]}"
-    found = [t.get("traceID", "").rjust(32, "0") for t in response.json().get("traces", [])]
+    traces = tempo_traces(tempo, query, since - 60, time.time() + 60, limit=20)
+    found = [t.get("traceID", "").rjust(32, "0") for t in traces]
     return trace_id in found, f"TraceQL {query}: {len(found)} traces"
 
 
@@ -180,26 +187,11 @@ def follow_request(
 
 def logql_has_data(loki: str, query: str, start: float, end: float) -> tuple[bool, str]:
     """A dashboard's LogQL returns log lines (or samples) in [start, end]."""
-    params = {"query": query, "start": f"{int(start)}000000000", "end": f"{int(end) + 1}000000000", "limit": "5"}
-    try:
-        response = httpx.get(f"{loki}/loki/api/v1/query_range", params=params, timeout=10)
-    except httpx.HTTPError as exc:
-        return False, f"Loki unavailable: {exc}"
-    if response.status_code != 200:
-        return False, f"Loki HTTP {response.status_code}: {response.text[:200]}"
-    result = response.json().get("data", {}).get("result", [])
-    found = sum(len(r.get("values", [])) for r in result)
+    found = loki_entries(loki, query, limit=5, start=start, end=end)
     return found > 0, f"{found} entries for {query}"
 
 
 def traceql_has_data(tempo: str, query: str, start: float, end: float) -> tuple[bool, str]:
     """A dashboard's TraceQL search finds traces in [start, end]."""
-    params = {"q": query, "start": str(int(start)), "end": str(int(end) + 1), "limit": "5"}
-    try:
-        response = httpx.get(f"{tempo}/api/search", params=params, timeout=10)
-    except httpx.HTTPError as exc:
-        return False, f"Tempo unavailable: {exc}"
-    if response.status_code != 200:
-        return False, f"Tempo HTTP {response.status_code}: {response.text[:200]}"
-    found = len(response.json().get("traces", []))
+    found = len(tempo_traces(tempo, query, start, end, limit=5))
     return found > 0, f"{found} traces for {query}"
