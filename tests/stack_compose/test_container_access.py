@@ -11,6 +11,7 @@ import posixpath
 import stat
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_compose_config_tool import compose_tool, write_project
@@ -21,6 +22,15 @@ from stack.builders.prometheus import build_prometheus
 from stack.models.compose import ComposeFile, Service, ServiceSecret
 from stack.secrets import ensure_secrets, read_env
 from stack.settings import StackSettings
+
+
+def compose_config(compose_dir: Path, *args: str) -> dict[str, Any]:
+    """The project as the real `docker compose config` reads it (compose.yaml plus `args`), as JSON."""
+    proc = subprocess.run([compose_tool(), "-f", c.COMPOSE_FILE, *args, "config", "--format", "json"],
+                          cwd=compose_dir, capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    result: dict[str, Any] = json.loads(proc.stdout)
+    return result
 
 ROOT = 0
 # The user each pinned image runs as, and the mode its Dockerfile leaves on the data directory:
@@ -72,13 +82,7 @@ def test_ephemeral_tmpfs_covers_every_data_directory(with_postgres: StackSetting
 @pytest.mark.tools
 def test_compose_keeps_the_tmpfs_modes(tmp_path: Path, settings: StackSettings) -> None:
     """The real `docker compose config` reads each tmpfs mode as the number we wrote (a string is refused)."""
-    compose_dir = write_project(tmp_path, settings)
-    proc = subprocess.run(
-        [compose_tool(), "-f", c.COMPOSE_FILE, "-f", c.COMPOSE_EPHEMERAL_FILE, "config", "--format", "json"],
-        cwd=compose_dir, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    services = json.loads(proc.stdout)["services"]
+    services = compose_config(write_project(tmp_path, settings), "-f", c.COMPOSE_EPHEMERAL_FILE)["services"]
     for name, service in build_ephemeral(settings).services.items():
         modes = {v["target"]: v.get("tmpfs", {}).get("mode") for v in services[name]["volumes"] if v["type"] == "tmpfs"}
         assert modes == {m.target: m.tmpfs.mode for m in service.volumes}, name
@@ -194,9 +198,7 @@ def test_compose_reads_the_secret_values_from_its_env_file(tmp_path: Path, built
     known = {line.partition("=")[0] for line in proc.stdout.splitlines()}
     compose = build_compose(built_app)
     assert {s.environment for s in (compose.secrets or {}).values()} <= known
-    proc = subprocess.run([*base, "--profile", c.LOAD_PROFILE, "config", "--format", "json"], **run)  # type: ignore[call-overload]
-    assert proc.returncode == 0, proc.stderr
-    services = json.loads(proc.stdout)["services"]
+    services = compose_config(compose_dir, "--profile", c.LOAD_PROFILE)["services"]
     for name, service in compose.services.items():
         modes = {s["target"]: int(s["mode"], 8) for s in services[name].get("secrets", ())}
         assert modes == {s.target: s.mode for s in service.secrets or ()}, name
@@ -219,10 +221,5 @@ def test_loadgen_never_inherits_an_image_healthcheck(built_app: StackSettings) -
 @pytest.mark.tools
 def test_compose_keeps_loadgen_healthcheck_disabled(tmp_path: Path, built_app: StackSettings) -> None:
     """The real compose keeps `disable: true` for loadgen, so the engine runs no inherited check."""
-    compose_dir = write_project(tmp_path, built_app)
-    proc = subprocess.run(
-        [compose_tool(), "-f", c.COMPOSE_FILE, "--profile", c.LOAD_PROFILE, "config", "--format", "json"],
-        cwd=compose_dir, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["services"]["loadgen"]["healthcheck"] == {"disable": True}
+    services = compose_config(write_project(tmp_path, built_app), "--profile", c.LOAD_PROFILE)["services"]
+    assert services["loadgen"]["healthcheck"] == {"disable": True}
