@@ -36,6 +36,7 @@ validate: install ## promtool, amtool and compose config on the generated files
 test: install components ## lint, type-check, check generated files, validate, run all tests
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	$(OBS) generate --check
 	$(OBS) validate
 	$(VENV)/bin/pytest -q

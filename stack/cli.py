@@ -184,7 +184,7 @@ def verify(
         token = runner.read_token(token_file or root / FAULTS_TOKEN_FILE) if with_faults else None
         typer.echo(f"verify {', '.join(s.name for s in targets)} with the {settings.profile} profile")
         switch = component_switch(root, settings) if pipeline_faults else None
-        report = runner.Verifier(settings, targets, token, typer.echo, strict=strict, switch=switch).run()
+        report = runner.Verifier(settings, targets, token, typer.echo, strict=strict, switch=switch, root=root).run()
         json_path, html_path = write_reports(report, report_dir or root)
     except StackError as error:
         _fail(error)
@@ -205,10 +205,11 @@ NamesArgument = Annotated[list[str] | None, typer.Argument(help="Components (def
 @components_app.command("build")
 def components_build(names: NamesArgument = None, config: ConfigOption = Path("stack.yaml")) -> None:
     """Build each component from its Go module at the version stack.yaml pins, into the per-user cache."""
+    from stack.builders.distributions import recipes
     from stack.runtime import binaries
 
     try:
-        for line in binaries.build_all(_settings(config, None), names or [], typer.echo):
+        for line in binaries.build_all(recipes(_settings(config, None), names or []), typer.echo):
             typer.echo(line)
     except StackError as error:
         _fail(error)

@@ -246,11 +246,15 @@ STATE_FILE = "state.json"
 class Placement:
     """Where the components run: containers on one network, or local processes on 127.0.0.1.
 
-    Builders of Loki, Tempo and the collector take one, so the same model serves both modes.
+    A parameter of the whole plan (`render_all`): the builders of Prometheus, Grafana's provisioning,
+    Loki, Tempo and the collector take one, so the same models serve both modes.
     """
 
     local: bool = False
     data_root: str = ""  # local mode: the state's data directory
+    project_root: str = ""  # local mode: the project (stack.yaml's directory), for token files
+    config_root: str = ""  # local mode: where the plan is written (.obsstack/local)
+    running: tuple[str, ...] = ()  # local mode: the components and services that run (scrape jobs)
 
     @property
     def listen(self) -> str:
@@ -315,3 +319,8 @@ def service_env(name: str, buckets: tuple[float, ...], faults_token: str | None,
     if metrics_token:
         env["OBS_METRICS_TOKEN_FILE"] = metrics_token
     return env
+
+
+def retention(slo_window: Duration) -> str:
+    """Prometheus keeps twice the SLO window, so the whole window is always queryable."""
+    return str(slo_window * 2)

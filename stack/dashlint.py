@@ -1,4 +1,4 @@
-"""A linter for Grafana dashboard JSON, and the `obsstack validate` check that runs it.
+"""A linter for Grafana dashboard JSON (pure: dashboard dicts in, findings out); validate runs it.
 
 The linter is pure: dashboard dicts in, findings out. Rules, in order: stable UID, unique panel ids, valid
 and non-overlapping grid positions, every panel has a query, a unit and a datasource given by variable or
@@ -8,19 +8,13 @@ parsing is left to promtool: each expression is a recording rule in a throw-away
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from stack import conventions as c
 from stack.durations import Duration
-
-if TYPE_CHECKING:
-    from stack.settings import StackSettings
-    from stack.validate import CheckResult
 
 Json = dict[str, Any]
 GRID_WIDTH = 24
@@ -188,9 +182,16 @@ def lint(boards: Mapping[str, Json], scrape_interval: Duration) -> list[Finding]
 # --- PromQL parse check via promtool -----------------------------------------------------------------
 
 
+def fill_template(expr: str, window: str, variables: Mapping[str, str], default: str) -> str:
+    """The expression as Grafana would run it: interval macros ($__rate_interval, $__range...) replaced by
+    `window`, each template variable by its value in `variables`, or `default`. The one macro helper."""
+    expr = MACROS.sub(window, expr)
+    return VARIABLE.sub(lambda found: variables.get(found.group(1), default), expr)
+
+
 def concrete(expr: str) -> str:
-    """The expression with Grafana macros and template variables replaced by concrete values."""
-    return VARIABLE.sub(VARIABLE_STAND_IN, MACROS.sub(MACRO_STAND_IN, expr))
+    """The expression with Grafana macros and template variables replaced by stand-in values."""
+    return fill_template(expr, MACRO_STAND_IN, {}, VARIABLE_STAND_IN)
 
 
 def expression_rules(queries: Iterable[tuple[str, str]]) -> Json:
@@ -200,40 +201,3 @@ def expression_rules(queries: Iterable[tuple[str, str]]) -> Json:
         for i, (title, expr) in enumerate(queries)
     ]
     return {"groups": [{"name": "dashboard-queries", "rules": rules}]}
-
-
-# --- I/O edge: the `obsstack validate` check ---------------------------------------------------------
-
-
-def load_dashboards(stage: Path, settings: StackSettings) -> dict[str, Json]:
-    """The staged dashboards; rendered from settings when the stage holds no dashboards directory."""
-    folder = stage / settings.output.dashboards_dir
-    if folder.is_dir():
-        return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))}
-    from stack.builders.dashboards import build_dashboards  # the builder imports this module
-
-    return build_dashboards(settings)
-
-
-def check_expressions(queries: list[tuple[str, str]], workdir: Path) -> CheckResult:
-    """`promtool check rules` on a throw-away rule file holding every expression."""
-    from stack.validate import run_tool  # validate.py imports this module
-
-    path = workdir / "dashboard-queries.rules.yml"
-    path.write_text(json.dumps(expression_rules(queries), indent=1), encoding="utf-8")
-    result = run_tool("promtool check dashboard queries", ["promtool", "check", "rules", path.name], workdir)
-    broken = sorted({int(i) for i in re.findall(r"dashboard_query_(\d+)", result.detail)})
-    if not broken:
-        return result
-    named = "; ".join(f"dashboard_query_{i} is {queries[i][0]}: {queries[i][1]}" for i in broken)
-    return replace(result, detail=f"{result.detail}\n{named}")
-
-
-def check_dashboards(stage: Path, settings: StackSettings) -> list[CheckResult]:
-    from stack.validate import CheckResult
-
-    boards = load_dashboards(stage, settings)
-    findings = lint(boards, settings.timing.scrape_interval)
-    lint_result = CheckResult("dashboard lint", "failed" if findings else "ok", "; ".join(map(str, findings[:20])))
-    queries = [pair for board in boards.values() for pair in promql_queries(board)]
-    return [lint_result, check_expressions(queries, stage)]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import posixpath
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,13 +16,20 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from stack import conventions as c
 from stack.builders.alertmanager import build_alertmanager
-from stack.builders.compose import render_compose
-from stack.builders.grafana import render_grafana
+from stack.builders.compose import build_alertmanager_compose, build_compose, build_ephemeral
+from stack.builders.dashboards import build_dashboards
+from stack.builders.grafana import build_dashboard_providers, build_datasources
+from stack.builders.loki import build_loki
+from stack.builders.otelcol import build_otelcol
 from stack.builders.prometheus import build_prometheus
 from stack.builders.rule_tests import build_rule_tests
 from stack.builders.rules import build_rule_files
+from stack.builders.tempo import build_tempo
+from stack.models import ConfigModel
 from stack.models.rules import RuleFile
 from stack.settings import StackSettings
+
+Placement = c.Placement
 
 
 @dataclass(frozen=True, order=True)
@@ -69,7 +76,7 @@ def render_template(template: str, **context: Any) -> str:
     return _templates.get_template(template).render(**context)
 
 
-def render_alerts(settings: StackSettings) -> Iterable[Artifact]:
+def render_alerts(settings: StackSettings, placement: Placement) -> Iterable[Artifact]:
     alerts_dir = settings.output.alerts_dir
     rule_files = build_rule_files(settings)
     for name, rule_file in rule_files.items():
@@ -89,18 +96,44 @@ def _runbooks(settings: StackSettings, rule_files: dict[str, RuleFile]) -> Itera
         yield Artifact(posixpath.join(settings.output.alerts_dir, "runbooks", f"{name}.md"), text)
 
 
-def render_prometheus(settings: StackSettings) -> Iterable[Artifact]:
+def render_prometheus(settings: StackSettings, placement: Placement) -> Iterable[Artifact]:
     compose = settings.output.compose_dir
-    yield Artifact(
-        posixpath.join(compose, c.PROMETHEUS_CONFIG), to_yaml(build_prometheus(settings).to_data())
-    )
-    yield Artifact(
-        posixpath.join(compose, c.ALERTMANAGER_CONFIG), to_yaml(build_alertmanager(settings).to_data())
-    )
+    prometheus = build_prometheus(settings, placement)
+    yield Artifact(posixpath.join(compose, c.PROMETHEUS_CONFIG), to_yaml(prometheus.to_data()))
+    alertmanager = build_alertmanager(settings)
+    yield Artifact(posixpath.join(compose, c.ALERTMANAGER_CONFIG), to_yaml(alertmanager.to_data()))
+
+
+def render_compose(settings: StackSettings, placement: Placement) -> Iterator[Artifact]:
+    """The compose files and the configs of Loki, Tempo, the collector and containers' Alertmanager."""
+    models: dict[str, ConfigModel] = {
+        c.COMPOSE_FILE: build_compose(settings),
+        c.COMPOSE_EPHEMERAL_FILE: build_ephemeral(settings),
+        c.ALERTMANAGER_COMPOSE_CONFIG: build_alertmanager_compose(settings),
+        c.LOKI_CONFIG: build_loki(settings, placement),
+        c.TEMPO_CONFIG: build_tempo(settings, placement),
+        c.OTELCOL_CONFIG: build_otelcol(settings, placement),
+    }
+    for name, model in models.items():
+        yield Artifact(posixpath.join(settings.output.compose_dir, name), to_yaml(model.to_data()))
+    why = "# compose/.env holds the stack's passwords (created by obsstack up)"
+    ignore = f"{c.GENERATED_HEADER}{why}\n{c.COMPOSE_ENV_FILE}\n"
+    yield Artifact(posixpath.join(settings.output.compose_dir, ".gitignore"), ignore)
+
+
+def render_grafana(settings: StackSettings, placement: Placement) -> Iterable[Artifact]:
+    """Dashboards as JSON and the provisioning YAML."""
+    for name, dashboard in build_dashboards(settings).items():
+        yield Artifact(posixpath.join(settings.output.dashboards_dir, c.dashboard_file(name)), to_json(dashboard))
+    compose = settings.output.compose_dir
+    datasources = build_datasources(settings, placement).to_data()
+    yield Artifact(posixpath.join(compose, c.GRAFANA_DATASOURCES), to_yaml(datasources))
+    providers = build_dashboard_providers(settings, placement).to_data()
+    yield Artifact(posixpath.join(compose, c.GRAFANA_DASHBOARD_PROVIDERS), to_yaml(providers))
 
 
 # The ordered list of renderers; each component adds one entry here.
-RENDERERS: tuple[Callable[[StackSettings], Iterable[Artifact]], ...] = (
+RENDERERS: tuple[Callable[[StackSettings, Placement], Iterable[Artifact]], ...] = (
     render_alerts,
     render_prometheus,
     render_compose,
@@ -108,16 +141,16 @@ RENDERERS: tuple[Callable[[StackSettings], Iterable[Artifact]], ...] = (
 )
 
 
-def render_all(settings: StackSettings) -> tuple[Artifact, ...]:
-    """The whole plan, sorted by path. Fails if a renderer produced nothing or two produced one path."""
+def render_all(settings: StackSettings, placement: Placement = c.IN_CONTAINERS) -> tuple[Artifact, ...]:
+    """The whole plan for a placement, sorted by path. Fails if a renderer produced nothing or two one path."""
     artifacts: list[Artifact] = []
     for renderer in RENDERERS:
-        produced = list(renderer(settings))
+        produced = list(renderer(settings, placement))
         if not produced:
             raise RuntimeError(f"renderer {renderer.__name__} produced no files")
         artifacts += produced
     paths = [a.path for a in artifacts]
-    duplicates = sorted({p for p in paths if paths.count(p) > 1})
+    duplicates = sorted({p for p in paths if paths.count(p) > 1}) if len(set(paths)) < len(paths) else []
     if duplicates:
         raise RuntimeError(f"two renderers produced {duplicates}")
     return tuple(sorted(artifacts))

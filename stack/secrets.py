@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stack import conventions as c
-from stack.builders.compose import compose_secret_files, secret_variable
 from stack.errors import StackError
+from stack.secret_names import compose_secret_files, secret_variable
 from stack.settings import StackSettings
 
 TOKEN_BYTES = 32

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from stack.validate import find_tool
+from stack.tools import find_tool
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -13,18 +13,12 @@ receiver listens on that address too (stack.runtime.receiver).
 from __future__ import annotations
 
 import posixpath
-import re
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
 
 from stack import conventions as c
 from stack.builders.alertmanager import build_alertmanager
-from stack.builders.loki import build_loki
-from stack.builders.otelcol import build_otelcol
-from stack.builders.tempo import build_tempo
 from stack.errors import StackError
-from stack.models import ConfigModel
 from stack.models.alertmanager import AlertmanagerConfig
 from stack.models.compose import (
     Build,
@@ -40,13 +34,11 @@ from stack.models.compose import (
     TmpfsOptions,
     Volume,
 )
+from stack.secret_names import app_secret_files, compose_secret_files, scrape_token_files, secret_name, secret_variable
 from stack.service_settings import LOOPBACK
 from stack.service_settings import Build as ServiceBuild
 from stack.settings import Service as AppService
 from stack.settings import StackSettings
-
-if TYPE_CHECKING:
-    from stack.render import Artifact
 
 DATA = {
     "prometheus": "/prometheus",
@@ -71,11 +63,6 @@ PROMETHEUS_USER = "65534"  # prom/prometheus: USER nobody; the scrape tokens are
 OWNER_ONLY, ANY_USER = 0o400, 0o444
 # A service's own image runs as a user obsstack does not know: its secrets are root's, readable by the
 # container's processes (as Docker's own secrets are, 0444); the container is the boundary.
-
-
-def retention(settings: StackSettings) -> str:
-    """Prometheus keeps twice the SLO window, so the whole window is always queryable."""
-    return str(settings.timing.slo_window * 2)
 
 
 def root(settings: StackSettings) -> str:
@@ -121,33 +108,6 @@ def required_env(name: str) -> str:
 def data_volumes(settings: StackSettings) -> dict[str, str]:
     """Component -> data path of the components that run (PostgreSQL only when a service requires it)."""
     return {name: path for name, path in DATA.items() if name != "postgres" or settings.needs_postgres}
-
-
-def secret_variable(path: str) -> str:
-    """The compose/.env variable that carries a secret file's value: OBSSTACK_ and the path in capitals."""
-    return "OBSSTACK_" + re.sub(r"[^A-Za-z0-9]+", "_", path).strip("_").upper()
-
-
-def secret_name(path: str) -> str:
-    return secret_variable(path).removeprefix("OBSSTACK_").lower().replace("_", "-")
-
-
-def app_secret_files(service: AppService) -> tuple[str, ...]:
-    """The files a service reads secrets from: the fault toggles' token, its /metrics token, its secret_files."""
-    faults = (c.FAULTS_TOKEN_FILE,) if service.faults else ()
-    metrics = (service.metrics_token_file,) if service.metrics_token_file else ()
-    return tuple(dict.fromkeys((*faults, *metrics, *service.secret_files)))
-
-
-def scrape_token_files(settings: StackSettings) -> tuple[str, ...]:
-    """The bearer token files Prometheus scrapes with, one per service that protects /metrics."""
-    return tuple(sorted({s.metrics_token_file for s in settings.services if s.metrics_token_file}))
-
-
-def compose_secret_files(settings: StackSettings) -> tuple[str, ...]:
-    """Every secret file a container of compose.yaml reads: the scrape tokens and the compose services' files."""
-    apps = (path for s in settings.services if s.in_compose for path in app_secret_files(s))
-    return tuple(dict.fromkeys((*scrape_token_files(settings), *apps)))
 
 
 def secret_sources(settings: StackSettings) -> dict[str, SecretSource]:
@@ -208,7 +168,7 @@ def _prometheus(settings: StackSettings) -> Service:
         command=(
             f"--config.file={config_path(settings, c.PROMETHEUS_CONFIG)}",
             f"--storage.tsdb.path={DATA['prometheus']}",
-            f"--storage.tsdb.retention.time={retention(settings)}",
+            f"--storage.tsdb.retention.time={c.retention(settings.timing.slo_window)}",
             f"--web.listen-address=:{port}",
             "--web.enable-remote-write-receiver",
             "--enable-feature=exemplar-storage",
@@ -403,23 +363,3 @@ def _to_gateway(url: str) -> str:
 
 def build_alertmanager_compose(settings: StackSettings) -> AlertmanagerConfig:
     return for_containers(build_alertmanager(settings))
-
-
-def render_compose(settings: StackSettings) -> Iterator[Artifact]:
-    """The compose files and the configs of Loki, Tempo, the collector and containers' Alertmanager."""
-    from stack import render  # render imports this module, so import it at call time
-
-    models: dict[str, ConfigModel] = {
-        c.COMPOSE_FILE: build_compose(settings),
-        c.COMPOSE_EPHEMERAL_FILE: build_ephemeral(settings),
-        c.ALERTMANAGER_COMPOSE_CONFIG: build_alertmanager_compose(settings),
-        c.LOKI_CONFIG: build_loki(settings),
-        c.TEMPO_CONFIG: build_tempo(settings),
-        c.OTELCOL_CONFIG: build_otelcol(settings),
-    }
-    for name, model in models.items():
-        path = posixpath.join(settings.output.compose_dir, name)
-        yield render.Artifact(path, render.to_yaml(model.to_data()))
-    why = "# compose/.env holds the stack's passwords (created by obsstack up)"
-    ignore = f"{c.GENERATED_HEADER}{why}\n{c.COMPOSE_ENV_FILE}\n"
-    yield render.Artifact(posixpath.join(settings.output.compose_dir, ".gitignore"), ignore)

@@ -12,18 +12,24 @@ the ones checked against the Go module proxy; a pin without an entry fails with 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from stack.builders.otelcol import build_otelcol
 from stack.errors import StackError
-from stack.models import ConfigModel
+from stack.models.distributions import (
+    BINARY,
+    BUILT,
+    Dist,
+    GoMod,
+    GoRecipe,
+    OcbManifest,
+    OcbRecipe,
+    Recipe,
+    image_version,
+)
 from stack.models.otelcol import OtelcolConfig
 from stack.settings import StackSettings
 
-BUILT = ("otelcol", "loki", "tempo")
-BINARY = {"otelcol": "otelcol-obsstack", "loki": "loki", "tempo": "tempo"}  # what the build produces
-VERSION_FLAG = {"otelcol": "--version", "loki": "-version", "tempo": "-version", "grafana": "-v"}
-OCB_MODULE = "go.opentelemetry.io/collector/cmd/builder"
 CORE = "go.opentelemetry.io/collector"
 CONTRIB = "github.com/open-telemetry/opentelemetry-collector-contrib"
 
@@ -51,68 +57,17 @@ COLLECTOR_MODULES: dict[str, dict[str, str]] = {
 }
 
 
-@dataclass(frozen=True)
-class Built:
-    """A component at the version it must report; its binary and version flag follow from its name."""
-
-    name: str
-    version: str  # as the component reports it, e.g. 3.5.3
-
-    @property
-    def binary(self) -> str:
-        return BINARY[self.name]
-
-    @property
-    def version_flag(self) -> str:
-        return VERSION_FLAG[self.name]
-
-
-@dataclass(frozen=True)
-class GoRecipe(Built):
-    """A binary built with `go build PACKAGE` inside a wrapper module requiring MODULE@MODULE_VERSION."""
-
-    module: str
-    module_version: str
-    package: str
-    ldflags: tuple[str, ...]
-    tags: tuple[str, ...] = ()
-
-
-class GoMod(ConfigModel):
-    gomod: str
-
-
-class Dist(ConfigModel):
-    name: str
-    description: str
-    version: str
-    output_path: str
-
-
-class OcbManifest(ConfigModel):
-    """The Collector Builder's manifest (cmd/builder/internal/builder/config.go at the pinned release)."""
-
-    dist: Dist
-    receivers: tuple[GoMod, ...] = ()
-    processors: tuple[GoMod, ...] = ()
-    exporters: tuple[GoMod, ...] = ()
-    extensions: tuple[GoMod, ...] = ()
-    connectors: tuple[GoMod, ...] = ()
-
-
-@dataclass(frozen=True)
-class OcbRecipe(Built):
-    builder_version: str  # module version of ocb
-    manifest: OcbManifest
-
-
-Recipe = GoRecipe | OcbRecipe
-
-
 def pinned_version(settings: StackSettings, name: str) -> str:
-    """The version an image tag pins: `grafana/loki:3.5.3` -> 3.5.3, `prom/prometheus:v3.5.0` -> 3.5.0."""
-    image: str = getattr(settings.components, name).image
-    return image.rsplit(":", 1)[1].removeprefix("v")
+    """The version `components.<name>.image` pins."""
+    return image_version(getattr(settings.components, name).image)
+
+
+def recipes(settings: StackSettings, names: Sequence[str]) -> tuple[Recipe, ...]:
+    """The recipes of `names` (all built components when empty), refusing a name obsstack does not build."""
+    unknown = [n for n in names if n not in BUILT]
+    if unknown:
+        raise StackError(f"components build {', '.join(unknown)}: unknown; expected some of {', '.join(BUILT)}")
+    return tuple(recipe(settings, name) for name in names or BUILT)
 
 
 def recipe(settings: StackSettings, name: str) -> Recipe:

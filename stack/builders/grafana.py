@@ -8,11 +8,8 @@ metrics, service map). Alertmanager for silences.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from stack import conventions as c
-from stack.builders.dashboards import build_dashboards
 from stack.models.grafana import (
     AlertmanagerJsonData,
     DashboardProvider,
@@ -33,9 +30,6 @@ from stack.models.grafana import (
 )
 from stack.settings import StackSettings
 
-if TYPE_CHECKING:
-    from stack.render import Artifact
-
 UIDS = c.DATASOURCE_UIDS
 TRACE_ID = "trace_id"  # exemplar label (sample app) and structured-metadata key (OTLP logs in Loki)
 # Tempo's metrics-generator labels its span-metrics exemplars `traceID` unless trace_id_label_name is set
@@ -47,29 +41,29 @@ LOKI_SERVICE_LABEL = "service_name"  # Loki's index label for the OTLP resource 
 SPAN_SHIFT = ("-5m", "5m")
 
 
-def url(settings: StackSettings, component: str) -> str:
-    """The component's address on the compose network: service name and configured port."""
-    return f"http://{component}:{getattr(settings.components, component).port}"
+def url(settings: StackSettings, component: str, placement: c.Placement = c.IN_CONTAINERS) -> str:
+    """The component's address as Grafana reaches it: compose service name (or 127.0.0.1) and port."""
+    return f"http://{placement.host(component)}:{getattr(settings.components, component).port}"
 
 
-def build_datasources(settings: StackSettings) -> DatasourcesFile:
+def build_datasources(settings: StackSettings, placement: c.Placement = c.IN_CONTAINERS) -> DatasourcesFile:
     return DatasourcesFile(
         datasources=(
-            prometheus_datasource(settings),
-            loki_datasource(settings),
-            tempo_datasource(settings),
+            prometheus_datasource(settings, placement),
+            loki_datasource(settings, placement),
+            tempo_datasource(settings, placement),
             Datasource(
                 name="Alertmanager",
                 type="alertmanager",
                 uid=UIDS["alertmanager"],
-                url=url(settings, "alertmanager"),
+                url=url(settings, "alertmanager", placement),
                 jsonData=AlertmanagerJsonData(),
             ),
         )
     )
 
 
-def prometheus_datasource(settings: StackSettings) -> Datasource:
+def prometheus_datasource(settings: StackSettings, placement: c.Placement = c.IN_CONTAINERS) -> Datasource:
     trace_links = tuple(
         ExemplarDestination(name=label, datasourceUid=UIDS["tempo"], urlDisplayLabel="View trace")
         for label in EXEMPLAR_TRACE_LABELS
@@ -78,7 +72,7 @@ def prometheus_datasource(settings: StackSettings) -> Datasource:
         name="Prometheus",
         type="prometheus",
         uid=UIDS["prometheus"],
-        url=url(settings, "prometheus"),
+        url=url(settings, "prometheus", placement),
         isDefault=True,
         jsonData=PrometheusJsonData(
             timeInterval=str(settings.timing.scrape_interval), exemplarTraceIdDestinations=trace_links
@@ -86,7 +80,7 @@ def prometheus_datasource(settings: StackSettings) -> Datasource:
     )
 
 
-def loki_datasource(settings: StackSettings) -> Datasource:
+def loki_datasource(settings: StackSettings, placement: c.Placement = c.IN_CONTAINERS) -> Datasource:
     trace_field = DerivedField(
         name="TraceID",
         matcherType="label",
@@ -99,12 +93,12 @@ def loki_datasource(settings: StackSettings) -> Datasource:
         name="Loki",
         type="loki",
         uid=UIDS["loki"],
-        url=url(settings, "loki"),
+        url=url(settings, "loki", placement),
         jsonData=LokiJsonData(derivedFields=(trace_field,)),
     )
 
 
-def tempo_datasource(settings: StackSettings) -> Datasource:
+def tempo_datasource(settings: StackSettings, placement: c.Placement = c.IN_CONTAINERS) -> Datasource:
     start, end = SPAN_SHIFT
     to_logs = TracesToLogs(
         datasourceUid=UIDS["loki"],
@@ -124,7 +118,7 @@ def tempo_datasource(settings: StackSettings) -> Datasource:
         name="Tempo",
         type="tempo",
         uid=UIDS["tempo"],
-        url=url(settings, "tempo"),
+        url=url(settings, "tempo", placement),
         jsonData=TempoJsonData(
             tracesToLogsV2=to_logs,
             tracesToMetrics=to_metrics,
@@ -148,26 +142,17 @@ def trace_metric_queries() -> tuple[LinkedQuery, ...]:
     )
 
 
-def build_dashboard_providers(settings: StackSettings) -> DashboardProvidersFile:
+def build_dashboard_providers(
+    settings: StackSettings, placement: c.Placement = c.IN_CONTAINERS
+) -> DashboardProvidersFile:
+    """One provider for the project's folder, reading the dashboards where the placement puts them."""
+    path = posixpath.join(placement.config_root, settings.output.dashboards_dir) if placement.local else None
     return DashboardProvidersFile(
         providers=(
             DashboardProvider(
                 name=settings.project,
                 folder=settings.project,
-                options=ProviderOptions(path=c.CONTAINER_DASHBOARDS),
+                options=ProviderOptions(path=path or c.CONTAINER_DASHBOARDS),
             ),
         )
     )
-
-
-def render_grafana(settings: StackSettings) -> Iterable[Artifact]:
-    """Dashboards as JSON and the provisioning YAML, as artifacts (pure: no I/O)."""
-    from stack.render import Artifact, to_json, to_yaml  # render.py imports this module
-
-    for name, dashboard in build_dashboards(settings).items():
-        yield Artifact(posixpath.join(settings.output.dashboards_dir, c.dashboard_file(name)), to_json(dashboard))
-    compose = settings.output.compose_dir
-    datasources = build_datasources(settings).to_data()
-    yield Artifact(posixpath.join(compose, c.GRAFANA_DATASOURCES), to_yaml(datasources))
-    providers = build_dashboard_providers(settings).to_data()
-    yield Artifact(posixpath.join(compose, c.GRAFANA_DASHBOARD_PROVIDERS), to_yaml(providers))

@@ -1,4 +1,7 @@
-"""settings -> prometheus.yml model."""
+"""settings -> prometheus.yml model, for containers or (local placement) for processes on 127.0.0.1.
+
+Local placement keeps only the jobs of what runs, targets 127.0.0.1 and reads token files by absolute path.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +28,15 @@ def relative_to_config(settings: StackSettings, target: str) -> str:
     return posixpath.relpath(target, config_dir)
 
 
-def build_prometheus(settings: StackSettings) -> PrometheusConfig:
+LOCAL_COMPONENTS = ("prometheus", "alertmanager", "grafana", "loki", "tempo", "otelcol")
+
+
+def build_prometheus(settings: StackSettings, placement: c.Placement = c.IN_CONTAINERS) -> PrometheusConfig:
+    config = _containers(settings)
+    return _local(settings, config, placement) if placement.local else config
+
+
+def _containers(settings: StackSettings) -> PrometheusConfig:
     timing = settings.timing
     components = settings.components
     return PrometheusConfig(
@@ -70,3 +81,32 @@ def _service_job(settings: StackSettings, service: Service) -> ScrapeConfig:
             ),
         ),
     )
+
+
+def local_addresses(settings: StackSettings) -> dict[str, str]:
+    """host:port of every component and service on this machine, by scrape job name."""
+    found = {name: f"127.0.0.1:{getattr(settings.components, name).port}" for name in LOCAL_COMPONENTS}
+    return found | {s.name: f"{s.local_address}:{s.port}" for s in settings.services}
+
+
+def _local(settings: StackSettings, config: PrometheusConfig, placement: c.Placement) -> PrometheusConfig:
+    by_job = local_addresses(settings)
+    tokens = {s.name: s.metrics_token_file for s in settings.services}
+    jobs = tuple(
+        _local_job(job, by_job[job.job_name], placement.project_root, tokens.get(job.job_name))
+        for job in config.scrape_configs
+        if job.job_name in placement.running
+    )
+    target = StaticConfig(targets=(f"127.0.0.1:{settings.components.alertmanager.port}",))
+    managers = tuple(m.model_copy(update={"static_configs": (target,)}) for m in config.alerting.alertmanagers)
+    alerting = config.alerting.model_copy(update={"alertmanagers": managers})
+    return config.model_copy(update={"scrape_configs": jobs, "alerting": alerting})
+
+
+def _local_job(job: ScrapeConfig, address: str, root: str, token: str | None) -> ScrapeConfig:
+    statics = tuple(s.model_copy(update={"targets": (address,)}) for s in job.static_configs)
+    update: dict[str, object] = {"static_configs": statics}
+    if job.authorization is not None and token:
+        credentials = posixpath.normpath(posixpath.join(root, token))
+        update["authorization"] = job.authorization.model_copy(update={"credentials_file": credentials})
+    return job.model_copy(update=update)

@@ -6,12 +6,16 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Iterable, Sequence
 
-from stack.builders.distributions import BUILT, VERSION_FLAG, pinned_version, recipe
 from stack.errors import StackError
+from stack.models.distributions import BUILT, VERSION_FLAG, Recipe, image_version
 from stack.runtime import gobuild
 from stack.settings import StackSettings
 
 Echo = Callable[[str], None]
+
+
+def pinned_version(settings: StackSettings, name: str) -> str:
+    return image_version(getattr(settings.components, name).image)
 
 
 def locate(name: str, on_path: Sequence[str], settings: StackSettings) -> str | None:
@@ -31,13 +35,9 @@ def locate(name: str, on_path: Sequence[str], settings: StackSettings) -> str | 
     return found
 
 
-def build_all(settings: StackSettings, names: Sequence[str], echo: Echo) -> Iterable[str]:
-    unknown = [n for n in names if n not in BUILT]
-    if unknown:
-        raise StackError(f"components build {', '.join(unknown)}: unknown; expected some of {', '.join(BUILT)}")
-    for name in names or BUILT:
-        binary = gobuild.build(recipe(settings, name), echo)
-        yield f"{name} {pinned_version(settings, name)}: {binary}"
+def build_all(recipes: Iterable[Recipe], echo: Echo) -> Iterable[str]:
+    for recipe in recipes:
+        yield f"{recipe.name} {recipe.version}: {gobuild.build(recipe, echo)}"
 
 
 def describe(settings: StackSettings) -> Iterable[str]:

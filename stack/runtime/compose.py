@@ -16,7 +16,7 @@ from stack.errors import StackError, ToolMissingError
 from stack.runtime import procs
 from stack.runtime.state import Running, State, clear_state, write_state
 from stack.settings import StackSettings
-from stack.validate import find_tool
+from stack.tools import find_tool
 
 HEALTHY_TIMEOUT = 300.0
 Echo = Callable[[str], None]

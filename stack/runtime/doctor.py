@@ -1,53 +1,67 @@
 """The "no data" doctor and the golden-signal series for the verify report.
 
-Recording rules are checked with `present_over_time` over the whole run; dashboard queries get their
-Grafana macros replaced by a window covering the run, so a panel passes if it had data at any time.
+It checks what is deployed: the recording rules and dashboards written on disk by `obsstack generate`, not
+a fresh build. Recording rules are checked with `present_over_time` over the whole run; dashboard queries
+get Grafana's macros replaced by a window covering the run, so a panel passes if it had data at any time.
 """
 
 from __future__ import annotations
 
-import re
+import json
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import yaml
 
 from stack import conventions as c
-from stack.builders.rules import build_rule_files
-from stack.runtime.promapi import PromClient, Unavailable
+from stack.dashlint import fill_template, panel_queries
+from stack.errors import StackError
+from stack.runtime.outcome import CheckLine, Endpoints, VerifyReport
+from stack.runtime.pipeline import logql_has_data, ready, traceql_has_data
+from stack.runtime.promapi import PromClient, Unavailable, wait_until
 from stack.settings import Service, StackSettings
 
-if TYPE_CHECKING:
-    from stack.runtime.verify import VerifyReport
-
-MACROS = ("$__rate_interval", "${__rate_interval}", "$__interval", "${__interval}", "$__range", "${__range}")
+SECTION = "no-data doctor"
+ANY_VALUE = ".+"  # instance, route, handler, job: every value of a multi-value variable
 
 
-def recording_queries(settings: StackSettings, service: Service, seconds: int) -> list[tuple[str, str]]:
-    rule_file = build_rule_files(settings)[c.rules_file(service.name)]
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise StackError(f"{path}: cannot read ({exc.strerror}); run `obsstack generate` first") from None
+
+
+def recording_queries(root: Path, settings: StackSettings, service: Service, seconds: int) -> list[tuple[str, str]]:
+    """The service's deployed recording rules, each as "had a value during the run"."""
+    data = yaml.safe_load(_read(root / settings.output.alerts_dir / c.rules_file(service.name))) or {}
+    records = [r["record"] for g in data.get("groups", []) for r in g.get("rules", []) if "record" in r]
     return [
-        (
-            f"recording rule {r.record}",
-            f'present_over_time({r.record}{{service="{service.name}"}}[{seconds}s])',
-        )
-        for r in rule_file.records()
+        (f"recording rule {record}", f'present_over_time({record}{{service="{service.name}"}}[{seconds}s])')
+        for record in records
     ]
 
 
-def fill_macros(expr: str, service: Service, seconds: int) -> str:
-    for macro in MACROS:
-        expr = expr.replace(macro, f"{seconds}s")
-    expr = re.sub(r"\$\{?service\}?", service.name, expr)
-    expr = re.sub(r"\$\{?(instance|route|handler|job)(:[a-z]+)?\}?", ".+", expr)
-    return expr
+def deployed_boards(root: Path, settings: StackSettings, service: Service) -> list[dict[str, Any]]:
+    """The service's own dashboard and the overview, as written on disk."""
+    folder = root / settings.output.dashboards_dir
+    names = (service.name, c.OVERVIEW_DASHBOARD)
+    return [json.loads(_read(folder / c.dashboard_file(name))) for name in names]
 
 
 def dashboard_queries(
-    settings: StackSettings, service: Service, seconds: int, kind: str = "prometheus"
+    root: Path, settings: StackSettings, service: Service, seconds: int, kind: str = "prometheus"
 ) -> list[tuple[str, str]]:
     """(panel title, query with macros filled) of the service's panels whose datasource is `kind`."""
-    from stack.builders.dashboards import service_queries
-
-    queries: list[tuple[str, str]] = service_queries(settings, service, kind)
-    return [(f"panel {title}", fill_macros(expr, service, seconds)) for title, expr in queries]
+    variables = {"service": service.name}
+    return [
+        (f"panel {title}", fill_template(expr, f"{seconds}s", variables, ANY_VALUE))
+        for board in deployed_boards(root, settings, service)
+        for title, expr in panel_queries(board, kind)
+    ]
 
 
 def over_the_run(expr: str, seconds: int, step: str) -> str:
@@ -56,10 +70,53 @@ def over_the_run(expr: str, seconds: int, step: str) -> str:
     return f"present_over_time(({expr})[{seconds}s:{step}])"
 
 
-def queries(settings: StackSettings, service: Service, seconds: int) -> list[tuple[str, str]]:
+def queries(root: Path, settings: StackSettings, service: Service, seconds: int) -> list[tuple[str, str]]:
     step = str(settings.timing.scrape_interval)
-    panels = [(name, over_the_run(expr, seconds, step)) for name, expr in dashboard_queries(settings, service, seconds)]
-    return recording_queries(settings, service, seconds) + panels
+    panels = dashboard_queries(root, settings, service, seconds)
+    return recording_queries(root, settings, service, seconds) + [
+        (name, over_the_run(expr, seconds, step)) for name, expr in panels
+    ]
+
+
+NotRunning = Callable[[str, str, str], None]
+
+
+def run_doctor(
+    root: Path, settings: StackSettings, services: tuple[Service, ...], ends: Endpoints, report: VerifyReport,
+    not_running: NotRunning,
+) -> list[CheckLine]:  # fmt: skip
+    """Every recording rule and PromQL panel through Prometheus, every LogQL and TraceQL panel through the
+    real Loki and Tempo; the checks are appended to `report` and the failed ones returned."""
+    seconds = max(60, int(time.time() - report.started) + 30)
+    prom = PromClient(ends.prometheus)
+    for service in services:
+        for name, expr in queries(root, settings, service, seconds):
+            try:
+                ok = bool(prom.query(expr))
+                detail = "" if ok else f"no data for {expr}"
+            except Unavailable as exc:
+                ok, detail = False, str(exc)
+            report.checks.append(CheckLine(SECTION, f"{service.name}: {name}", ok, detail))
+    _logs_and_traces(root, settings, services, ends, report, not_running, seconds)
+    return [line for line in report.checks if line.section == SECTION and not line.ok]
+
+
+def _logs_and_traces(
+    root: Path, settings: StackSettings, services: tuple[Service, ...], ends: Endpoints, report: VerifyReport,
+    not_running: NotRunning, seconds: int,
+) -> None:  # fmt: skip
+    start, end = time.time() - seconds, time.time() + 60
+    backends = (("loki", ends.loki, logql_has_data), ("tempo", ends.tempo, traceql_has_data))
+    for kind, url, has_data in backends:
+        up = ready(url)
+        for service in services:
+            for name, query in dashboard_queries(root, settings, service, seconds, kind):
+                title = f"{service.name}: {name}"
+                if not up:
+                    not_running(SECTION, title, f"{kind} not running at {url}")
+                    continue
+                waited = wait_until(partial(has_data, url, query, start, end), 20, 2.0)
+                report.checks.append(CheckLine(SECTION, title, waited.ok, "" if waited.ok else waited.last))
 
 
 def signal_exprs(settings: StackSettings, service: Service) -> dict[str, str]:

@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from stack.builders.distributions import BINARY, OCB_MODULE, GoRecipe, OcbRecipe, Recipe
 from stack.errors import StackError
+from stack.models.distributions import BINARY, OCB_MODULE, GoRecipe, OcbRecipe, Recipe
 from stack.render import to_yaml
 
 Echo = Callable[[str], None]

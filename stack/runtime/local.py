@@ -13,12 +13,14 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from stack import conventions as c
 from stack.errors import StackError
+from stack.render import render_all
 from stack.runtime import procs
-from stack.runtime.local_configs import write_local_configs
 from stack.runtime.programs import Layout, Program, base_env, command_services, programs, readiness
 from stack.runtime.state import Running, State, clear_state, read_state, state_dir, write_state
 from stack.settings import StackSettings
+from stack.write import write_files
 
 READY_TIMEOUT = 60.0
 EXTERNAL_TIMEOUT = 10.0
@@ -58,7 +60,7 @@ def up_local(root: Path, settings: StackSettings, echo: Echo, ephemeral: bool = 
             echo(f"not started: {service.name} runs from {service.kind} in compose, which needs a Docker engine; "
                  f"run it yourself on {where} or use `obsstack up --compose`")  # fmt: skip
     running = {p.name for p, _ in to_start} | {s.name for s in settings.services}
-    write_local_configs(settings, layout.root, layout.local, layout.state / "data", running)
+    write_local_plan(settings, layout, running)
     started = _start_all(to_start, layout, settings, echo)
     outside = tuple(services_outside(settings, layout.root, echo))
     state = State("local", settings.profile, tuple(started) + outside, missing=tuple(p.name for p in missing))
@@ -66,6 +68,24 @@ def up_local(root: Path, settings: StackSettings, echo: Echo, ephemeral: bool = 
     for item in started:
         echo(f"ready: {item.name:<14} {item.url}")
     return state
+
+
+def local_placement(layout: Layout, running: Iterable[str]) -> c.Placement:
+    """The plan's placement for processes on 127.0.0.1, with this run's directories."""
+    return c.Placement(
+        local=True,
+        data_root=str((layout.state / "data").resolve()),
+        project_root=str(layout.root),
+        config_root=str(layout.local),
+        running=tuple(sorted(running)),
+    )
+
+
+def write_local_plan(settings: StackSettings, layout: Layout, running: Iterable[str]) -> None:
+    """The whole plan rendered for local processes, written atomically under .obsstack/local/ (so
+    prometheus.yml's ../../alerts resolves there as in the project)."""
+    artifacts = render_all(settings, local_placement(layout, running))
+    write_files(layout.local, {artifact.path: artifact.text for artifact in artifacts})
 
 
 def start_command_services(root: Path, settings: StackSettings, echo: Echo) -> tuple[Running, ...]:

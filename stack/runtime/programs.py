@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from stack import conventions as c
-from stack.builders.compose import retention
-from stack.builders.distributions import pinned_version
 from stack.errors import StackError
-from stack.runtime.binaries import locate
+from stack.runtime.binaries import locate, pinned_version
+from stack.secrets import read_env
 from stack.settings import Service, StackSettings
 
 
@@ -72,7 +71,7 @@ def _prometheus(binary: str, layout: Layout, settings: StackSettings) -> list[st
         binary,
         f"--config.file={layout.config(settings, c.PROMETHEUS_CONFIG)}",
         f"--storage.tsdb.path={layout.data('prometheus')}",
-        f"--storage.tsdb.retention.time={retention(settings)}",
+        f"--storage.tsdb.retention.time={c.retention(settings.timing.slo_window)}",
         f"--web.listen-address=127.0.0.1:{settings.components.prometheus.port}",
         "--web.enable-remote-write-receiver",
         "--enable-feature=exemplar-storage",
@@ -110,8 +109,6 @@ def _grafana(binary: str, layout: Layout, settings: StackSettings) -> list[str]:
 
 
 def _grafana_env(layout: Layout, settings: StackSettings) -> dict[str, str]:
-    from stack.secrets import read_env
-
     env_file = layout.root / settings.output.compose_dir / c.COMPOSE_ENV_FILE
     return {
         "GF_SERVER_HTTP_ADDR": "127.0.0.1",

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from stack.render import render_template
-from stack.runtime.verify import VerifyReport
+from stack.runtime.outcome import VerifyReport
 
 WIDTH, HEIGHT, PAD = 720, 160, 30
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from functools import partial
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -19,8 +18,9 @@ from stack import conventions as c
 from stack.errors import StackError
 from stack.runtime import doctor
 from stack.runtime.faults import FaultClient, FaultRefused
-from stack.runtime.outages import Outage, Switch, Target, run_outages
-from stack.runtime.pipeline import Backends, follow_request, logql_has_data, ready, traceql_has_data
+from stack.runtime.outages import Switch, Target, run_outages
+from stack.runtime.outcome import CheckLine, Endpoints, FaultOutcome, VerifyReport
+from stack.runtime.pipeline import Backends, follow_request
 from stack.runtime.promapi import PromClient, Unavailable, Waited, wait_until
 from stack.runtime.receiver import WebhookReceiver
 from stack.runtime.scenarios import (
@@ -40,72 +40,6 @@ STARTUP_TIMEOUT = 90.0
 PIPELINE_TIMEOUT = 90.0  # Tempo's service graph waits 10s for an edge, span metrics are pushed every 15s
 
 
-@dataclass
-class CheckLine:
-    section: str
-    name: str
-    ok: bool
-    detail: str = ""
-    seconds: float | None = None
-    skipped: bool = False
-
-
-@dataclass
-class FaultOutcome:
-    name: str
-    setting: dict[str, float]
-    required: list[str]
-    seen: list[str] = field(default_factory=list)
-    unexpected: list[str] = field(default_factory=list)
-    detected_s: float | None = None
-    notified_s: float | None = None
-    resolved_s: float | None = None
-    started: float = 0.0
-    ended: float = 0.0
-    ok: bool = False
-    detail: str = ""
-
-
-@dataclass
-class VerifyReport:
-    profile: str
-    service: str
-    started: float
-    finished: float = 0.0
-    checks: list[CheckLine] = field(default_factory=list)
-    faults: list[FaultOutcome] = field(default_factory=list)
-    signals: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
-    outages: list[Outage] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return all(c.ok for c in self.checks) and all(f.ok for f in self.faults) and bool(self.checks)
-
-    def failures(self) -> list[str]:
-        lines = [f"{c.section}: {c.name}: {c.detail}" for c in self.checks if not c.ok]
-        return lines + [f"fault {f.name}: {f.detail}" for f in self.faults if not f.ok]
-
-
-@dataclass(frozen=True)
-class Endpoints:
-    prometheus: str
-    alertmanager: str
-    apps: dict[str, str]
-    loki: str = ""
-    tempo: str = ""
-
-    @classmethod
-    def from_settings(cls, settings: StackSettings, services: tuple[Service, ...]) -> Endpoints:
-        comp = settings.components
-        return cls(
-            prometheus=f"http://127.0.0.1:{comp.prometheus.port}",
-            alertmanager=f"http://127.0.0.1:{comp.alertmanager.port}",
-            apps={s.name: f"http://{s.local_address}:{s.port}" for s in services},
-            loki=f"http://127.0.0.1:{comp.loki.port}",
-            tempo=f"http://127.0.0.1:{comp.tempo.port}",
-        )
-
-
 class Verifier:
     """Runs the checklist against services of a running stack: telemetry, rules and the no-data doctor for
     each; the fault contract for each service that declares `faults: true` (skipped for the others)."""
@@ -119,8 +53,10 @@ class Verifier:
         endpoints: Endpoints | None = None,
         strict: bool = False,
         switch: Switch | None = None,
+        root: Path | None = None,
     ) -> None:
         self.settings, self.services, self.say, self.strict = settings, services, progress, strict
+        self.root = root or Path.cwd()  # where `obsstack generate` wrote the deployed rules and dashboards
         self.switch = switch  # set: stop and start the collector, Loki and Tempo under traffic
         self.ends = endpoints or Endpoints.from_settings(settings, services)
         self.prom = PromClient(self.ends.prometheus)
@@ -435,23 +371,11 @@ class Verifier:
     # --- 4. no-data doctor ----------------------------------------------------------------------
 
     def _doctor(self) -> None:
-        seconds = max(60, int(time.time() - self.report.started) + 30)
-        queries = [(f"{s.name}: {name}", expr) for s in self.services
-                   for name, expr in doctor.queries(self.settings, s, seconds)]  # fmt: skip
-        for name, expr in queries:
-            try:
-                ok = bool(self.prom.query(expr))
-                detail = "" if ok else f"no data for {expr}"
-            except Unavailable as exc:
-                ok, detail = False, str(exc)
-            self.report.checks.append(CheckLine("no-data doctor", name, ok, detail))
-        self._doctor_logs_and_traces(seconds)
-        bad = [c for c in self.report.checks if c.section == "no-data doctor" and not c.ok]
-        total = sum(1 for c in self.report.checks if c.section == "no-data doctor")
+        bad = doctor.run_doctor(self.root, self.settings, self.services, self.ends, self.report, self._not_running)
+        total = sum(1 for line in self.report.checks if line.section == doctor.SECTION)
         self.say(f"{'ok  ' if not bad else 'FAIL'} no-data doctor: {total - len(bad)}/{total} queries have data")
         for line in bad:
             self.say(f"FAIL   {line.name}: {line.detail}")
-
 
     def _drain_notifications(self) -> None:
         """Keep the receiver up until Alertmanager has sent the resolutions of what this run fired, so the next
@@ -471,22 +395,6 @@ class Verifier:
         if waited.ok:
             time.sleep(self.settings.timing.group_interval.seconds + 2)  # one more flush delivers them
         self.say(f"...  notifications drained: {waited.last}")
-
-    def _doctor_logs_and_traces(self, seconds: int) -> None:
-        """Every LogQL panel through the real Loki and every TraceQL panel through the real Tempo."""
-        start, end = time.time() - seconds, time.time() + 60
-        backends = (("loki", self.ends.loki, logql_has_data), ("tempo", self.ends.tempo, traceql_has_data))
-        for kind, url, has_data in backends:
-            up = ready(url)
-            for service in self.services:
-                for name, query in doctor.dashboard_queries(self.settings, service, seconds, kind):
-                    title = f"{service.name}: {name}"
-                    if not up:
-                        self._not_running("no-data doctor", title, f"{kind} not running at {url}")
-                        continue
-                    waited = wait_until(partial(has_data, url, query, start, end), 20, 2.0)
-                    self.report.checks.append(CheckLine("no-data doctor", title, waited.ok,
-                                                        "" if waited.ok else waited.last))
 
 
 def read_token(path: Path) -> str:

@@ -8,8 +8,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from stack.builders.grafana import render_grafana
+from stack import conventions as c
 from stack.config import load_settings
+from stack.render import render_grafana
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 EXPECTED = GOLDEN / "expected"
@@ -17,7 +18,7 @@ EXPECTED = GOLDEN / "expected"
 
 def test_golden_dashboards_and_provisioning():
     """Every Grafana artifact equals its expected file byte for byte, and no expected file is stale."""
-    artifacts = {a.path: a.text for a in render_grafana(load_settings(GOLDEN / "stack.yaml"))}
+    artifacts = {a.path: a.text for a in render_grafana(load_settings(GOLDEN / "stack.yaml"), c.IN_CONTAINERS)}
     if os.environ.get("UPDATE_GOLDEN"):
         for path, text in artifacts.items():
             target = EXPECTED / path

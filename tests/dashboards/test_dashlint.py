@@ -7,8 +7,9 @@ import copy
 import pytest
 
 from stack import conventions as c
-from stack.dashlint import check_expressions, concrete, lint
+from stack.dashlint import concrete, lint
 from stack.durations import Duration
+from stack.validate.dashboards import check_expressions
 
 SCRAPE = Duration.parse("15s")
 PROM = {"type": "prometheus", "uid": "${datasource}"}

@@ -12,7 +12,7 @@ from stack import conventions as c
 from stack.render import render_all
 from stack.secrets import env_keys
 from stack.settings import StackSettings
-from stack.validate import find_tool
+from stack.tools import find_tool
 
 
 def compose_tool() -> str:

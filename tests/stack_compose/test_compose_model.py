@@ -6,7 +6,8 @@ import pytest
 from pydantic import ValidationError
 
 from stack import conventions as c
-from stack.builders.compose import build_alertmanager_compose, build_compose, build_ephemeral, retention
+from stack.builders.compose import build_alertmanager_compose, build_compose, build_ephemeral
+from stack.conventions import retention
 from stack.durations import Duration
 from stack.models.compose import ComposeFile, Service
 from stack.render import render_all
@@ -66,8 +67,8 @@ def test_retention_longer_than_slo_window(settings: StackSettings, profile: str)
     """Prometheus keeps more than the SLO window of the profile."""
     chosen = settings.model_copy(update={"profile": profile})
     command = build_compose(chosen).services["prometheus"].command or ()
-    assert f"--storage.tsdb.retention.time={retention(chosen)}" in command
-    assert Duration.parse(retention(chosen)).ms > chosen.timing.slo_window.ms
+    assert f"--storage.tsdb.retention.time={retention(chosen.timing.slo_window)}" in command
+    assert Duration.parse(retention(chosen.timing.slo_window)).ms > chosen.timing.slo_window.ms
 
 
 def test_images_pinned_from_settings(settings: StackSettings) -> None:

@@ -1,4 +1,4 @@
-"""Local mode rewrites the models (not the text) for 127.0.0.1 and only the components that run."""
+"""Local placement: the models (not the text) for 127.0.0.1 and only the components that run."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from stack.runtime.local_configs import local_prometheus
+from stack import conventions as c
+from stack.builders.prometheus import build_prometheus
 from stack.runtime.procs import Started, alive, start_time, stop
 from stack.settings import StackSettings
 
@@ -14,7 +15,8 @@ from stack.settings import StackSettings
 def test_prometheus_targets_rewritten(tmp_path: Path, fast: StackSettings) -> None:
     """Targets and the Alertmanager become 127.0.0.1:<port>; jobs of absent components are dropped."""
     service = fast.services[0]
-    config = local_prometheus(fast, tmp_path, {"prometheus", "alertmanager", service.name})
+    running = ("prometheus", "alertmanager", service.name)
+    config = build_prometheus(fast, c.Placement(local=True, project_root=str(tmp_path), running=running))
     jobs = {job.job_name: job for job in config.scrape_configs}
     assert set(jobs) == {"prometheus", "alertmanager", service.name}
     assert jobs[service.name].static_configs[0].targets == (f"127.0.0.1:{service.port}",)
@@ -42,3 +44,19 @@ def test_stop_never_signals_a_reused_pid() -> None:
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_grafana_provisioning_placed_for_local_processes(tmp_path: Path, fast: StackSettings) -> None:
+    """Local placement: every datasource URL is 127.0.0.1:<port> and the provider reads the local copy."""
+    from stack.builders.grafana import build_dashboard_providers, build_datasources
+
+    placement = c.Placement(local=True, config_root=str(tmp_path / "local"))
+    urls = {d.type: d.url for d in build_datasources(fast, placement).datasources}
+    components = fast.components
+    ports = {"prometheus": components.prometheus.port, "loki": components.loki.port,
+             "tempo": components.tempo.port, "alertmanager": components.alertmanager.port}  # fmt: skip
+    assert urls == {kind: f"http://127.0.0.1:{port}" for kind, port in ports.items()}
+    provider = build_dashboard_providers(fast, placement).providers[0]
+    assert provider.options.path == str(tmp_path / "local" / fast.output.dashboards_dir)
+    in_containers = build_datasources(fast)
+    assert {d.url for d in in_containers.datasources} == {f"http://{k}:{p}" for k, p in ports.items()}

@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from stack.builders.distributions import COLLECTOR_MODULES, GoRecipe, OcbRecipe, recipe, used_types
+from stack.builders.distributions import COLLECTOR_MODULES, recipe, used_types
 from stack.builders.otelcol import build_otelcol
 from stack.cli import app
 from stack.config import load_settings
 from stack.errors import StackError
+from stack.models.distributions import GoRecipe, OcbRecipe
 from stack.runtime import binaries, gobuild
 
 PINNED = "components:\n  otelcol: {image: 'otel/opentelemetry-collector-contrib:0.131.0', port: 8888}\n"

@@ -5,19 +5,14 @@ from __future__ import annotations
 
 import posixpath
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from stack import conventions as c
 from stack.secrets import env_keys
 from stack.settings import StackSettings
-
-if TYPE_CHECKING:
-    from stack.validate import CheckResult
+from stack.tools import CheckResult, run_tool
 
 
 def check_compose(stage: Path, settings: StackSettings) -> list[CheckResult]:
-    from stack.validate import run_tool  # validate imports this module: import at call time
-
     compose_dir = stage / settings.output.compose_dir
     (compose_dir / c.COMPOSE_ENV_FILE).write_text(
         "".join(f"{key}=placeholder-for-validation\n" for key in env_keys(settings)), encoding="utf-8"

@@ -1,0 +1,74 @@
+"""What a verify run found: its checks, fault outcomes, signals and outages, and where it looked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from stack.runtime.outages import Outage
+from stack.settings import Service, StackSettings
+
+
+@dataclass
+class CheckLine:
+    section: str
+    name: str
+    ok: bool
+    detail: str = ""
+    seconds: float | None = None
+    skipped: bool = False
+
+
+@dataclass
+class FaultOutcome:
+    name: str
+    setting: dict[str, float]
+    required: list[str]
+    seen: list[str] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)
+    detected_s: float | None = None
+    notified_s: float | None = None
+    resolved_s: float | None = None
+    started: float = 0.0
+    ended: float = 0.0
+    ok: bool = False
+    detail: str = ""
+
+
+@dataclass
+class VerifyReport:
+    profile: str
+    service: str
+    started: float
+    finished: float = 0.0
+    checks: list[CheckLine] = field(default_factory=list)
+    faults: list[FaultOutcome] = field(default_factory=list)
+    signals: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    outages: list[Outage] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks) and all(f.ok for f in self.faults) and bool(self.checks)
+
+    def failures(self) -> list[str]:
+        lines = [f"{c.section}: {c.name}: {c.detail}" for c in self.checks if not c.ok]
+        return lines + [f"fault {f.name}: {f.detail}" for f in self.faults if not f.ok]
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    prometheus: str
+    alertmanager: str
+    apps: dict[str, str]
+    loki: str = ""
+    tempo: str = ""
+
+    @classmethod
+    def from_settings(cls, settings: StackSettings, services: tuple[Service, ...]) -> Endpoints:
+        comp = settings.components
+        return cls(
+            prometheus=f"http://127.0.0.1:{comp.prometheus.port}",
+            alertmanager=f"http://127.0.0.1:{comp.alertmanager.port}",
+            apps={s.name: f"http://{s.local_address}:{s.port}" for s in services},
+            loki=f"http://127.0.0.1:{comp.loki.port}",
+            tempo=f"http://127.0.0.1:{comp.tempo.port}",
+        )

