@@ -1,20 +1,20 @@
-"""typer CLI: parses, calls one function, maps errors to exit codes. No logic."""
+"""typer CLI: parses, calls one function, maps errors to exit codes. No logic.
+
+Each command imports what it needs when it runs, so `obsstack --help` loads typer and this module only.
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from stack.config import load_settings
-from stack.conventions import FAULTS_TOKEN_FILE
 from stack.errors import StackError
-from stack.render import render_all
-from stack.settings import StackSettings
-from stack.validate import validate
-from stack.write import compare, write_plan
+
+if TYPE_CHECKING:  # for annotations only: the settings load when a command runs
+    from stack.settings import StackSettings
 
 app = typer.Typer(
     help="Observability stack-as-code: generate, validate and run an LGTM stack.",
@@ -41,6 +41,8 @@ def _fail(error: StackError) -> None:
 
 
 def _settings(config: Path, profile: str | None) -> StackSettings:
+    from stack.config import load_settings
+
     overrides: dict[str, Any] = {"profile": profile} if profile else {}
     return load_settings(config, overrides)
 
@@ -52,6 +54,9 @@ def generate(
     profile: ProfileOption = None,
 ) -> None:
     """Generate rules, tests, dashboards and configs from stack.yaml."""
+    from stack.render import render_all
+    from stack.write import compare, write_plan
+
     try:
         settings = _settings(config, profile)
         root = config.resolve().parent
@@ -79,6 +84,8 @@ def generate(
 @app.command("validate")
 def validate_command(config: ConfigOption = Path("stack.yaml"), profile: ProfileOption = None) -> None:
     """Run promtool, amtool and compose config on the generated files."""
+    from stack.validate import validate
+
     try:
         settings = _settings(config, profile)
         results = validate(config.resolve().parent, settings)
@@ -172,6 +179,7 @@ def verify(
     ] = False,
 ) -> None:
     """Prove on the running stack that telemetry arrives and every alert fires and resolves on its fault."""
+    from stack.conventions import FAULTS_TOKEN_FILE
     from stack.runtime import verify as runner
     from stack.runtime.lifecycle import component_switch, verify_profile
     from stack.runtime.report import write_reports

@@ -6,11 +6,13 @@ Every YAML file starts with the generated header; keys keep model order; no time
 from __future__ import annotations
 
 import json
+import math
 import posixpath
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import yaml
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -40,7 +42,11 @@ class Artifact:
     text: str
 
 
-class _Dumper(yaml.SafeDumper):
+# libyaml's emitter when PyYAML has it (the same bytes, about ten times faster), else the pure-Python one
+_BaseDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Dumper(_BaseDumper):  # type: ignore[valid-type,misc]
     """No aliases, literal blocks for multi-line strings, no line folding."""
 
     def ignore_aliases(self, data: Any) -> bool:
@@ -60,8 +66,24 @@ def to_yaml(data: Any, header: str = c.GENERATED_HEADER) -> str:
     return header + body
 
 
+JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
+
+
+def _python_floats(value: Any) -> Any:
+    """`value` with each float whose text orjson would write differently from Python's json (1e-09 vs
+    1e-9, NaN) given as Python's text, so the bytes stay those of json.dumps(indent=2, sort_keys=True)."""
+    if isinstance(value, dict):
+        return {key: _python_floats(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_python_floats(item) for item in value]
+    if isinstance(value, float) and (not math.isfinite(value) or "e" in repr(value)):
+        return orjson.Fragment(json.dumps(value))
+    return value
+
+
 def to_json(data: Any) -> str:
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """Indented JSON with sorted keys and a trailing newline (orjson: the bytes of the json module, faster)."""
+    return orjson.dumps(_python_floats(data), option=JSON_OPTIONS).decode("utf-8")
 
 
 _templates = Environment(
