@@ -181,15 +181,17 @@ def verify(
     """Prove on the running stack that telemetry arrives and every alert fires and resolves on its fault."""
     from stack.conventions import FAULTS_TOKEN_FILE
     from stack.runtime import verify as runner
+    from stack.runtime.faults import read_token
     from stack.runtime.lifecycle import component_switch, verify_profile
     from stack.runtime.report import write_reports
+    from stack.runtime.scenarios import pick_services
 
     try:
         root = config.resolve().parent
         settings = _settings(config, verify_profile(root, profile))
-        targets = runner.pick_services(settings, service)
+        targets = pick_services(settings, service)
         with_faults = any(s.faults for s in targets)
-        token = runner.read_token(token_file or root / FAULTS_TOKEN_FILE) if with_faults else None
+        token = read_token(token_file or root / FAULTS_TOKEN_FILE) if with_faults else None
         typer.echo(f"verify {', '.join(s.name for s in targets)} with the {settings.profile} profile")
         switch = component_switch(root, settings) if pipeline_faults else None
         report = runner.Verifier(settings, targets, token, typer.echo, strict=strict, switch=switch, root=root).run()

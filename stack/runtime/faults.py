@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -55,3 +56,13 @@ class FaultClient:
 
     def clear(self) -> dict[str, Any]:
         return self._call("DELETE")
+
+
+def read_token(path: Path) -> str:
+    try:
+        token = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise StackError(f"faults token file {path}: cannot read ({exc.strerror}); run `obsstack up` first") from None
+    if not token:
+        raise StackError(f"faults token file {path}: empty, expected the app's OBS_FAULTS_TOKEN")
+    return token

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 
 from stack import conventions as c
+from stack.errors import StackError
 from stack.runtime.traffic import BASELINE_RATE
 from stack.settings import Service, StackSettings
 
@@ -89,3 +90,14 @@ def resolve_timeout(settings: StackSettings) -> float:
 
 def notify_timeout(settings: StackSettings) -> float:
     return settings.timing.group_wait.seconds + settings.timing.group_interval.seconds + 30.0
+
+
+def pick_services(settings: StackSettings, names: list[str] | None) -> tuple[Service, ...]:
+    """The services of stack.yaml to verify: all of them, or those named (in stack.yaml's order)."""
+    if not names:
+        return settings.services
+    known = [s.name for s in settings.services]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise StackError(f"--service {unknown[0]!r}: not in stack.yaml, expected one of {known}")
+    return tuple(s for s in settings.services if s.name in names)

@@ -395,24 +395,3 @@ class Verifier:
         if waited.ok:
             time.sleep(self.settings.timing.group_interval.seconds + 2)  # one more flush delivers them
         self.say(f"...  notifications drained: {waited.last}")
-
-
-def read_token(path: Path) -> str:
-    try:
-        token = path.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise StackError(f"faults token file {path}: cannot read ({exc.strerror}); run `obsstack up` first") from None
-    if not token:
-        raise StackError(f"faults token file {path}: empty, expected the app's OBS_FAULTS_TOKEN")
-    return token
-
-
-def pick_services(settings: StackSettings, names: list[str] | None) -> tuple[Service, ...]:
-    """The services of stack.yaml to verify: all of them, or those named (in stack.yaml's order)."""
-    if not names:
-        return settings.services
-    known = [s.name for s in settings.services]
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise StackError(f"--service {unknown[0]!r}: not in stack.yaml, expected one of {known}")
-    return tuple(s for s in settings.services if s.name in names)
