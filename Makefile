@@ -58,5 +58,6 @@ status: install ## show what runs
 verify: install ## prove every alert fires on its fault against the running stack (with the profile it runs)
 	$(OBS) verify
 
-bench: install ## per-request overhead of the instrumentation, as ratios to a bare app
+bench: install ## generator speed (ratios to Python start-up), then per-request overhead of the instrumentation (ratios to a bare app)
+	$(PY) -m bench.generate
 	$(PY) -m bench.overhead

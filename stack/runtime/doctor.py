@@ -48,8 +48,15 @@ def recording_queries(root: Path, settings: StackSettings, service: Service, sec
 def deployed_boards(root: Path, settings: StackSettings, service: Service) -> list[dict[str, Any]]:
     """The service's own dashboard and the overview, as written on disk."""
     folder = root / settings.output.dashboards_dir
-    names = (service.name, c.OVERVIEW_DASHBOARD)
+    names = (c.dashboard_name(service.name), c.OVERVIEW_DASHBOARD)
     return [json.loads(_read(folder / c.dashboard_file(name))) for name in names]
+
+
+def check_deployed(root: Path, settings: StackSettings, services: tuple[Service, ...]) -> None:
+    """Fail at once, not at the end of a run, when a rule file or dashboard the doctor reads is missing."""
+    for service in services:
+        _read(root / settings.output.alerts_dir / c.rules_file(service.name))
+        deployed_boards(root, settings, service)
 
 
 def dashboard_queries(

@@ -57,6 +57,7 @@ class Verifier:
     ) -> None:
         self.settings, self.services, self.say, self.strict = settings, services, progress, strict
         self.root = root or Path.cwd()  # where `obsstack generate` wrote the deployed rules and dashboards
+        doctor.check_deployed(self.root, settings, services)
         self.switch = switch  # set: stop and start the collector, Loki and Tempo under traffic
         self.ends = endpoints or Endpoints.from_settings(settings, services)
         self.prom = PromClient(self.ends.prometheus)

@@ -16,12 +16,15 @@ from support import free_port, running_app
 
 from stack.config import load_settings
 from stack.errors import StackError
+from stack.render import render_all
+from stack.runtime import doctor
 from stack.runtime import verify as verify_mod
 from stack.runtime.faults import FaultClient
 from stack.runtime.promapi import Unavailable, wait_until
 from stack.runtime.receiver import WebhookReceiver
 from stack.runtime.report import to_html, to_json
 from stack.runtime.scenarios import error_fault, latency_fault, pool_fault
+from stack.write import write_plan
 
 
 @contextmanager
@@ -114,10 +117,11 @@ def test_verify_without_a_stack_times_out_and_names_the_step(make_project, monke
                           f"components:\n  prometheus: {{image: 'prom/prometheus:v3.5.0', port: {free_port()}}}\n"
                           f"  alertmanager: {{image: 'prom/alertmanager:v0.28.1', port: {free_port()}}}\n")  # fmt: skip
     settings = load_settings(config, {"profile": "fast"})
+    write_plan(config.parent, render_all(settings))
     monkeypatch.setattr(verify_mod, "STARTUP_TIMEOUT", 1.0)
     said: list[str] = []
     start = time.monotonic()
-    report = verify_mod.Verifier(settings, settings.services, "token", said.append).run()
+    report = verify_mod.Verifier(settings, settings.services, "token", said.append, root=config.parent).run()
     assert time.monotonic() - start < 30
     assert not report.ok
     assert any("startup: orders answers" in line and "timed out" in line for line in report.failures())
@@ -172,3 +176,32 @@ def test_verify_waits_through_a_real_prometheus_restart(tmp_path: Path, promethe
         for p in (proc, *restarted.values()):
             p.terminate()
             p.wait(timeout=30)
+
+
+def test_verify_refuses_at_once_without_the_generated_files(make_project) -> None:
+    """The doctor reads the deployed rules and dashboards: a missing one fails before anything runs."""
+    config = make_project("services: [{name: orders, port: 8000}]\n")
+    settings = load_settings(config, {"profile": "fast"})
+    with pytest.raises(StackError, match=r"orders\.rules\.yml: cannot read .*run `obsstack generate` first"):
+        verify_mod.Verifier(settings, settings.services, None, print, root=config.parent)
+
+
+def test_doctor_queries_come_from_the_files_on_disk(make_project) -> None:
+    """The doctor runs what was written (an edit on disk shows), with every Grafana macro and variable filled."""
+    config = make_project("services: [{name: orders, port: 8000}]\n")
+    settings = load_settings(config, {"profile": "fast"})
+    write_plan(config.parent, render_all(settings))
+    service = settings.services[0]
+    queries = doctor.queries(config.parent, settings, service, 120)
+    assert any(name.startswith("recording rule ") for name, _ in queries)
+    assert any(name.startswith("panel ") for name, _ in queries)
+    assert all("$" not in expr for _, expr in queries), [e for _, e in queries if "$" in e][:3]
+    assert all('service="orders"' in expr or "service=~" in expr or "orders" in expr for _, expr in queries)
+    board = config.parent / settings.output.dashboards_dir / "orders-golden-signals.json"
+    data = json.loads(board.read_text(encoding="utf-8"))
+    source = {"type": "prometheus", "uid": "x"}
+    data["panels"] = [{"id": 1, "type": "stat", "title": "Edited", "datasource": source,
+                       "targets": [{"expr": "edited_metric"}]}]  # fmt: skip
+    board.write_text(json.dumps(data), encoding="utf-8")
+    titles = [name for name, _ in doctor.dashboard_queries(config.parent, settings, service, 120)]
+    assert any("Edited" in title for title in titles)
