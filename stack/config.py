@@ -1,6 +1,6 @@
 """Reading stack.yaml into StackSettings, with one clear line per error.
 
-Precedence: flags (init kwargs) > OBSSTACK_* environment > stack.yaml > defaults.
+The precedence (flags > OBSSTACK_* environment > stack.yaml > defaults) is declared on StackSettings.
 """
 
 from __future__ import annotations
@@ -10,27 +10,73 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from stack.errors import ConfigError
-from stack.settings import StackSettings
+from stack.settings import StackSettings, file_values
+
+MAX_EXPANDED_NODES = 10_000  # a stack.yaml with aliases expanding past this is an alias bomb
+
+
+class _AliasBombError(yaml.YAMLError):
+    def __init__(self, expanded: int | None) -> None:
+        got = "without end (an alias inside its own anchor)" if expanded is None else f"to {expanded} values"
+        super().__init__(
+            f"YAML aliases expand the document {got}, expected at most {MAX_EXPANDED_NODES} values "
+            "(write the values out instead of nesting aliases)"
+        )
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that rejects duplicate mapping keys instead of silently keeping the last."""
+    """SafeLoader that rejects duplicate mapping keys instead of silently keeping the last, and alias
+    bombs ("billion laughs") before constructing anything."""
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        expanded, distinct = _expanded_size(node)
+        if expanded is None or (expanded > MAX_EXPANDED_NODES and expanded > distinct):
+            raise _AliasBombError(expanded)
+        return super().construct_document(node)
 
 
-def _construct_mapping(
-    loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False
-) -> dict[Any, Any]:
+def _expanded_size(root: yaml.Node) -> tuple[int | None, int]:
+    """(number of nodes once every alias is expanded, or None if an alias contains itself; distinct nodes).
+
+    Composed aliases are shared node objects, so sizes are memoised per node: linear in the text,
+    whatever the expansion."""
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        children = _children(node)
+        if done:
+            on_path.discard(id(node))
+            sizes[id(node)] = 1 + sum(sizes[id(child)] for child in children)
+            continue
+        if id(node) in sizes:
+            continue
+        if id(node) in on_path:
+            return None, len(sizes)
+        on_path.add(id(node))
+        stack.append((node, True))
+        stack.extend((child, False) for child in children if id(child) not in sizes)
+    return sizes[id(root)], len(sizes)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             mark = key_node.start_mark
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r} at line {mark.line + 1}", mark
-            )
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r} at line {mark.line + 1}", mark)
         seen.add(key)
     return loader.construct_mapping(node, deep=deep)
 
@@ -48,6 +94,8 @@ def read_yaml(path: Path) -> dict[str, Any]:
         raise ConfigError([f"{path}: cannot read: {exc}"]) from None
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except _AliasBombError as exc:
+        raise ConfigError([f"{path}: {exc}"]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
@@ -60,36 +108,11 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-class _YamlSource(PydanticBaseSettingsSource):
-    def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]) -> None:
-        super().__init__(settings_cls)
-        self._data = data
-
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return self._data.get(field_name), field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        return dict(self._data)
-
-
 def load_settings(path: Path, overrides: dict[str, Any] | None = None) -> StackSettings:
     """Load settings from `path`, environment and flag overrides; raise ConfigError on bad input."""
-    data = read_yaml(path)
-
-    class _Settings(StackSettings):
-        @classmethod
-        def settings_customise_sources(
-            cls,
-            settings_cls: type[BaseSettings],
-            init_settings: PydanticBaseSettingsSource,
-            env_settings: PydanticBaseSettingsSource,
-            dotenv_settings: PydanticBaseSettingsSource,
-            file_secret_settings: PydanticBaseSettingsSource,
-        ) -> tuple[PydanticBaseSettingsSource, ...]:
-            return (init_settings, env_settings, _YamlSource(settings_cls, data))
-
     try:
-        loaded = _Settings(**(overrides or {}))
+        with file_values(read_yaml(path)):
+            return StackSettings(**(overrides or {}))
     except ValidationError as exc:
         errors = exc.errors()
         deeper = [tuple(e["loc"]) for e in errors if e["type"] != "too_short"]
@@ -99,7 +122,6 @@ def load_settings(path: Path, overrides: dict[str, Any] | None = None) -> StackS
             if e["type"] != "too_short" or not any(loc[: len(e["loc"])] == tuple(e["loc"]) for loc in deeper)
         ]
         raise ConfigError([_describe(error, path) for error in kept]) from None
-    return StackSettings.model_validate(loaded.model_dump())
 
 
 def _describe(error: Any, path: Path) -> str:
@@ -107,9 +129,7 @@ def _describe(error: Any, path: Path) -> str:
     message = str(error["msg"]).removeprefix("Value error, ")
     value = error.get("input")
     if error["type"] == "extra_forbidden":
-        return (
-            f"{where or '<top>'} in {path}: unknown key, expected one of the documented settings (see README)"
-        )
+        return f"{where or '<top>'} in {path}: unknown key, expected one of the documented settings (see README)"
     if error["type"] == "missing":
         return f"{where} in {path}: required setting is missing"
     if "got " in message or where == "":

@@ -26,12 +26,17 @@ IMAGE_RE = re.compile(
     r"^[a-z0-9]+([._/-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._/-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[a-f0-9]{64})$"
 )
 PATH_RE = re.compile(r"^/[A-Za-z0-9._~/-]*$")
+METRIC_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,99}$")
+ALERT_NAME_RE = re.compile(r"^[A-Z][A-Za-z0-9]{0,63}$")
+TITLE_RE = re.compile(r"^[A-Za-z0-9 ._:/()%+-]{1,80}$")
+UNIT_RE = re.compile(r"^[a-z][a-z0-9_:/.-]{0,31}$")
 RESERVED_LABELS = frozenset({"service", "job", "instance", "severity", "alertname", "le", "burnrate_tier"})
 KINDS = ("external", "command", "image", "build")
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 Ratio = Annotated[float, Field(gt=0, lt=1)]
 Seconds = Annotated[float, Field(gt=0)]
+Port = Annotated[int, Field(ge=1, le=65535, strict=True)]  # strict: YAML `true` is not port 1
 
 
 class Frozen(BaseModel):
@@ -101,12 +106,6 @@ class SLO(Frozen):
         if not 0 < value < 1:
             raise ValueError(f"must be between 0 and 1 exclusive (0.999 = 99.9 %), got {value}")
         return value
-
-
-METRIC_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,99}$")
-ALERT_NAME_RE = re.compile(r"^[A-Z][A-Za-z0-9]{0,63}$")
-TITLE_RE = re.compile(r"^[A-Za-z0-9 ._:/()%+-]{1,80}$")
-UNIT_RE = re.compile(r"^[a-z][a-z0-9_:/.-]{0,31}$")
 
 
 class BusinessMetric(Frozen):
@@ -222,13 +221,6 @@ class Request(Frozen):
         return value
 
 
-def _run_kind_error(given: list[str]) -> str:
-    return (
-        f"a service runs one way: set exactly one of {', '.join(KINDS)} "
-        f"(external: already running; command: started here; image/build: run in compose), got {' and '.join(given)}"
-    )
-
-
 class Service(Frozen):
     """One instrumented web service that Prometheus scrapes (see the module docstring for the kinds)."""
 
@@ -242,7 +234,7 @@ class Service(Frozen):
     requires: tuple[Literal["postgres"], ...] = ()
     secret_files: tuple[str, ...] = ()
     host: str | None = None
-    port: Annotated[int, Field(ge=1, le=65535, strict=True)] = 8000
+    port: Port = 8000
     metrics_path: str = "/metrics"
     metrics_token_file: str | None = None
     metrics_convention: Literal["instrumentator", "otel"] = "instrumentator"
@@ -343,7 +335,10 @@ class Service(Frozen):
     def _one_kind(self) -> Service:
         given = [kind for kind in KINDS if getattr(self, kind) not in (None, False)]
         if len(given) > 1:
-            raise ValueError(_run_kind_error(given))
+            raise ValueError(
+                f"a service runs one way: set exactly one of {', '.join(KINDS)} (external: already running; "
+                f"command: started here; image/build: run in compose), got {' and '.join(given)}"
+            )
         if self.cwd is not None and self.command is None:
             raise ValueError(f"cwd is for command services only, got cwd {self.cwd!r} for a {self.kind} service")
         if self.env and self.kind == "external":

@@ -7,15 +7,21 @@ Every nested model is frozen and rejects unknown keys.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from types import MappingProxyType
+from typing import Annotated, Any, Literal
+from urllib.parse import urlparse
 
-from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from stack import conventions as c
 from stack.durations import Duration
 from stack.service_settings import (
     IMAGE_RE,
+    LOOPBACK,
     NAME_RE,
     SLO,
     Business,
@@ -25,6 +31,7 @@ from stack.service_settings import (
     ErrorRateAlert,
     Frozen,
     LatencyAlert,
+    Port,
     Service,
     check_buckets,
     check_relative_path,
@@ -148,9 +155,14 @@ class Metrics(Frozen):
         return check_buckets(value)
 
 
+def _port_text(value: Any) -> Any:
+    """Digits as text (how OBSSTACK_COMPONENTS__<NAME>__PORT arrives) are the number; the rest meets the strict int."""
+    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() else value
+
+
 class Component(Frozen):
     image: str
-    port: Annotated[int, Field(ge=1, le=65535)]
+    port: Annotated[Port, BeforeValidator(_port_text)]
 
     @field_validator("image")
     @classmethod
@@ -185,10 +197,36 @@ class Output(Frozen):
         return check_relative_path(value)
 
 
-class StackSettings(BaseSettings):
-    """The root of stack.yaml."""
+_FILE_VALUES: ContextVar[Mapping[str, Any]] = ContextVar("stack_yaml_values", default=MappingProxyType({}))
 
-    model_config = SettingsConfigDict(env_prefix="OBSSTACK_", env_nested_delimiter="__", extra="forbid", frozen=True)
+
+@contextmanager
+def file_values(values: Mapping[str, Any]) -> Iterator[None]:
+    """Within the block, StackSettings(...) reads `values` (the parsed stack.yaml) as its file source."""
+    token = _FILE_VALUES.set(values)
+    try:
+        yield
+    finally:
+        _FILE_VALUES.reset(token)
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    """The values of stack.yaml, as given to `file_values` (read and parsed by stack.config)."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return _FILE_VALUES.get().get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(_FILE_VALUES.get())
+
+
+class StackSettings(BaseSettings):
+    """The root of stack.yaml. A nested setting given in part keeps the defaults of the rest."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="OBSSTACK_", env_nested_delimiter="__", extra="forbid", frozen=True,
+        nested_model_default_partial_update=True,
+    )  # fmt: skip
 
     project: str = "obsstack"
     profile: Literal["production", "fast"] = "production"
@@ -199,6 +237,18 @@ class StackSettings(BaseSettings):
     metrics: Metrics = Metrics()
     components: Components = Components()
     output: Output = Output()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The precedence, declared once: flags (init kwargs) > OBSSTACK_* environment > stack.yaml > defaults."""
+        return (init_settings, env_settings, _FileSource(settings_cls))
 
     @field_validator("project")
     @classmethod
@@ -246,12 +296,19 @@ class StackSettings(BaseSettings):
                 )
 
     def _check_ports(self) -> None:
-        """Everything that listens on this machine needs its own port (services and components)."""
+        """Everything that listens on this machine needs its own port: components, verify's alert receiver
+        (alerting.webhook_url, when on loopback) and services."""
         used: dict[tuple[str, int], str] = {}
-        for name, port in c.component_ports(self.components, self.needs_postgres).items():
-            _claim(used, ("127.0.0.1", port), f"components.{name}")
+        ports = c.component_ports(self.components, self.needs_postgres)
+        for name, port in sorted(ports.items(), key=lambda item: item[0] in COMPONENT_NAMES):  # fixed ones first
+            _claim(used, ("127.0.0.1", port), f"components.{name}", f"components.{name}.port")
+        receiver = urlparse(self.alerting.webhook_url)
+        if (receiver.hostname or "") in LOOPBACK:
+            port = receiver.port or (443 if receiver.scheme == "https" else 80)
+            _claim(used, ("127.0.0.1", port), "alerting.webhook_url (verify's alert receiver)", "alerting.webhook_url")
         for index, service in enumerate(self.services):
-            _claim(used, (service.local_address, service.port), f"services[{index}] ({service.name})")
+            owner = f"services[{index}] ({service.name})"
+            _claim(used, (service.local_address, service.port), owner, f"{owner}.port")
 
     @property
     def needs_postgres(self) -> bool:
@@ -267,7 +324,8 @@ class StackSettings(BaseSettings):
         return profile
 
 
-def _claim(used: dict[tuple[str, int], str], key: tuple[str, int], owner: str) -> None:
+def _claim(used: dict[tuple[str, int], str], key: tuple[str, int], owner: str, where: str) -> None:
+    """Record that `owner` listens on `key` (host, port); a second owner is an error naming both."""
     if key in used:
-        raise ValueError(f"{owner}.port: {key[0]}:{key[1]} is already the port of {used[key]}, expected a free port")
+        raise ValueError(f"{where}: {key[0]}:{key[1]} is already the port of {used[key]}, expected a free port")
     used[key] = owner

@@ -17,6 +17,11 @@ services:
     labels: {team: checkout}
 """
 
+# nine levels of nine aliases each: 9**9 values once expanded, from a dozen lines of text
+BILLION_LAUGHS = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"{key}: &{key} [{', '.join([f'*{previous}'] * 9)}]\n" for previous, key in zip("abcdefgh", "bcdefghi", strict=True)
+)
+
 CASES = {
     "malformed_yaml": ("services:\n  - name: orders\n    port: [8000\n", ["malformed YAML", "stack.yaml:"]),
     "unknown_key": (VALID + "    colour: blue\n", ["services[0].colour", "unknown key"]),
@@ -68,6 +73,34 @@ CASES = {
         ["services[0] (orders).port", "127.0.0.1:9090", "components.prometheus"],
     ),
     "port_true": (VALID.replace("port: 8000", "port: true"), ["services[0].port", "True"]),
+    "component_port_true": (
+        VALID + "components:\n  grafana: {image: 'grafana/grafana:12.1.1', port: true}\n",
+        ["components.grafana.port", "valid integer", "True"],
+    ),
+    "two_components_one_port": (
+        VALID + "components:\n  grafana: {port: 9090}\n",
+        ["components.grafana.port", "127.0.0.1:9090", "components.prometheus"],
+    ),
+    "component_on_a_fixed_port": (
+        VALID + "components:\n  prometheus: {port: 4317}\n",
+        ["components.prometheus.port", "127.0.0.1:4317", "components.otelcol otlp grpc"],
+    ),
+    "service_on_the_alert_receiver_port": (
+        VALID.replace("port: 8000", "port: 9095"),
+        ["services[0] (orders).port", "127.0.0.1:9095", "alerting.webhook_url"],
+    ),
+    "alert_receiver_on_a_component_port": (
+        VALID + "alerting: {webhook_url: 'http://localhost:9093/alerts'}\n",
+        ["alerting.webhook_url", "127.0.0.1:9093", "components.alertmanager"],
+    ),
+    "yaml_alias_bomb": (
+        BILLION_LAUGHS + VALID,
+        ["YAML aliases expand the document to 490329077 values", "expected at most 10000"],
+    ),
+    "yaml_recursive_alias": (
+        "services: &s [{name: orders, labels: {team: *s}}]\n",
+        ["YAML aliases expand the document without end", "expected at most 10000"],
+    ),
     "threshold_not_an_edge_of_own_buckets": (
         VALID + "    latency_buckets: [0.1, 0.5, 1]\n",
         ["services[0].latency.warning", "0.2", "service's latency_buckets [0.1, 0.5, 1.0]"],
