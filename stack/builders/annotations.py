@@ -1,17 +1,22 @@
-"""Alert annotation texts, written once and filled two ways.
+"""Alert annotations: texts written once and filled two ways, and the links pass.
 
 Rules get Prometheus template expressions (`{{ $value | humanizePercentage }}`); the generated promtool
 tests get the same sentence filled with Python ports of those functions, so both always agree.
+runbook_url and dashboard_url are not part of any text: one pass adds them to the built rules and one to
+the tests' expected alerts, both computed by `link_annotations` (like the kubernetes-mixin's runbook pass).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from stack import conventions as c
+from stack.models.rules import AlertingRule, AlertRuleTest, ExpectedAlert, RecordingRule, RuleFile, RuleTestFile
 from stack.settings import StackSettings
+
+Panels = Mapping[str, str | None]  # alert name -> its dashboard panel (None: a stack-wide alert)
 
 
 def humanize_duration(value: float) -> str:
@@ -70,22 +75,17 @@ class Texts:
     description: str
     value_format: str | None = None
 
-    def for_rule(self, runbook: str, dashboard: str) -> dict[str, str]:
+    def for_rule(self) -> dict[str, str]:
         template = FORMATS[self.value_format][0] if self.value_format else ""
-        return self._fill(template, lambda name: "{{ $labels.%s }}" % name, runbook, dashboard)  # noqa: UP031
+        return self._fill(template, lambda name: "{{ $labels.%s }}" % name)  # noqa: UP031
 
-    def expected(self, value: float | None, labels: dict[str, str], runbook: str, dashboard: str) -> dict[str, str]:
+    def expected(self, value: float | None, labels: dict[str, str]) -> dict[str, str]:
         shown = FORMATS[self.value_format][1](value) if self.value_format and value is not None else ""
-        return self._fill(shown, lambda name: labels.get(name, ""), runbook, dashboard)
+        return self._fill(shown, lambda name: labels.get(name, ""))
 
-    def _fill(self, value: str, label: Callable[[str], str], runbook: str, dashboard: str) -> dict[str, str]:
+    def _fill(self, value: str, label: Callable[[str], str]) -> dict[str, str]:
         holes = {"value": value, "job": label("job"), "instance": label("instance")}
-        return {
-            "summary": self.summary.format(**holes),
-            "description": self.description.format(**holes),
-            "runbook_url": runbook,
-            "dashboard_url": dashboard,
-        }
+        return {"summary": self.summary.format(**holes), "description": self.description.format(**holes)}
 
 
 def links(settings: StackSettings, alert: str, service: str | None, panel: str | None) -> tuple[str, str]:
@@ -94,6 +94,51 @@ def links(settings: StackSettings, alert: str, service: str | None, panel: str |
         uid = c.stable_uid("overview")
         return runbook, f"{settings.alerting.grafana_url}/d/{uid}/overview"
     return runbook, c.dashboard_url(settings.alerting.grafana_url, service, panel)
+
+
+def link_annotations(settings: StackSettings, alert: str, labels: Mapping[str, str], panels: Panels) -> dict[str, str]:
+    """runbook_url and dashboard_url of one alert: a stack-wide alert links the overview, the others
+    the panel of their signal on their service's dashboard."""
+    panel = panels[alert]
+    service = labels.get(c.SERVICE_LABEL) if panel is not None else None
+    runbook, dashboard = links(settings, alert, service, panel)
+    return {"runbook_url": runbook, "dashboard_url": dashboard}
+
+
+def add_links(settings: StackSettings, rule_file: RuleFile, panels: Panels) -> RuleFile:
+    """The links pass over built rules: every alerting rule gets its runbook and dashboard links."""
+
+    def linked(rule: RecordingRule | AlertingRule) -> RecordingRule | AlertingRule:
+        return link_rule(settings, rule, panels) if isinstance(rule, AlertingRule) else rule
+
+    groups = tuple(g.model_copy(update={"rules": tuple(linked(r) for r in g.rules)}) for g in rule_file.groups)
+    return rule_file.model_copy(update={"groups": groups})
+
+
+def link_rule(settings: StackSettings, rule: AlertingRule, panels: Panels) -> AlertingRule:
+    """The rule with its links appended to its annotations."""
+    extra = link_annotations(settings, rule.alert, rule.labels, panels)
+    return rule.model_copy(update={"annotations": {**rule.annotations, **extra}})
+
+
+def add_expected_links(settings: StackSettings, test_file: RuleTestFile, panels: Panels) -> RuleTestFile:
+    """The same pass over promtool tests: every expected alert's annotations get the same links."""
+
+    def linked(check: AlertRuleTest) -> AlertRuleTest:
+        expected = tuple(_annotated(e, settings, check.alertname, panels) for e in check.exp_alerts)
+        return check.model_copy(update={"exp_alerts": expected})
+
+    tests = tuple(
+        g.model_copy(update={"alert_rule_test": tuple(linked(t) for t in g.alert_rule_test)}) for g in test_file.tests
+    )
+    return test_file.model_copy(update={"tests": tests})
+
+
+def _annotated(expected: ExpectedAlert, settings: StackSettings, alert: str, panels: Panels) -> ExpectedAlert:
+    if expected.exp_annotations is None:
+        return expected
+    extra = link_annotations(settings, alert, expected.exp_labels, panels)
+    return expected.model_copy(update={"exp_annotations": {**expected.exp_annotations, **extra}})
 
 
 def seconds_text(value: float) -> str:

@@ -1,5 +1,6 @@
 """settings -> the business part of a service: ratio alerts, their promtool tests, and panel specs.
 
+Each declared alert is one alert kind (`business_kinds`), listed after the catalogue's built-in kinds.
 Panel specs are plain data (title, unit, queries); the dashboards builder turns them into panels, so
 grafanalib stays in one module.
 """
@@ -10,9 +11,14 @@ from dataclasses import dataclass
 
 from stack import conventions as c
 from stack.builders import promql as q
-from stack.builders.annotations import Texts, links, percent_text
-from stack.models.rules import AlertingRule, InputSeries
+from stack.builders.alerts_kind import AlertKind, Variant, alert_labels
+from stack.builders.annotations import Texts, link_rule, percent_text
+from stack.builders.rule_test_kit import Fired, Timeline, lifecycle, silent, target
+from stack.builders.series import counter, labels_text
+from stack.models.rules import AlertingRule, InputSeries, TestGroup
 from stack.settings import BusinessAlert, BusinessMetric, Service, StackSettings
+
+BUSINESS_PANEL = "business"
 
 
 @dataclass(frozen=True)
@@ -50,32 +56,43 @@ def business_texts(settings: StackSettings, service: Service, alert: BusinessAle
     )
 
 
+def business_expr(settings: StackSettings, service: Service, alert: BusinessAlert) -> str:
+    ratio, total = ratio_expr(settings, service, alert)
+    expr = f"{ratio} > {q.number(alert.above)}"
+    if alert.min_rate > 0:
+        expr += f" and on (service) {total} > {q.number(alert.min_rate)}"
+    return expr
+
+
+def business_kind(alert: BusinessAlert) -> AlertKind:
+    """A declared ratio alert as an alert kind: one rule at its severity, linked to the Business row."""
+    return AlertKind(
+        name=alert.name,
+        panel=BUSINESS_PANEL,
+        applies=lambda settings, service: True,
+        expr=lambda settings, service, variant: business_expr(settings, service, alert),
+        texts=lambda settings, service, variant: business_texts(settings, service, alert),
+        cases=lambda settings, service: business_cases(settings, service, alert),
+        for_=lambda settings: alert.for_,
+        variants=lambda settings, service: (Variant(alert.severity),),
+    )
+
+
+def business_kinds(service: Service) -> tuple[AlertKind, ...]:
+    return tuple(business_kind(alert) for alert in service.business.alerts)
+
+
 def business_alerts(settings: StackSettings, service: Service) -> tuple[AlertingRule, ...]:
-    rules = []
-    for alert in service.business.alerts:
-        ratio, total = ratio_expr(settings, service, alert)
-        expr = f"{ratio} > {q.number(alert.above)}"
-        if alert.min_rate > 0:
-            expr += f" and on (service) {total} > {q.number(alert.min_rate)}"
-        runbook, dashboard = links(settings, alert.name, service.name, "business")
-        rules.append(
-            AlertingRule(
-                alert=alert.name,
-                expr=expr,
-                for_=str(alert.for_),
-                labels={"severity": alert.severity, c.SERVICE_LABEL: service.name},
-                annotations=business_texts(settings, service, alert).for_rule(runbook, dashboard),
-            )
-        )
-    return tuple(rules)
+    """The service's business alert rules, with their links."""
+    kinds = business_kinds(service)
+    panels = {kind.name: kind.panel for kind in kinds}
+    return tuple(link_rule(settings, rule, panels) for kind in kinds for rule in kind.rules(settings, service))
 
 
 def business_series(
     service: Service, alert: BusinessAlert, base: dict[str, str], phases: list[tuple[int, float, float]]
 ) -> list[InputSeries]:
     """Failure and success counters of the alert's metric; each phase is (steps, events per step, failure ratio)."""
-    from stack.builders.series import counter, labels_text
-
     metric = _metric(service, alert.metric)
     labels = {**base, **alert.matchers}
     ok = {k: next(v for v in metric.labels[k] if v != value) for k, value in alert.failure.items()}
@@ -86,6 +103,27 @@ def business_series(
         InputSeries(series=labels_text(name, {**labels, **alert.failure}), values=failed),
         InputSeries(series=labels_text(name, {**labels, **ok}), values=succeeded),
     ]
+
+
+def business_cases(settings: StackSettings, service: Service, alert: BusinessAlert) -> list[TestGroup]:
+    above = min(alert.above * 1.1, (alert.above + 1) / 2)
+    return [_business_group(settings, service, alert, above), _business_group(settings, service, alert, None)]
+
+
+def _business_group(settings: StackSettings, service: Service, alert: BusinessAlert, ratio: float | None) -> TestGroup:
+    """`ratio` above the threshold: the full lifecycle; None: 10 % below it, silent throughout."""
+    time = Timeline(settings, alert.for_, True, settings.timing.scrape_interval)
+    busy = max(100.0, alert.min_rate * time.step.seconds * 20)
+    shown = ratio if ratio is not None else alert.above * 0.9
+    phases = [(time.high_steps, busy, shown), (time.low_steps, busy, 0.0)]
+    series = business_series(service, alert, target(service), phases)
+    if ratio is None:
+        checks = silent(alert.name, time.fire, time.resolved)
+    else:
+        labels = alert_labels(service, Variant(alert.severity))
+        fired: Fired = [(labels, ratio, business_texts(settings, service, alert))]
+        checks = lifecycle(alert.name, fired, time)
+    return TestGroup(interval=str(time.step), input_series=tuple(series), alert_rule_test=checks)
 
 
 def business_panels(service: Service) -> list[PanelSpec]:

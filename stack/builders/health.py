@@ -1,5 +1,7 @@
-"""The service-health alerts beyond the golden signals: traffic drop and restarts (expressions and texts).
+"""The service-health alerts beyond the golden signals: metrics absent, traffic drop and restarts
+(expressions and texts; their tests are in health_tests.py).
 
+- ServiceMetricsAbsent: no request series of the service at all (not scraped, not instrumented, no traffic).
 - TrafficDrop: the request rate fell below a share of its own rate over the baseline window just before,
   while the target is up. A service whose requests stop entirely has 0/0 burn windows and would stay
   silent otherwise.
@@ -58,4 +60,16 @@ def restart_texts(settings: StackSettings, service: Service) -> Texts:
         description=f"The processes of {service.name} restarted {{value}} times in the last {window} "
         f"(more than {most}): a crash loop, an OOM kill or a failing liveness probe.",
         value_format="count",
+    )
+
+
+def absent_expr(settings: StackSettings, service: Service) -> str:
+    return f"absent({q.svc(q.names(service).requests, service.name)})"
+
+
+def absent_texts(settings: StackSettings, service: Service) -> Texts:
+    return Texts(
+        summary=f"{service.name} exposes no request metrics",
+        description=f"No {q.names(service).requests} series of {service.name}: the service is not scraped, "
+        f"not instrumented, or has no traffic.",
     )

@@ -1,5 +1,6 @@
-"""Generated promtool tests of the traffic-drop and restart alerts (see builders/health.py).
+"""Generated promtool tests of the absent, traffic-drop and restart alerts (see builders/health.py).
 
+ServiceMetricsAbsent: only `up` fires it when `for:` has elapsed; request series keep it silent.
 TrafficDrop: traffic at a steady rate for a whole baseline window, then none. The current rate falls
 gradually over one rate window, so the tests assert bounds that hold for any shape of that fall: silent
 when `for:` has elapsed since the drop (the condition cannot hold at the drop itself), firing once the
@@ -13,8 +14,9 @@ from __future__ import annotations
 import math
 
 from stack import conventions as c
-from stack.builders.health import restart_texts, traffic_drop_texts
-from stack.builders.rule_test_kit import Fired, expect, requests, silent, target
+from stack.builders.alerts_kind import WARNING, alert_labels
+from stack.builders.health import absent_texts, restart_texts, traffic_drop_texts
+from stack.builders.rule_test_kit import Fired, Timeline, expect, requests, silent, target
 from stack.builders.series import gauge, labels_text
 from stack.durations import Duration
 from stack.models.rules import AlertRuleTest, InputSeries, TestGroup
@@ -59,9 +61,8 @@ def _drop_group(settings: StackSettings, service: Service, busy: float, low: flo
     up = InputSeries(series=labels_text("up", target(service)), values=gauge(up_values))
     alert, checks = c.ALERT_TRAFFIC_DROP, silent(c.ALERT_TRAFFIC_DROP, times.at(times.silent))
     if fires:
-        labels = {"severity": "warning", c.SERVICE_LABEL: service.name}
-        fired: Fired = [(labels, 0.0, traffic_drop_texts(settings, service))]
-        checks += (expect(settings, alert, service.name, "traffic", fired, times.at(times.fire)),)
+        fired: Fired = [(alert_labels(service, WARNING), 0.0, traffic_drop_texts(settings, service))]
+        checks += (expect(alert, fired, times.at(times.fire)),)
     else:
         checks += silent(alert, times.at(times.fire))
     checks += silent(alert, times.at(times.resolved))
@@ -69,7 +70,7 @@ def _drop_group(settings: StackSettings, service: Service, busy: float, low: flo
                      alert_rule_test=checks)  # fmt: skip
 
 
-def traffic_drop_tests(settings: StackSettings, service: Service) -> list[TestGroup]:
+def traffic_drop_cases(settings: StackSettings, service: Service) -> list[TestGroup]:
     cfg = service.traffic_drop
     busy = 10 * cfg.min_baseline_rate
     just_above = min(cfg.below * 1.5, (cfg.below + 1) / 2)
@@ -87,7 +88,7 @@ def _start_times(changes: int, every: int, hold: int) -> str:
     return " ".join(str(v) for v in values) + f" {values[-1]}+0x{hold}"
 
 
-def restart_tests(settings: StackSettings, service: Service) -> list[TestGroup]:
+def restart_cases(settings: StackSettings, service: Service) -> list[TestGroup]:
     t, most = settings.timing, service.restarts.max_restarts
     step, ev = t.scrape_interval.ms, t.evaluation_interval.ms
     every = math.ceil(ev / step)
@@ -96,15 +97,14 @@ def restart_tests(settings: StackSettings, service: Service) -> list[TestGroup]:
     resolved = math.ceil((last_change + t.restart_window.ms + ev) / ev) * ev
     hold = math.ceil((resolved - last_change) / step) + 2
     series = labels_text(c.PROCESS_START, target(service))
-    labels = {"severity": "warning", c.SERVICE_LABEL: service.name}
-    fired: Fired = [(labels, float(most + 1), restart_texts(settings, service))]
+    fired: Fired = [(alert_labels(service, WARNING), float(most + 1), restart_texts(settings, service))]
     alert = c.ALERT_RESTARTS
     restarts = TestGroup(
         interval=str(t.scrape_interval),
         input_series=(InputSeries(series=series, values=_start_times(most + 1, every, hold)),),
         alert_rule_test=(
             AlertRuleTest(eval_time=str(Duration(fire - ev)), alertname=alert),
-            expect(settings, alert, service.name, "restarts", fired, Duration(fire)),
+            expect(alert, fired, Duration(fire)),
             AlertRuleTest(eval_time=str(Duration(resolved)), alertname=alert),
         ),
     )
@@ -114,3 +114,23 @@ def restart_tests(settings: StackSettings, service: Service) -> list[TestGroup]:
         alert_rule_test=silent(alert, Duration(fire), Duration(resolved)),
     )
     return [restarts, fewer]
+
+
+def absent_cases(settings: StackSettings, service: Service) -> list[TestGroup]:
+    time = Timeline(settings, settings.timing.absent_for, False, settings.timing.scrape_interval)
+    up = InputSeries(series=labels_text("up", target(service)), values=gauge([(time.high_steps, 1)]))
+    fired: Fired = [(alert_labels(service, WARNING), None, absent_texts(settings, service))]
+    absent = TestGroup(
+        interval=str(time.step),
+        input_series=(up,),
+        alert_rule_test=(
+            AlertRuleTest(eval_time=str(time.before), alertname=c.ALERT_ABSENT),
+            expect(c.ALERT_ABSENT, fired, time.fire),
+        ),
+    )
+    present = TestGroup(
+        interval=str(time.step),
+        input_series=(up, *requests(service, [(time.high_steps, 10.0, 0.0)])),
+        alert_rule_test=silent(c.ALERT_ABSENT, time.fire),
+    )
+    return [absent, present]

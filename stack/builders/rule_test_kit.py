@@ -6,9 +6,9 @@ import math
 import posixpath
 
 from stack import conventions as c
-from stack.builders.annotations import Texts, links
+from stack.builders.annotations import Texts
 from stack.builders.promql import names
-from stack.builders.series import counter, labels_text
+from stack.builders.series import counter, gauge, labels_text
 from stack.durations import Duration
 from stack.models.rules import AlertRuleTest, ExpectedAlert, InputSeries, RuleTestFile, TestGroup
 from stack.settings import Service, StackSettings
@@ -51,31 +51,43 @@ class Timeline:
         return math.ceil(ms / self.eval.ms) * self.eval.ms
 
 
-def expect(
-    settings: StackSettings, alert: str, service: str | None, panel: str | None, fired: Fired, at: Duration
-) -> AlertRuleTest:
-    """At `at`, exactly the alerts in `fired` (labels, value, texts) are firing for `alert`."""
-    runbook, dashboard = links(settings, alert, service, panel)
+def expect(alert: str, fired: Fired, at: Duration) -> AlertRuleTest:
+    """At `at`, exactly the alerts in `fired` (labels, value, texts) are firing for `alert`.
+
+    Their runbook and dashboard links are added afterwards by annotations.add_expected_links.
+    """
     expected = tuple(
-        ExpectedAlert(exp_labels=labels, exp_annotations=texts.expected(value, labels, runbook, dashboard))
+        ExpectedAlert(exp_labels=labels, exp_annotations=texts.expected(value, labels))
         for labels, value, texts in fired
     )
     return AlertRuleTest(eval_time=str(at), alertname=alert, exp_alerts=expected)
 
 
-def lifecycle(
-    settings: StackSettings, alert: str, service: Service, panel: str, fired: Fired, time: Timeline
-) -> tuple[AlertRuleTest, ...]:
+def lifecycle(alert: str, fired: Fired, time: Timeline) -> tuple[AlertRuleTest, ...]:
     """Silent one evaluation before `for:` elapses, firing when it has, resolved after recovery."""
     return (
         AlertRuleTest(eval_time=str(time.before), alertname=alert),
-        expect(settings, alert, service.name, panel, fired, time.fire),
+        expect(alert, fired, time.fire),
         AlertRuleTest(eval_time=str(time.resolved), alertname=alert),
     )
 
 
 def silent(alert: str, *times: Duration) -> tuple[AlertRuleTest, ...]:
     return tuple(AlertRuleTest(eval_time=str(t), alertname=alert) for t in times)
+
+
+class Outage:
+    """The one scenario stack-wide alerts are tested in: the first service's target is down for
+    `target_down_for`, then back."""
+
+    def __init__(self, settings: StackSettings) -> None:
+        timing = settings.timing
+        self.target = target(settings.services[0])
+        self.time = Timeline(settings, timing.target_down_for, False, timing.scrape_interval)
+
+    def up(self) -> InputSeries:
+        values = gauge([(self.time.high_steps, 0), (self.time.low_steps, 1)])
+        return InputSeries(series=labels_text("up", self.target), values=values)
 
 
 def target(service: Service) -> dict[str, str]:
