@@ -110,7 +110,7 @@ def test_validate_missing_tool_fails_under_ci(make_project, monkeypatch) -> None
     CliRunner().invoke(app, ["generate", "--config", str(config)])
     monkeypatch.setenv("CI", "true")
     monkeypatch.setenv("PATH", "/nonexistent")
-    monkeypatch.setattr("stack.validate.find_tool", lambda name: None)
+    monkeypatch.setattr("stack.tools.find_tool", lambda name: None)
     result = CliRunner().invoke(app, ["validate", "--config", str(config)])
     assert result.exit_code == 1
     assert "apt-get install prometheus" in result.stdout
@@ -121,7 +121,7 @@ def test_validate_missing_tool_is_skipped_outside_ci(make_project, monkeypatch) 
     config = make_project()
     CliRunner().invoke(app, ["generate", "--config", str(config)])
     monkeypatch.delenv("CI", raising=False)
-    monkeypatch.setattr("stack.validate.find_tool", lambda name: None)
+    monkeypatch.setattr("stack.tools.find_tool", lambda name: None)
     result = CliRunner().invoke(app, ["validate", "--config", str(config)])
     assert result.exit_code == 0
     assert "skip amtool check-config: amtool not found; install it with: apt-get install prometheus-alertmanager" in (
