@@ -324,3 +324,26 @@ def service_env(name: str, buckets: tuple[float, ...], faults_token: str | None,
 def retention(slo_window: Duration) -> str:
     """Prometheus keeps twice the SLO window, so the whole window is always queryable."""
     return str(slo_window * 2)
+
+
+def prometheus_flags(config: str, data: str, listen: str, slo_window: Duration) -> tuple[str, ...]:
+    """Prometheus' command line, the same in a container and as a local process (only paths differ)."""
+    return (
+        f"--config.file={config}",
+        f"--storage.tsdb.path={data}",
+        f"--storage.tsdb.retention.time={retention(slo_window)}",
+        f"--web.listen-address={listen}",
+        "--web.enable-remote-write-receiver",
+        "--enable-feature=exemplar-storage",
+        "--web.enable-lifecycle",
+    )
+
+
+def alertmanager_flags(config: str, data: str, listen: str) -> tuple[str, ...]:
+    """Alertmanager's command line: one instance, so no cluster listener."""
+    return (
+        f"--config.file={config}",
+        f"--storage.path={data}",
+        f"--web.listen-address={listen}",
+        "--cluster.listen-address=",
+    )

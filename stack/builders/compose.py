@@ -165,14 +165,8 @@ def _prometheus(settings: StackSettings) -> Service:
     port = settings.components.prometheus.port
     return Service(
         image=settings.components.prometheus.image,
-        command=(
-            f"--config.file={config_path(settings, c.PROMETHEUS_CONFIG)}",
-            f"--storage.tsdb.path={DATA['prometheus']}",
-            f"--storage.tsdb.retention.time={c.retention(settings.timing.slo_window)}",
-            f"--web.listen-address=:{port}",
-            "--web.enable-remote-write-receiver",
-            "--enable-feature=exemplar-storage",
-            "--web.enable-lifecycle",
+        command=c.prometheus_flags(
+            config_path(settings, c.PROMETHEUS_CONFIG), DATA["prometheus"], f":{port}", settings.timing.slo_window
         ),
         ports=(loopback(port),),
         volumes=(
@@ -190,11 +184,8 @@ def _alertmanager(settings: StackSettings) -> Service:
     port = settings.components.alertmanager.port
     return Service(
         image=settings.components.alertmanager.image,
-        command=(
-            f"--config.file={config_path(settings, c.ALERTMANAGER_COMPOSE_CONFIG)}",
-            f"--storage.path={DATA['alertmanager']}",
-            f"--web.listen-address=:{port}",
-            "--cluster.listen-address=",
+        command=c.alertmanager_flags(
+            config_path(settings, c.ALERTMANAGER_COMPOSE_CONFIG), DATA["alertmanager"], f":{port}"
         ),
         ports=(loopback(port),),
         volumes=(

@@ -67,26 +67,14 @@ class Program:
 
 
 def _prometheus(binary: str, layout: Layout, settings: StackSettings) -> list[str]:
-    return [
-        binary,
-        f"--config.file={layout.config(settings, c.PROMETHEUS_CONFIG)}",
-        f"--storage.tsdb.path={layout.data('prometheus')}",
-        f"--storage.tsdb.retention.time={c.retention(settings.timing.slo_window)}",
-        f"--web.listen-address=127.0.0.1:{settings.components.prometheus.port}",
-        "--web.enable-remote-write-receiver",
-        "--enable-feature=exemplar-storage",
-        "--web.enable-lifecycle",
-    ]
+    config, listen = layout.config(settings, c.PROMETHEUS_CONFIG), f"127.0.0.1:{settings.components.prometheus.port}"
+    return [binary, *c.prometheus_flags(config, str(layout.data("prometheus")), listen, settings.timing.slo_window)]
 
 
 def _alertmanager(binary: str, layout: Layout, settings: StackSettings) -> list[str]:
-    return [
-        binary,
-        f"--config.file={layout.config(settings, c.ALERTMANAGER_CONFIG)}",
-        f"--storage.path={layout.data('alertmanager')}",
-        f"--web.listen-address=127.0.0.1:{settings.components.alertmanager.port}",
-        "--cluster.listen-address=",
-    ]
+    config = layout.config(settings, c.ALERTMANAGER_CONFIG)
+    listen = f"127.0.0.1:{settings.components.alertmanager.port}"
+    return [binary, *c.alertmanager_flags(config, str(layout.data("alertmanager")), listen)]
 
 
 def _loki(binary: str, layout: Layout, settings: StackSettings) -> list[str]:
