@@ -182,7 +182,7 @@ def verify(
     from stack.conventions import FAULTS_TOKEN_FILE
     from stack.runtime import verify as runner
     from stack.runtime.faults import read_token
-    from stack.runtime.lifecycle import component_switch, verify_profile
+    from stack.runtime.lifecycle import component_switch, deployed_root, verify_profile
     from stack.runtime.report import write_reports
     from stack.runtime.scenarios import pick_services
 
@@ -194,7 +194,9 @@ def verify(
         token = read_token(token_file or root / FAULTS_TOKEN_FILE) if with_faults else None
         typer.echo(f"verify {', '.join(s.name for s in targets)} with the {settings.profile} profile")
         switch = component_switch(root, settings) if pipeline_faults else None
-        report = runner.Verifier(settings, targets, token, typer.echo, strict=strict, switch=switch, root=root).run()
+        deployed = deployed_root(root)  # the rule files and dashboards the running stack loaded
+        verifier = runner.Verifier(settings, targets, token, typer.echo, strict=strict, switch=switch, root=deployed)
+        report = verifier.run()
         json_path, html_path = write_reports(report, report_dir or root)
     except StackError as error:
         _fail(error)

@@ -11,7 +11,7 @@ from stack.errors import StackError
 from stack.runtime.compose import down_compose, engine, up_compose
 from stack.runtime.local import Echo, down_local, restart_component, start_command_services, stop_component, up_local
 from stack.runtime.outages import PIPELINE, Switch
-from stack.runtime.state import State, read_state
+from stack.runtime.state import State, read_state, state_dir
 from stack.runtime.status import show_status
 from stack.secrets import ensure_secrets
 from stack.settings import StackSettings
@@ -89,3 +89,12 @@ def verify_profile(root: Path, requested: str | None) -> str | None:
             f"with `obsstack down && obsstack up --profile {requested}`"
         )
     return state.profile
+
+
+def deployed_root(root: Path) -> Path:
+    """Where the running stack's rule files and dashboards are: the plan local mode rendered for its profile
+    under .obsstack/local/, or the project's own generated files (compose mounts them, as does no stack)."""
+    state = read_state(root)
+    if state is not None and state.mode == "local":
+        return state_dir(root.resolve()) / "local"
+    return root

@@ -60,3 +60,16 @@ def test_grafana_provisioning_placed_for_local_processes(tmp_path: Path, fast: S
     assert provider.options.path == str(tmp_path / "local" / fast.output.dashboards_dir)
     in_containers = build_datasources(fast)
     assert {d.url for d in in_containers.datasources} == {f"http://{k}:{p}" for k, p in ports.items()}
+
+
+def test_verify_reads_what_the_running_stack_loaded(tmp_path: Path) -> None:
+    """A local stack runs the plan rendered for its profile under .obsstack/local/; without one, the project's files."""
+    from stack.runtime.lifecycle import deployed_root
+    from stack.runtime.state import State, clear_state, write_state
+
+    assert deployed_root(tmp_path) == tmp_path
+    write_state(tmp_path, State("local", "fast", ()))
+    try:
+        assert deployed_root(tmp_path) == tmp_path.resolve() / c.STATE_DIR / "local"
+    finally:
+        clear_state(tmp_path)
