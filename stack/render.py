@@ -30,6 +30,7 @@ from stack.builders.tempo import build_tempo
 from stack.models import ConfigModel
 from stack.models.rules import RuleFile
 from stack.settings import StackSettings
+from stack.yaml_block import BlockWriter
 
 Placement = c.Placement
 
@@ -61,9 +62,15 @@ def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _str_representer)
 
 
+def _pyyaml(data: Any) -> str:
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, width=100_000, allow_unicode=True)
+
+
+_BLOCK = BlockWriter(_pyyaml)  # PyYAML's bytes, each distinct scalar analysed by PyYAML once
+
+
 def to_yaml(data: Any, header: str = c.GENERATED_HEADER) -> str:
-    body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, width=100_000, allow_unicode=True)
-    return header + body
+    return header + _BLOCK.write(data)
 
 
 JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
