@@ -167,14 +167,32 @@ PROMETHEUS_CONFIG = "prometheus/prometheus.yml"
 ALERTMANAGER_CONFIG = "alertmanager/alertmanager.yml"
 
 # --- Grafana ----------------------------------------------------------------------------------------
+# Every panel of the dashboards by name (ids are stable: alerts link to theirs with viewPanel=<id>). The
+# alerts' panels are traffic, restarts, errors, latency, saturation, slo, logs and business (the first
+# business panel; the next ones follow it).
 PANEL_IDS = {
     "traffic": 2,
+    "traffic_by_status": 3,
     "restarts": 4,
     "errors": 6,
+    "errors_by_route": 7,
+    "top_failing_routes": 8,
     "latency": 10,
+    "latency_heatmap": 11,
+    "latency_by_route": 12,
     "saturation": 14,
+    "pool_connections": 15,
+    "pool_wait": 16,
+    "in_flight": 17,
+    "process_cpu": 18,
+    "process_memory": 19,
     "slo": 20,
+    "availability": 21,
+    "latency_sli": 22,
+    "budget_remaining": 23,
     "logs": 26,
+    "slow_traces": 27,
+    "firing_alerts": 30,
     "business": 40,
 }
 DATASOURCE_UIDS = {

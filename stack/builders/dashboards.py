@@ -53,7 +53,7 @@ def traffic(service: Service) -> list[Any]:
         timeseries(
             ID["traffic"], "Requests/s by route", "reqps", [(f"sum by ({n.route}) ({requests})", f"{{{{{n.route}}}}}")]
         ),
-        timeseries(3, "Requests/s by status class", "reqps", [(by_class, "{{status_class}}")]),
+        timeseries(ID["traffic_by_status"], "Requests/s by status class", "reqps", [(by_class, "{{status_class}}")]),
     ]
 
 
@@ -72,9 +72,11 @@ def errors(settings: StackSettings, service: Service) -> list[Any]:
             alert_steps(levels),
             note,
         ),
-        timeseries(7, "5xx errors/s by route", "reqps", [(f"sum by ({n.route}) ({failing})", legend)]),
+        timeseries(
+            ID["errors_by_route"], "5xx errors/s by route", "reqps", [(f"sum by ({n.route}) ({failing})", legend)]
+        ),
         table(
-            8,
+            ID["top_failing_routes"],
             f"Top failing routes (5xx ratio, {w})",
             "percentunit",
             [PromTarget(top, legend, instant=True, format="table")],
@@ -93,8 +95,13 @@ def latency(settings: StackSettings, service: Service) -> list[Any]:
     note = f"p95 alert thresholds: warning {warn}, critical {crit}."
     return [
         timeseries(ID["latency"], "Latency p50 / p95 / p99", "s", [*quantiles, traced], alert_steps(levels), note),
-        Heatmap(id=11, title="Latency distribution", dataSource=PROM, targets=[heat], maxDataPoints=None),
-        timeseries(12, f"p95 latency by route ({w})", "s", [(by_route, f"{{{{{n.route}}}}}")], alert_steps(levels)),
+        Heatmap(
+            id=ID["latency_heatmap"], title="Latency distribution", dataSource=PROM, targets=[heat], maxDataPoints=None
+        ),
+        timeseries(
+            ID["latency_by_route"], f"p95 latency by route ({w})", "s", [(by_route, f"{{{{{n.route}}}}}")],
+            alert_steps(levels),
+        ),
     ]
 
 
@@ -110,9 +117,9 @@ def per_instance(settings: StackSettings, service: Service) -> list[Any]:
     """In-flight requests, CPU, memory and restarts per instance (the restarts panel is what alerts link to)."""
     n, window = q.names(service), f"[{settings.timing.restart_window}]"
     specs = (  # id, title, unit, expr
-        (17, "In-flight requests", "short", f"sum by (instance) ({sel(n.inprogress)})"),
-        (18, "Process CPU", "percentunit", f"sum by (instance) (rate({sel(c.PROCESS_CPU)}{RATE}))"),
-        (19, "Process memory (RSS)", "bytes", f"sum by (instance) ({sel(c.PROCESS_RSS)})"),
+        (ID["in_flight"], "In-flight requests", "short", f"sum by (instance) ({sel(n.inprogress)})"),
+        (ID["process_cpu"], "Process CPU", "percentunit", f"sum by (instance) (rate({sel(c.PROCESS_CPU)}{RATE}))"),
+        (ID["process_memory"], "Process memory (RSS)", "bytes", f"sum by (instance) ({sel(c.PROCESS_RSS)})"),
         (ID["restarts"], f"Restarts ({settings.timing.restart_window})", "short",
          f"sum by (instance) (changes({sel(c.PROCESS_START)}{window}))"),
     )  # fmt: skip
@@ -135,8 +142,8 @@ def saturation(settings: StackSettings, service: Service) -> list[list[Any]]:
                 utilisation,
                 alert_steps(service.db_pool),
             ),
-            timeseries(15, "DB pool connections", "short", pool),
-            timeseries(16, "DB pool wait time", "s", wait),
+            timeseries(ID["pool_connections"], "DB pool connections", "short", pool),
+            timeseries(ID["pool_wait"], "DB pool wait time", "s", wait),
         ],
         per_instance(settings, service),
     ]
@@ -165,21 +172,21 @@ def slo(settings: StackSettings, service: Service) -> list[list[Any]]:
         [burn_panel(settings, service)],
         [
             stat(
-                21,
+                ID["availability"],
                 f"Availability over {shown} {goal}",
                 "percentunit",
                 (f"1 - {rec(c.rec_slo_error_ratio(window))}", "availability"),
                 meets,
             ),
             stat(
-                22,
+                ID["latency_sli"],
                 f"Requests faster than {seconds_text(fast)} over {shown} {goal}",
                 "percentunit",
                 (f"{good} / {total}", "latency SLI"),
                 meets,
             ),
             stat(
-                23,
+                ID["budget_remaining"],
                 "Error budget remaining",
                 "percentunit",
                 (rec(c.REC_SLO_BUDGET_REMAINING), "remaining"),
@@ -205,7 +212,7 @@ def logs_and_traces(service: Service) -> list[Any]:
             enableLogDetails=True,
             prettifyLogMessage=True,
         ),
-        table(27, f"Slow traces (> {slow})", "ms", [TempoTarget(traceql)], datasource=TEMPO),
+        table(ID["slow_traces"], f"Slow traces (> {slow})", "ms", [TempoTarget(traceql)], datasource=TEMPO),
     ]
 
 
@@ -263,13 +270,14 @@ def overview_dashboard(settings: StackSettings) -> Json:
         (ID["traffic"], f"Requests/s ({w})", "reqps", c.rec_request_rate(w) + scope),
         (ID["errors"], f"5xx ratio ({w})", "percentunit", c.rec_error_ratio(w) + scope),
         (ID["latency"], f"p95 latency ({w})", "s", c.rec_latency_quantile(0.95, w) + scope),
-        (17, "In-flight requests", "short", f'sum by (service) ({{__name__=~"{inflight}",{matcher}}})'),
+        (ID["in_flight"], "In-flight requests", "short", f'sum by (service) ({{__name__=~"{inflight}",{matcher}}})'),
     ]
     if any(s.has_db_pool for s in settings.services):
         specs.insert(3, (ID["saturation"], "DB pool utilisation", "percentunit", c.REC_POOL_UTILIZATION + scope))
     panels = [timeseries(pid, title, unit, [(expr, "{{service}}")]) for pid, title, unit, expr in specs]
     firing = f'sum by (service, alertname, severity) (ALERTS{{alertstate="firing",{matcher}}})'
-    panels.append(table(30, "Firing alerts", "short", [PromTarget(firing, "", instant=True, format="table")]))
+    firing_table = [PromTarget(firing, "", instant=True, format="table")]
+    panels.append(table(ID["firing_alerts"], "Firing alerts", "short", firing_table))
     links = [link(c.dashboard_name(s.name), f"{s.name}: golden signals") for s in settings.services]
     placed = layout([("Services", None, [panels[:3], panels[3:]])])
     return dashboard(c.OVERVIEW_DASHBOARD, "Overview: all services", placed, variables(None), links)

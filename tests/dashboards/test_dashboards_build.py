@@ -90,7 +90,7 @@ def test_changing_a_setting_moves_the_threshold(make_project):
     changed = load_settings(make_project(STACK.replace("warning: 0.25", "warning: 0.5")))
     panels = panels_by_id(build_dashboards(changed)["orders-golden-signals"])
     assert threshold_values(panels[c.PANEL_IDS["latency"]]) == [0.5, 1.0]
-    assert "duration > 500ms" in panels[27]["targets"][0]["query"]
+    assert "duration > 500ms" in panels[c.PANEL_IDS["slow_traces"]]["targets"][0]["query"]
 
 
 def test_slo_panels_use_objective_and_burn_tiers(boards):
@@ -118,12 +118,12 @@ def test_every_panel_has_unit_datasource_and_query(boards):
 def test_latency_panels_enable_exemplars(boards):
     """The p95 panel and the heatmap query raw buckets with exemplars, so points link to traces."""
     panels = panels_by_id(boards["orders-golden-signals"])
-    for pid in (c.PANEL_IDS["latency"], 11):
+    for pid in (c.PANEL_IDS["latency"], c.PANEL_IDS["latency_heatmap"]):
         traced = [t for t in panels[pid]["targets"] if t["exemplar"]]
         assert traced
         assert all("_bucket{" in t["expr"] for t in traced)
-    assert panels[11]["type"] == "heatmap"
-    assert panels[11]["options"]["calculate"] is False
+    assert panels[c.PANEL_IDS["latency_heatmap"]]["type"] == "heatmap"
+    assert panels[c.PANEL_IDS["latency_heatmap"]]["options"]["calculate"] is False
 
 
 def test_rates_use_rate_interval_or_the_rule_window(settings):
