@@ -179,6 +179,7 @@ def verify(
     ] = False,
 ) -> None:
     """Prove on the running stack that telemetry arrives and every alert fires and resolves on its fault."""
+    from stack.builders.catalogue import fault_alerts
     from stack.conventions import FAULTS_TOKEN_FILE
     from stack.runtime import verify as runner
     from stack.runtime.faults import read_token
@@ -195,7 +196,10 @@ def verify(
         typer.echo(f"verify {', '.join(s.name for s in targets)} with the {settings.profile} profile")
         switch = component_switch(root, settings) if pipeline_faults else None
         deployed = deployed_root(root)  # the rule files and dashboards the running stack loaded
-        verifier = runner.Verifier(settings, targets, token, typer.echo, strict=strict, switch=switch, root=deployed)
+        expected = {s.name: fault_alerts(settings, s) for s in targets}  # from the generator's alert catalogue
+        verifier = runner.Verifier(
+            settings, targets, token, typer.echo, strict=strict, switch=switch, root=deployed, expected=expected
+        )
         report = verifier.run()
         json_path, html_path = write_reports(report, report_dir or root)
     except StackError as error:

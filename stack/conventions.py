@@ -365,3 +365,16 @@ def alertmanager_flags(config: str, data: str, listen: str) -> tuple[str, ...]:
         f"--web.listen-address={listen}",
         "--cluster.listen-address=",
     )
+
+
+FAULTS = ("latency", "db_pool", "errors")  # verify's faults, in the order it injects them
+
+
+@dataclass(frozen=True)
+class FaultAlerts:
+    """What one of verify's faults must fire, may also fire and must see resolved, for one service. The
+    generator derives it from the alert catalogue; verify receives it (the runtime never builds)."""
+
+    required: frozenset[str] = frozenset()
+    allowed: frozenset[str] = frozenset()
+    must_resolve: frozenset[str] = frozenset()

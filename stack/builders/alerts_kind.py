@@ -61,7 +61,8 @@ def alert_labels(service: Service, variant: Variant) -> dict[str, str]:
 class AlertKind:
     """An alert about one service. `panel` is a key of conventions.PANEL_IDS (the alert's dashboard link);
     `cases` are its promtool test groups, in the service's test file unless `test_step` gives it its own
-    (the `.slo.test.yml`, evaluated at that step)."""
+    (the `.slo.test.yml`, evaluated at that step). `fault`, `lingers` and `may_fire_on` are its part in
+    verify's fault contract."""
 
     name: str
     panel: str
@@ -72,6 +73,9 @@ class AlertKind:
     for_: Callable[[StackSettings], Duration | None] = no_for
     variants: Callable[[StackSettings, Service], tuple[Variant, ...]] = warning_only
     test_step: Callable[[StackSettings, Service], Duration] | None = None
+    fault: str | None = None  # the verify fault (conventions.FAULTS) that must fire it
+    lingers: bool = False  # may still fire after that fault ends (slow burn windows): not awaited to resolve
+    may_fire_on: tuple[str, ...] = ()  # faults during which it may fire too (side effects, not required)
 
     def rules(self, settings: StackSettings, service: Service) -> tuple[AlertingRule, ...]:
         for_ = self.for_(settings)

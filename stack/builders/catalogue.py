@@ -30,6 +30,7 @@ SERVICE_ALERTS: tuple[AlertKind, ...] = (
         expr=golden.latency_expr,
         texts=golden.latency_texts,
         cases=golden_tests.latency_cases,
+        fault="latency",
     ),
     AlertKind(
         name=c.ALERT_ERRORS,
@@ -40,6 +41,7 @@ SERVICE_ALERTS: tuple[AlertKind, ...] = (
         expr=golden.error_expr,
         texts=golden.error_texts,
         cases=golden_tests.error_cases,
+        fault="errors",
     ),
     AlertKind(
         name=c.ALERT_POOL,
@@ -50,6 +52,7 @@ SERVICE_ALERTS: tuple[AlertKind, ...] = (
         expr=golden.pool_expr,
         texts=golden.pool_texts,
         cases=golden_tests.pool_cases,
+        fault="db_pool",
     ),
     AlertKind(
         name=c.ALERT_POOL_WAITING,
@@ -59,6 +62,7 @@ SERVICE_ALERTS: tuple[AlertKind, ...] = (
         expr=per_service(golden.pool_waiting_expr),
         texts=per_service(golden.pool_waiting_texts),
         cases=golden_tests.pool_waiting_cases,
+        may_fire_on=("db_pool",),  # the held connections make requests wait
     ),
     AlertKind(
         name=c.ALERT_BURN,
@@ -69,6 +73,8 @@ SERVICE_ALERTS: tuple[AlertKind, ...] = (
         texts=slo.burn_texts,
         cases=burn_cases,
         test_step=slo.burn_step,
+        fault="errors",
+        lingers=True,
     ),
     AlertKind(
         name=c.ALERT_ABSENT,
@@ -87,6 +93,7 @@ SERVICE_ALERTS: tuple[AlertKind, ...] = (
         expr=per_service(health.traffic_drop_expr),
         texts=per_service(health.traffic_drop_texts),
         cases=health_tests.traffic_drop_cases,
+        may_fire_on=("db_pool",),  # the pool fault runs at a lower request rate
     ),
     AlertKind(
         name=c.ALERT_RESTARTS,
@@ -130,3 +137,16 @@ def panels(settings: StackSettings) -> Panels:
     for service in settings.services:
         found.update((kind.name, kind.panel) for kind in business_kinds(service))
     return found
+
+
+def fault_alerts(settings: StackSettings, service: Service) -> dict[str, c.FaultAlerts]:
+    """For each of verify's faults, the alerts of this service it must fire, may fire and must see resolved."""
+    kinds = service_kinds(settings, service)
+    return {
+        fault: c.FaultAlerts(
+            required=frozenset(k.name for k in kinds if k.fault == fault),
+            allowed=frozenset(k.name for k in kinds if fault in k.may_fire_on),
+            must_resolve=frozenset(k.name for k in kinds if k.fault == fault and not k.lingers),
+        )
+        for fault in c.FAULTS
+    }

@@ -1,4 +1,5 @@
-"""PURE: which faults verify injects and which alerts each must (and may) fire, from the settings."""
+"""PURE: the faults verify injects, from the settings; which alerts each must (and may) fire comes from the
+generator's alert catalogue as conventions.FaultAlerts (catalogue.fault_alerts), passed in by the CLI."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ class FaultScenario:
     notes: tuple[str, ...] = field(default=())
 
 
-def latency_fault(settings: StackSettings, service: Service) -> FaultScenario:
+def latency_fault(settings: StackSettings, service: Service, alerts: c.FaultAlerts) -> FaultScenario:
     """Latency halfway between the warning threshold and the next bucket edge: warning, not critical."""
     edges = settings.buckets(service)
     warning = service.latency.warning
@@ -33,13 +34,14 @@ def latency_fault(settings: StackSettings, service: Service) -> FaultScenario:
     return FaultScenario(
         name="latency",
         setting={"latency_seconds": round((warning + upper) / 2, 4)},
-        required=frozenset({c.ALERT_LATENCY}),
-        must_resolve=frozenset({c.ALERT_LATENCY}),
+        required=alerts.required,
+        allowed=alerts.allowed,
+        must_resolve=alerts.must_resolve,
         for_seconds=settings.timing.latency_for.seconds,
     )
 
 
-def pool_fault(settings: StackSettings, service: Service, capacity: int) -> FaultScenario:
+def pool_fault(settings: StackSettings, service: Service, capacity: int, alerts: c.FaultAlerts) -> FaultScenario:
     """Hold the fewest connections that put the pool above the warning ratio."""
     assert service.db_pool is not None  # only services with a pool get this fault
     warning = service.db_pool.warning
@@ -52,9 +54,9 @@ def pool_fault(settings: StackSettings, service: Service, capacity: int) -> Faul
     return FaultScenario(
         name="db_pool",
         setting={"hold_connections": hold},
-        required=frozenset({c.ALERT_POOL}),
-        allowed=frozenset({c.ALERT_POOL_WAITING, c.ALERT_TRAFFIC_DROP}),  # the fault runs at a lower rate
-        must_resolve=frozenset({c.ALERT_POOL}),
+        required=alerts.required,
+        allowed=alerts.allowed,  # the fault runs at a lower rate, and holds connections others wait for
+        must_resolve=alerts.must_resolve,
         traffic_rate=3.0,
         for_seconds=settings.timing.db_pool_for.seconds,
         needs_rate=False,
@@ -62,7 +64,7 @@ def pool_fault(settings: StackSettings, service: Service, capacity: int) -> Faul
     )
 
 
-def error_fault(settings: StackSettings, service: Service) -> FaultScenario:
+def error_fault(settings: StackSettings, service: Service, alerts: c.FaultAlerts) -> FaultScenario:
     """A 5xx rate between the warning and critical thresholds; it also burns the error budget.
 
     Slow (ticket) burn tiers keep firing for their short window after the fault, so this runs last and
@@ -71,8 +73,9 @@ def error_fault(settings: StackSettings, service: Service) -> FaultScenario:
     return FaultScenario(
         name="errors",
         setting={"error_rate": round(min(cfg.warning * 3, (cfg.warning + cfg.critical) / 2), 4)},
-        required=frozenset({c.ALERT_ERRORS, c.ALERT_BURN}),
-        must_resolve=frozenset({c.ALERT_ERRORS}),
+        required=alerts.required,
+        allowed=alerts.allowed,
+        must_resolve=alerts.must_resolve,
         for_seconds=settings.timing.error_rate_for.seconds,
         notes=("slower burn-rate tiers may still fire after the fault ends (their short window)",),
     )

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -54,9 +55,11 @@ class Verifier:
         strict: bool = False,
         switch: Switch | None = None,
         root: Path | None = None,
+        expected: Mapping[str, Mapping[str, c.FaultAlerts]] | None = None,
     ) -> None:
         self.settings, self.services, self.say, self.strict = settings, services, progress, strict
         self.root = root or Path.cwd()  # where `obsstack generate` wrote the deployed rules and dashboards
+        self.expected = expected or {}  # service -> fault -> the alerts it must fire (the generator's catalogue)
         doctor.check_deployed(self.root, settings, services)
         self.switch = switch  # set: stop and start the collector, Loki and Tempo under traffic
         self.ends = endpoints or Endpoints.from_settings(settings, services)
@@ -92,13 +95,8 @@ class Verifier:
     # --- helpers ------------------------------------------------------------------------------
 
     def _check(self, section: str, name: str, waited: Waited, detail_ok: str = "") -> bool:
-        line = CheckLine(
-            section,
-            name,
-            waited.ok,
-            detail_ok if waited.ok else f"timed out: {waited.last}",
-            round(waited.seconds, 1),
-        )
+        detail = detail_ok if waited.ok else f"timed out: {waited.last}"
+        line = CheckLine(section, name, waited.ok, detail, round(waited.seconds, 1))
         self.report.checks.append(line)
         self.say(f"{'ok  ' if line.ok else 'FAIL'} {section}: {name}" + (f" ({line.detail})" if line.detail else ""))
         return line.ok
@@ -246,28 +244,31 @@ class Verifier:
         if service.name not in self.faults:
             self._skip("faults", f"{service.name}: fault contract", "skipped: no fault toggles (faults: false)")
             return
-        scenarios = [latency_fault(self.settings, service)]
+        alerts = defaultdict(c.FaultAlerts, self.expected.get(service.name, {}))
+        scenarios = [latency_fault(self.settings, service, alerts["latency"])]
         capacity = self._pool_capacity(service) if service.has_db_pool else 0
         if capacity:
             try:
-                scenarios.append(pool_fault(self.settings, service, capacity))
+                scenarios.append(pool_fault(self.settings, service, capacity, alerts["db_pool"]))
             except ValueError as exc:
                 self._check("faults", f"{service.name}: pool fault possible", Waited(False, 0, str(exc)))
         elif not service.has_db_pool:
             self._skip("faults", f"{service.name}: pool fault", "skipped: no DB pool (db_pool not set)")
-        scenarios.append(error_fault(self.settings, service))
+        scenarios.append(error_fault(self.settings, service, alerts["errors"]))
         for scenario in scenarios:
+            if not scenario.required:  # no alert of this service watches what the fault breaks
+                self._skip("faults", f"{service.name}: fault {scenario.name}", "skipped: no alert enabled for it")
+                continue
             self.report.faults.append(self._run_fault(service, replace(scenario, service=service.name)))
 
     def _pool_capacity(self, service: Service) -> int:
         expr = f'sum({c.DB_POOL_MAX}{{service="{service.name}"}})'
         try:
-            result = self.prom.query(expr)
+            result, detail = self.prom.query(expr), f"no data for {expr}"
         except Unavailable as exc:
-            self._check("faults", f"{service.name}: pool capacity known", Waited(False, 0, str(exc)))
-            return 0
+            result, detail = [], str(exc)
         if not result:
-            self._check("faults", f"{service.name}: pool capacity known", Waited(False, 0, f"no data for {expr}"))
+            self._check("faults", f"{service.name}: pool capacity known", Waited(False, 0, detail))
             return 0
         return int(float(result[0]["value"][1]))
 

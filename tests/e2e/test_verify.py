@@ -15,6 +15,7 @@ import pytest
 from support import free_port, running_app
 
 from stack.config import load_settings
+from stack.conventions import FaultAlerts
 from stack.dashlint import MACROS, VARIABLE
 from stack.errors import StackError
 from stack.render import render_all
@@ -67,11 +68,12 @@ def test_scenarios_land_between_thresholds(make_project) -> None:
     """Latency halfway above the warning edge, 9 of 10 connections, 3 % errors: warning, not critical."""
     settings = load_settings(make_project("services: [{name: orders, db_pool: {warning: 0.8, critical: 0.95}}]\n"))
     service = settings.services[0]
-    assert latency_fault(settings, service).setting == {"latency_seconds": 0.225}
-    assert pool_fault(settings, service, 10).setting == {"hold_connections": 9}
-    assert error_fault(settings, service).setting == {"error_rate": 0.03}
+    none = FaultAlerts()
+    assert latency_fault(settings, service, none).setting == {"latency_seconds": 0.225}
+    assert pool_fault(settings, service, 10, none).setting == {"hold_connections": 9}
+    assert error_fault(settings, service, none).setting == {"error_rate": 0.03}
     with pytest.raises(ValueError, match="cannot be held above 80%"):
-        pool_fault(settings, service, 5)
+        pool_fault(settings, service, 5, none)
 
 
 def test_refused_fault_toggle_is_a_clear_error(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from stack import conventions as c
-from stack.builders.catalogue import CATALOGUE, SERVICE_ALERTS, STACK_ALERTS, panels
+from stack.builders.catalogue import CATALOGUE, SERVICE_ALERTS, STACK_ALERTS, fault_alerts, panels
 from stack.builders.rule_tests import build_rule_tests
 from stack.builders.rules import build_rule_files
 from stack.config import load_settings
@@ -94,3 +94,19 @@ def test_stack_wide_alerts_link_the_overview(settings) -> None:
     assert [a.alert for a in platform] == [alert.name for alert in STACK_ALERTS]
     for alert in platform:
         assert alert.annotations["dashboard_url"].endswith(f"/d/{c.stable_uid('overview')}/overview")
+
+
+def test_verify_faults_expect_what_the_catalogue_says(make_project) -> None:
+    """Each fault of verify must fire the alerts whose kind names it, may fire the side effects, and waits
+    for all but the lingering burn alert to resolve; a disabled alert is not expected."""
+    settings = load_settings(make_project(STACK))
+    shop, billing = settings.services
+    expected = fault_alerts(settings, shop)
+    assert expected["latency"] == c.FaultAlerts(frozenset({c.ALERT_LATENCY}), frozenset(), frozenset({c.ALERT_LATENCY}))
+    assert expected["db_pool"].required == {c.ALERT_POOL}
+    assert expected["db_pool"].allowed == {c.ALERT_POOL_WAITING, c.ALERT_TRAFFIC_DROP}
+    assert expected["errors"].required == {c.ALERT_ERRORS, c.ALERT_BURN}
+    assert expected["errors"].must_resolve == {c.ALERT_ERRORS}
+    assert fault_alerts(settings, billing)["db_pool"].required == frozenset()  # no pool, no pool alert
+    quiet = load_settings(make_project("services: [{name: api, latency: {enabled: false}}]\n"))
+    assert fault_alerts(quiet, quiet.services[0])["latency"].required == frozenset()
