@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import posixpath
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -179,7 +180,7 @@ def render_all(settings: StackSettings, placement: Placement = c.IN_CONTAINERS) 
             raise RuntimeError(f"renderer {renderer.__name__} produced no files")
         artifacts += produced
     paths = [a.path for a in artifacts]
-    duplicates = sorted({p for p in paths if paths.count(p) > 1}) if len(set(paths)) < len(paths) else []
+    duplicates = sorted(path for path, count in Counter(paths).items() if count > 1)
     if duplicates:
         raise RuntimeError(f"two renderers produced {duplicates}")
     return tuple(sorted(artifacts))

@@ -171,6 +171,11 @@ class Component(Frozen):
             raise ValueError(f"must be an image with a pinned tag (not latest), got {value!r}")
         return value
 
+    @property
+    def version(self) -> str:
+        """The version the image tag pins: `grafana/loki:3.5.3` -> 3.5.3, `prom/prometheus:v3.5.0` -> 3.5.0."""
+        return self.image.rsplit(":", 1)[1].removeprefix("v")
+
 
 class Components(Frozen):
     """Pinned images (a version bot may update the tags) and their ports."""
@@ -182,6 +187,11 @@ class Components(Frozen):
     tempo: Component = Component(image="grafana/tempo:2.9.0", port=3200)
     otelcol: Component = Component(image="otel/opentelemetry-collector-contrib:0.132.0", port=8888)
     postgres: Component = Component(image="postgres:16.10-alpine", port=5432)
+
+    def pinned(self, name: str) -> str:
+        """The version the image of component `name` pins (what the Go builds build and check)."""
+        component: Component = getattr(self, name)
+        return component.version
 
 
 class Output(Frozen):

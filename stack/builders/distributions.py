@@ -25,7 +25,6 @@ from stack.models.distributions import (
     OcbManifest,
     OcbRecipe,
     Recipe,
-    image_version,
 )
 from stack.models.otelcol import OtelcolConfig
 from stack.settings import StackSettings
@@ -57,11 +56,6 @@ COLLECTOR_MODULES: dict[str, dict[str, str]] = {
 }
 
 
-def pinned_version(settings: StackSettings, name: str) -> str:
-    """The version `components.<name>.image` pins."""
-    return image_version(getattr(settings.components, name).image)
-
-
 def recipes(settings: StackSettings, names: Sequence[str]) -> tuple[Recipe, ...]:
     """The recipes of `names` (all built components when empty), refusing a name obsstack does not build."""
     unknown = [n for n in names if n not in BUILT]
@@ -73,7 +67,7 @@ def recipes(settings: StackSettings, names: Sequence[str]) -> tuple[Recipe, ...]
 def recipe(settings: StackSettings, name: str) -> Recipe:
     if name not in BUILT:
         raise StackError(f"component {name!r}: obsstack builds {', '.join(BUILT)}; expected one of those")
-    version = pinned_version(settings, name)
+    version = settings.components.pinned(name)
     if name == "loki":
         build = "github.com/grafana/loki/v3/pkg/util/build"
         return GoRecipe(

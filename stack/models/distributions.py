@@ -15,11 +15,6 @@ VERSION_FLAG = {"otelcol": "--version", "loki": "-version", "tempo": "-version",
 OCB_MODULE = "go.opentelemetry.io/collector/cmd/builder"
 
 
-def image_version(image: str) -> str:
-    """The version an image tag pins: `grafana/loki:3.5.3` -> 3.5.3, `prom/prometheus:v3.5.0` -> 3.5.0."""
-    return image.rsplit(":", 1)[1].removeprefix("v")
-
-
 @dataclass(frozen=True)
 class Built:
     """A component at the version it must report; its binary and version flag follow from its name."""

@@ -7,20 +7,16 @@ import shutil
 from collections.abc import Callable, Iterable, Sequence
 
 from stack.errors import StackError
-from stack.models.distributions import BUILT, VERSION_FLAG, Recipe, image_version
+from stack.models.distributions import BUILT, VERSION_FLAG, Recipe
 from stack.runtime import gobuild
 from stack.settings import StackSettings
 
 Echo = Callable[[str], None]
 
 
-def pinned_version(settings: StackSettings, name: str) -> str:
-    return image_version(getattr(settings.components, name).image)
-
-
 def locate(name: str, on_path: Sequence[str], settings: StackSettings) -> str | None:
     """The binary to start for component `name`, or None when there is none."""
-    version = pinned_version(settings, name) if name in BUILT else ""  # "": not ours to build or check
+    version = settings.components.pinned(name) if name in BUILT else ""  # "": not ours to build or check
     if version and (built := gobuild.cached(name, version)) is not None:
         return str(built)
     found = next((found for b in on_path if (found := shutil.which(b))), None)
@@ -42,7 +38,7 @@ def build_all(recipes: Iterable[Recipe], echo: Echo) -> Iterable[str]:
 
 def describe(settings: StackSettings) -> Iterable[str]:
     for name in BUILT:
-        version = pinned_version(settings, name)
+        version = settings.components.pinned(name)
         built = gobuild.cached(name, version)
         where = str(built) if built else f"not built (`obsstack components build {name}`)"
         yield f"{name:<8} {version:<10} {where}"

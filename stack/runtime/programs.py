@@ -12,7 +12,7 @@ from pathlib import Path
 
 from stack import conventions as c
 from stack.errors import StackError
-from stack.runtime.binaries import locate, pinned_version
+from stack.runtime.binaries import locate
 from stack.secrets import read_env
 from stack.settings import Service, StackSettings
 
@@ -117,7 +117,7 @@ def programs(settings: StackSettings) -> tuple[Program, ...]:
     comp = settings.components
 
     def v(name: str) -> str:
-        return pinned_version(settings, name)
+        return settings.components.pinned(name)
 
     return (
         Program("prometheus", ("prometheus",), comp.prometheus.port, "/-/ready", _prometheus, True,
