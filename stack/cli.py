@@ -40,10 +40,21 @@ def _fail(error: StackError) -> None:
     raise typer.Exit(error.exit_code)
 
 
-def _settings(config: Path, profile: str | None) -> StackSettings:
+TARGETS = ("kubernetes", "mimir")
+TargetOption = Annotated[
+    list[str] | None,
+    typer.Option("--target", help="Also write this target (kubernetes, mimir), as if stack.yaml enabled it."),
+]
+
+
+def _settings(config: Path, profile: str | None, targets: list[str] | None = None) -> StackSettings:
     from stack.config import load_settings
 
     overrides: dict[str, Any] = {"profile": profile} if profile else {}
+    for target in targets or ():
+        if target not in TARGETS:
+            raise StackError(f"--target {target}: unknown target, expected one of {', '.join(TARGETS)}")
+        overrides[target] = {"enabled": True}
     return load_settings(config, overrides)
 
 
@@ -52,13 +63,14 @@ def generate(
     config: ConfigOption = Path("stack.yaml"),
     check: Annotated[bool, typer.Option("--check", help="Write nothing; show a diff, exit 1 if stale.")] = False,
     profile: ProfileOption = None,
+    target: TargetOption = None,
 ) -> None:
-    """Generate rules, tests, dashboards and configs from stack.yaml."""
+    """Generate rules, tests, dashboards and configs from stack.yaml (and the targets it enables)."""
     from stack.render import render_all
     from stack.write import compare, write_plan
 
     try:
-        settings = _settings(config, profile)
+        settings = _settings(config, profile, target)
         root = config.resolve().parent
         artifacts = render_all(settings)
         if check:

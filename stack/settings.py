@@ -36,6 +36,7 @@ from stack.service_settings import (
     check_buckets,
     check_relative_path,
 )
+from stack.target_settings import Kubernetes, Mimir
 
 __all__ = [
     "SLO", "Business", "BusinessAlert", "BusinessMetric", "DBPoolAlert", "ErrorRateAlert", "LatencyAlert",
@@ -200,8 +201,10 @@ class Output(Frozen):
     alerts_dir: str = "alerts"
     dashboards_dir: str = "dashboards"
     compose_dir: str = "compose"
+    kubernetes_dir: str = "kubernetes"
+    mimir_dir: str = "mimir"
 
-    @field_validator("alerts_dir", "dashboards_dir", "compose_dir")
+    @field_validator("alerts_dir", "dashboards_dir", "compose_dir", "kubernetes_dir", "mimir_dir")
     @classmethod
     def _inside(cls, value: str) -> str:
         return check_relative_path(value)
@@ -247,6 +250,8 @@ class StackSettings(BaseSettings):
     metrics: Metrics = Metrics()
     components: Components = Components()
     output: Output = Output()
+    kubernetes: Kubernetes = Kubernetes()
+    mimir: Mimir = Mimir()
 
     @classmethod
     def settings_customise_sources(
