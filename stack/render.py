@@ -162,19 +162,54 @@ def render_grafana(settings: StackSettings, placement: Placement) -> Iterable[Ar
     yield Artifact(posixpath.join(compose, c.GRAFANA_DASHBOARD_PROVIDERS), to_yaml(providers))
 
 
+def render_kubernetes(settings: StackSettings, placement: Placement) -> Iterable[Artifact]:
+    """The Kubernetes target (when enabled): a Kustomize base and Helm values overlays, one object per file."""
+    from stack.builders.kubernetes import build_kubernetes
+
+    for name, document in build_kubernetes(settings).items():
+        yield Artifact(posixpath.join(settings.output.kubernetes_dir, name), _document(document))
+
+
+def render_mimir(settings: StackSettings, placement: Placement) -> Iterable[Artifact]:
+    """The Mimir target (when enabled): mimirtool rule files per service, the tenant Alertmanager config and
+    the config of a local ring of Mimir processes."""
+    from stack.builders.mimir import build_mimir
+
+    for name, document in build_mimir(settings, placement).items():
+        yield Artifact(posixpath.join(settings.output.mimir_dir, name), _document(document))
+
+
+def _document(document: ConfigModel | dict[str, Any] | str) -> str:
+    """A model or mapping as YAML with the generated header; text (already rendered) as it is."""
+    if isinstance(document, str):
+        return document
+    return to_yaml(document.to_data() if isinstance(document, ConfigModel) else document)
+
+
+Renderer = Callable[[StackSettings, Placement], Iterable[Artifact]]
+
 # The ordered list of renderers; each component adds one entry here.
-RENDERERS: tuple[Callable[[StackSettings, Placement], Iterable[Artifact]], ...] = (
+RENDERERS: tuple[Renderer, ...] = (
     render_alerts,
     render_prometheus,
     render_compose,
     render_grafana,
+    render_kubernetes,
+    render_mimir,
 )
+# renderers of a target that stack.yaml may leave off: they produce nothing then
+OPTIONAL: dict[Renderer, Callable[[StackSettings], bool]] = {
+    render_kubernetes: lambda settings: settings.kubernetes.enabled,
+    render_mimir: lambda settings: settings.mimir.enabled,
+}
 
 
 def render_all(settings: StackSettings, placement: Placement = c.IN_CONTAINERS) -> tuple[Artifact, ...]:
     """The whole plan for a placement, sorted by path. Fails if a renderer produced nothing or two one path."""
     artifacts: list[Artifact] = []
     for renderer in RENDERERS:
+        if renderer in OPTIONAL and not OPTIONAL[renderer](settings):
+            continue
         produced = list(renderer(settings, placement))
         if not produced:
             raise RuntimeError(f"renderer {renderer.__name__} produced no files")

@@ -35,6 +35,20 @@ class CheckResult:
         return f"{mark} {self.name}" + (f": {self.detail}" if self.detail else "")
 
 
+def cache_root() -> Path:
+    """obsstack's per-user cache: `$OBSSTACK_CACHE`, else `$XDG_CACHE_HOME/obsstack`, else ~/.cache/obsstack."""
+    if explicit := os.environ.get("OBSSTACK_CACHE"):
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "obsstack"
+
+
+def cached_binary(name: str, version: str, binary: str) -> Path | None:
+    """The binary `obsstack components build` made for component `name` at `version`, if it did."""
+    path = cache_root() / "components" / f"{name}-{version}" / binary
+    return path if path.is_file() and os.access(path, os.X_OK) else None
+
+
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from stack.errors import StackError
 from stack.models.distributions import BINARY, OCB_MODULE, GoRecipe, OcbRecipe, Recipe
 from stack.render import to_yaml
+from stack.tools import cache_root, cached_binary
 
 Echo = Callable[[str], None]
 STEP_TIMEOUT = 45 * 60.0  # one go command; a cold Loki compile takes ~10 minutes on 2 cores
@@ -29,17 +30,9 @@ REPLACE_RE = re.compile(r"^(replace|exclude)\s+(\((?:.|\n)*?^\)|.*)$", re.M)
 GO_LINE_RE = re.compile(r"^go (\d+(?:\.\d+)*)\s*$", re.M)
 
 
-def cache_root() -> Path:
-    if explicit := os.environ.get("OBSSTACK_CACHE"):
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "obsstack"
-
-
 def cached(name: str, version: str) -> Path | None:
     """The cached binary of component `name` at `version`, if built."""
-    path = cache_root() / "components" / f"{name}-{version}" / BINARY[name]
-    return path if path.is_file() and os.access(path, os.X_OK) else None
+    return cached_binary(name, version, BINARY[name])
 
 
 def reported_version(binary: str, flag: str) -> str | None:
