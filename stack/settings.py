@@ -44,7 +44,7 @@ __all__ = [
 ]  # fmt: skip
 
 URL_RE = re.compile(r"^https?://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+$")
-COMPONENT_NAMES = frozenset({"prometheus", "alertmanager", "grafana", "loki", "tempo", "otelcol", "postgres"})
+COMPONENT_NAMES = frozenset({"prometheus", "alertmanager", "grafana", "loki", "tempo", "otelcol", "postgres", "mimir"})
 
 
 class Profile(Frozen):
@@ -188,6 +188,7 @@ class Components(Frozen):
     tempo: Component = Component(image="grafana/tempo:2.9.0", port=3200)
     otelcol: Component = Component(image="otel/opentelemetry-collector-contrib:0.132.0", port=8888)
     postgres: Component = Component(image="postgres:16.10-alpine", port=5432)
+    mimir: Component = Component(image="grafana/mimir:3.0.5", port=9009)  # the mimir target; first of its ring
 
     def pinned(self, name: str) -> str:
         """The version the image of component `name` pins (what the Go builds build and check)."""

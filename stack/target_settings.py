@@ -30,6 +30,7 @@ class Kubernetes(Frozen):
 
     enabled: bool = False
     namespace: str = "monitoring"
+    kubectl_version: str = "1.37.2"  # kubectl built from k8s.io/kubectl v0.37.2 for `kubectl kustomize` checks
 
     @field_validator("namespace")
     @classmethod
