@@ -31,6 +31,9 @@ class Kubernetes(Frozen):
     enabled: bool = False
     namespace: str = "monitoring"
     kubectl_version: str = "1.37.2"  # kubectl built from k8s.io/kubectl v0.37.2 for `kubectl kustomize` checks
+    # the operators whose CRDs the custom resources are checked against (their Go modules ship the CRDs)
+    prometheus_operator_version: str = "0.94.1"
+    otel_operator_version: str = "0.144.0"
 
     @field_validator("namespace")
     @classmethod
