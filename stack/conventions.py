@@ -273,6 +273,7 @@ class Placement:
     project_root: str = ""  # local mode: the project (stack.yaml's directory), for token files
     config_root: str = ""  # local mode: where the plan is written (.obsstack/local)
     running: tuple[str, ...] = ()  # local mode: the components and services that run (scrape jobs)
+    rules: str = "prometheus"  # local mode: "mimir" when a local Mimir ring evaluates the rules and alerts
 
     @property
     def listen(self) -> str:
@@ -378,3 +379,12 @@ class FaultAlerts:
     required: frozenset[str] = frozenset()
     allowed: frozenset[str] = frozenset()
     must_resolve: frozenset[str] = frozenset()
+
+
+# --- Mimir ------------------------------------------------------------------------------------------
+TENANT_HEADER = "X-Scope-OrgID"  # Mimir's tenant: the project name
+
+
+def mimir_http_ports(components: Any, replicas: int) -> tuple[int, ...]:
+    """The HTTP port of each process of a local Mimir ring: components.mimir.port, then the next ones."""
+    return tuple(int(components.mimir.port) + index for index in range(replicas))

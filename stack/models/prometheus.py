@@ -47,8 +47,15 @@ class AlertingConfig(ConfigModel):
     alertmanagers: tuple[AlertmanagerConfig, ...]
 
 
+class RemoteWriteConfig(ConfigModel):
+    url: str
+    name: str | None = None
+    headers: dict[str, str] | None = None
+
+
 class PrometheusConfig(ConfigModel):
     global_: GlobalConfig = Field(alias="global")
-    alerting: AlertingConfig
-    rule_files: tuple[str, ...]
+    alerting: AlertingConfig | None = None  # None: the rules are evaluated elsewhere (a Mimir ruler)
+    rule_files: tuple[str, ...] = ()
     scrape_configs: tuple[ScrapeConfig, ...]
+    remote_write: tuple[RemoteWriteConfig, ...] | None = None
