@@ -25,6 +25,7 @@ from stack.models.distributions import (
     OcbManifest,
     OcbRecipe,
     Recipe,
+    pinned_version,
 )
 from stack.models.otelcol import OtelcolConfig
 from stack.settings import StackSettings
@@ -36,7 +37,35 @@ CONTRIB = "github.com/open-telemetry/opentelemetry-collector-contrib"
 # lacks the major-version suffix its tags need. Add a line when bumping such a pin.
 PSEUDO_VERSIONS: dict[tuple[str, str], tuple[str, str]] = {
     ("tempo", "2.9.0"): ("v1.5.1-0.20251008140505-607c7fb69662", "607c7fb69662"),
+    # Mimir (and mimirtool, same module): the Go module proxy serves exactly one version of
+    # github.com/grafana/mimir, this pseudo-version of a commit on main whose VERSION file says 3.0.5; the
+    # mimir-3.0.5 tag's own commit is not served. So "3.0.5" here is that main commit, stamped 3.0.5.
+    ("mimir", "3.0.5"): ("v1.3.1-0.20260423142704-aced80d74930", "aced80d74930"),
+    ("mimirtool", "3.0.5"): ("v1.3.1-0.20260423142704-aced80d74930", "aced80d74930"),
 }
+MIMIR = "github.com/grafana/mimir"
+MIMIR_BRANCH = "main"  # the branch of the pinned commit (see PSEUDO_VERSIONS), stamped into `mimir -version`
+MIMIR_TAGS = ("netgo", "stringlabels")  # upstream Makefile's GO_TAGS
+
+# kubectl's own main package (k8s.io/kubernetes/cmd/kubectl/kubectl.go), which the k8s.io/kubectl module
+# does not ship: the build compiles it in the wrapper module.
+KUBECTL_MAIN = """package main
+
+import (
+	"k8s.io/component-base/cli"
+	"k8s.io/kubectl/pkg/cmd"
+	"k8s.io/kubectl/pkg/cmd/util"
+
+	_ "k8s.io/client-go/plugin/pkg/client/auth"
+)
+
+func main() {
+	command := cmd.NewDefaultKubectlCommand()
+	if err := cli.RunNoErrOutput(command); err != nil {
+		util.CheckErr(err)
+	}
+}
+"""
 
 # collector component type -> Go module (without version) providing it, per kind of component
 COLLECTOR_MODULES: dict[str, dict[str, str]] = {
@@ -67,7 +96,11 @@ def recipes(settings: StackSettings, names: Sequence[str]) -> tuple[Recipe, ...]
 def recipe(settings: StackSettings, name: str) -> Recipe:
     if name not in BUILT:
         raise StackError(f"component {name!r}: obsstack builds {', '.join(BUILT)}; expected one of those")
-    version = settings.components.pinned(name)
+    version = pinned_version(name, settings.components.pinned, settings.kubernetes.kubectl_version)
+    if name in ("mimir", "mimirtool"):
+        return mimir_recipe(name, version)
+    if name == "kubectl":
+        return kubectl_recipe(version)
     if name == "loki":
         build = "github.com/grafana/loki/v3/pkg/util/build"
         return GoRecipe(
@@ -81,6 +114,32 @@ def recipe(settings: StackSettings, name: str) -> Recipe:
             (f"-X main.Version={version}", f"-X main.Branch=v{version}", f"-X main.Revision={commit}"),
         )  # fmt: skip
     return OcbRecipe("otelcol", version, f"v{version}", ocb_manifest(build_otelcol(settings), version))
+
+
+def mimir_recipe(name: str, version: str) -> GoRecipe:
+    """mimir or mimirtool from the Mimir module, with upstream's build tags and version stamps."""
+    module_version, commit = _pseudo(name, version)
+    stamp = f"{MIMIR}/pkg/util/version"
+    ldflags = (f"-X {stamp}.Version={version}", f"-X {stamp}.Revision={commit}", f"-X {stamp}.Branch={MIMIR_BRANCH}")
+    return GoRecipe(name, version, MIMIR, module_version, f"{MIMIR}/cmd/{name}", ldflags, tags=MIMIR_TAGS)
+
+
+def kubectl_recipe(version: str) -> GoRecipe:
+    """kubectl X.Y.Z from the k8s.io/kubectl module v0.Y.Z (Kubernetes' staging modules drop the 1.), with
+    the version `kubectl version --client` reports stamped the way Kubernetes' release build does."""
+    major, minor, patch = _release(version)
+    stamp = "k8s.io/component-base/version"
+    ldflags = (f"-X {stamp}.gitVersion=v{version}", f"-X {stamp}.gitMajor={major}", f"-X {stamp}.gitMinor={minor}",
+               f"-X {stamp}.gitTreeState=clean")  # fmt: skip
+    return GoRecipe("kubectl", version, "k8s.io/kubectl", f"v0.{minor}.{patch}", "k8s.io/kubectl/pkg/cmd", ldflags,
+                    main=KUBECTL_MAIN)  # fmt: skip
+
+
+def _release(version: str) -> tuple[int, int, int]:
+    parts = version.split(".")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts) or parts[0] != "1":
+        raise StackError(f"kubernetes.kubectl_version: got {version!r}; expected a Kubernetes release 1.Y.Z")
+    return 1, int(parts[1]), int(parts[2])
 
 
 def _pseudo(name: str, version: str) -> tuple[str, str]:

@@ -5,14 +5,30 @@ Pure data shared by the builder of recipes (stack.builders.distributions) and th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from stack.models import ConfigModel
 
-BUILT = ("otelcol", "loki", "tempo")
-BINARY = {"otelcol": "otelcol-obsstack", "loki": "loki", "tempo": "tempo"}  # what the build produces
-VERSION_FLAG = {"otelcol": "--version", "loki": "-version", "tempo": "-version", "grafana": "-v"}
+BUILT = ("otelcol", "loki", "tempo", "mimir", "mimirtool", "kubectl")
+BINARY = {  # what the build produces
+    "otelcol": "otelcol-obsstack", "loki": "loki", "tempo": "tempo",
+    "mimir": "mimir", "mimirtool": "mimirtool", "kubectl": "kubectl",
+}  # fmt: skip
+VERSION_FLAG = {  # the arguments (split on spaces) that make a binary print its version
+    "otelcol": "--version", "loki": "-version", "tempo": "-version", "grafana": "-v",
+    "mimir": "-version", "mimirtool": "version", "kubectl": "version --client",
+}  # fmt: skip
+# a built binary whose version is not the image tag of `components.<its name>`: the component it follows
+FOLLOWS = {"mimirtool": "mimir"}  # mimirtool is built from the same Mimir module and commit
+KUBECTL = "kubectl"  # follows kubernetes.kubectl_version (there is no kubectl component)
 OCB_MODULE = "go.opentelemetry.io/collector/cmd/builder"
+
+
+def pinned_version(name: str, pinned: Callable[[str], str], kubectl_version: str) -> str:
+    """The version built binary `name` must report: `kubectl_version` for kubectl, else the image tag of the
+    component it follows (`pinned` is settings.components.pinned)."""
+    return kubectl_version if name == KUBECTL else pinned(FOLLOWS.get(name, name))
 
 
 @dataclass(frozen=True)
@@ -33,13 +49,20 @@ class Built:
 
 @dataclass(frozen=True)
 class GoRecipe(Built):
-    """A binary built with `go build PACKAGE` inside a wrapper module requiring MODULE@MODULE_VERSION."""
+    """A binary built with `go build PACKAGE` inside a wrapper module requiring MODULE@MODULE_VERSION; with
+    `main`, that source is the wrapper module's main.go (it imports PACKAGE) and the module itself is built."""
 
     module: str
     module_version: str
     package: str
     ldflags: tuple[str, ...]
     tags: tuple[str, ...] = ()
+    main: str = ""  # Go source of a main package, for a module that ships its command outside itself
+
+    @property
+    def target(self) -> str:
+        """What `go build` builds: the wrapper module when it carries a main package, else PACKAGE."""
+        return "." if self.main else self.package
 
 
 class GoMod(ConfigModel):

@@ -7,7 +7,7 @@ import shutil
 from collections.abc import Callable, Iterable, Sequence
 
 from stack.errors import StackError
-from stack.models.distributions import BUILT, VERSION_FLAG, Recipe
+from stack.models.distributions import BUILT, VERSION_FLAG, Recipe, pinned_version
 from stack.runtime import gobuild
 from stack.settings import StackSettings
 
@@ -16,7 +16,7 @@ Echo = Callable[[str], None]
 
 def locate(name: str, on_path: Sequence[str], settings: StackSettings) -> str | None:
     """The binary to start for component `name`, or None when there is none."""
-    version = settings.components.pinned(name) if name in BUILT else ""  # "": not ours to build or check
+    version = pinned(settings, name) if name in BUILT else ""  # "": not ours to build or check
     if version and (built := gobuild.cached(name, version)) is not None:
         return str(built)
     found = next((found for b in on_path if (found := shutil.which(b))), None)
@@ -38,7 +38,12 @@ def build_all(recipes: Iterable[Recipe], echo: Echo) -> Iterable[str]:
 
 def describe(settings: StackSettings) -> Iterable[str]:
     for name in BUILT:
-        version = settings.components.pinned(name)
+        version = pinned(settings, name)
         built = gobuild.cached(name, version)
         where = str(built) if built else f"not built (`obsstack components build {name}`)"
-        yield f"{name:<8} {version:<10} {where}"
+        yield f"{name:<9} {version:<10} {where}"
+
+
+def pinned(settings: StackSettings, name: str) -> str:
+    """The version built component `name` must report (kubectl: kubernetes.kubectl_version)."""
+    return pinned_version(name, settings.components.pinned, settings.kubernetes.kubectl_version)

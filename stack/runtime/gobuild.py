@@ -25,7 +25,8 @@ from stack.tools import cache_root, cached_binary
 Echo = Callable[[str], None]
 STEP_TIMEOUT = 45 * 60.0  # one go command; a cold Loki compile takes ~10 minutes on 2 cores
 PROGRESS_EVERY = 60.0
-VERSION_RE = re.compile(r"\bversion v?(\d+\.\d+\.\d+)")
+# "Mimir, version 3.0.5 (...)", "otelcol-obsstack version 0.132.0", kubectl's "Client Version: v1.37.2"
+VERSION_RE = re.compile(r"\bversion:? v?(\d+\.\d+\.\d+)", re.IGNORECASE)
 REPLACE_RE = re.compile(r"^(replace|exclude)\s+(\((?:.|\n)*?^\)|.*)$", re.M)
 GO_LINE_RE = re.compile(r"^go (\d+(?:\.\d+)*)\s*$", re.M)
 
@@ -36,9 +37,10 @@ def cached(name: str, version: str) -> Path | None:
 
 
 def reported_version(binary: str, flag: str) -> str | None:
-    """The x.y.z a binary prints for its version flag, or None when it prints none."""
+    """The x.y.z a binary prints for its version flag (arguments split on spaces: `version --client`), or None
+    when it prints none."""
     try:
-        done = subprocess.run([binary, flag], capture_output=True, text=True, timeout=30)
+        done = subprocess.run([binary, *flag.split()], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
         return None
     found = VERSION_RE.search(done.stdout + done.stderr)
@@ -160,14 +162,19 @@ def _build_go(recipe: GoRecipe, work: Path, echo: Echo) -> Path:
     go_line = GO_LINE_RE.search(upstream)
     need_go(what, go_line.group(1) if go_line else "1.21")
     (work / "go.mod").write_text(wrapper_gomod(recipe, upstream, go_line.group(1) if go_line else "1.21", echo))
-    (work / "tools.go").write_text(f'//go:build tools\n\npackage tools\n\nimport _ "{recipe.package}"\n')
+    for stale in ("tools.go", "main.go"):
+        (work / stale).unlink(missing_ok=True)
+    if recipe.main:
+        (work / "main.go").write_text(recipe.main)
+    else:
+        (work / "tools.go").write_text(f'//go:build tools\n\npackage tools\n\nimport _ "{recipe.package}"\n')
     shutil.copyfile(Path(info["Dir"]) / "go.sum", work / "go.sum")
     (work / "go.sum").chmod(0o644)
     run_go(["mod", "tidy"], work, what, echo)
     out = work / "bin" / recipe.binary
     ldflags = " ".join(("-s", "-w", *recipe.ldflags))
     tags = ["-tags", ",".join(recipe.tags)] if recipe.tags else []
-    run_go(["build", "-trimpath", *tags, "-ldflags", ldflags, "-o", str(out), recipe.package], work, what, echo)
+    run_go(["build", "-trimpath", *tags, "-ldflags", ldflags, "-o", str(out), recipe.target], work, what, echo)
     return out
 
 
