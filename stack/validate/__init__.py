@@ -28,7 +28,8 @@ def staged_project(root: Path, settings: StackSettings) -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="obsstack-validate-") as temp:
         stage = Path(temp)
         output = settings.output
-        for relative in (output.alerts_dir, output.dashboards_dir, output.compose_dir, ORACLE_TESTS):
+        copied = (output.alerts_dir, output.dashboards_dir, output.compose_dir, output.kubernetes_dir, ORACLE_TESTS)
+        for relative in copied:
             source = root / relative
             if source.is_dir():
                 shutil.copytree(
