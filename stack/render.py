@@ -5,15 +5,12 @@ Every YAML file starts with the generated header; keys keep model order; no time
 
 from __future__ import annotations
 
-import json
-import math
 import posixpath
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 import yaml
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -29,6 +26,7 @@ from stack.builders.rule_tests import build_rule_tests
 from stack.builders.rules import build_rule_files
 from stack.builders.tempo import build_tempo
 from stack.models import ConfigModel
+from stack.models.jsontext import to_json as to_json
 from stack.models.rules import RuleFile
 from stack.settings import StackSettings
 from stack.yaml_block import BlockWriter
@@ -72,26 +70,6 @@ _BLOCK = BlockWriter(_pyyaml)  # PyYAML's bytes, each distinct scalar analysed b
 
 def to_yaml(data: Any, header: str = c.GENERATED_HEADER) -> str:
     return header + _BLOCK.write(data)
-
-
-JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
-
-
-def _python_floats(value: Any) -> Any:
-    """`value` with each float whose text orjson would write differently from Python's json (1e-09 vs
-    1e-9, NaN) given as Python's text, so the bytes stay those of json.dumps(indent=2, sort_keys=True)."""
-    if isinstance(value, dict):
-        return {key: _python_floats(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_python_floats(item) for item in value]
-    if isinstance(value, float) and (not math.isfinite(value) or "e" in repr(value)):
-        return orjson.Fragment(json.dumps(value))
-    return value
-
-
-def to_json(data: Any) -> str:
-    """Indented JSON with sorted keys and a trailing newline (orjson: the bytes of the json module, faster)."""
-    return orjson.dumps(_python_floats(data), option=JSON_OPTIONS).decode("utf-8")
 
 
 _templates = Environment(
