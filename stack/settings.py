@@ -36,7 +36,7 @@ from stack.service_settings import (
     check_buckets,
     check_relative_path,
 )
-from stack.target_settings import Kubernetes, Mimir
+from stack.target_settings import Kubernetes, Mimir, check_kubernetes_names
 
 __all__ = [
     "SLO", "Business", "BusinessAlert", "BusinessMetric", "DBPoolAlert", "ErrorRateAlert", "LatencyAlert",
@@ -289,6 +289,8 @@ class StackSettings(BaseSettings):
             self._check_thresholds(where, service)
             self._check_restarts(where, service)
         self._check_ports()
+        if self.kubernetes.enabled:
+            check_kubernetes_names(self.services)
         return self
 
     def _check_restarts(self, where: str, service: Service) -> None:
