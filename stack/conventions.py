@@ -306,8 +306,9 @@ def dashboard_file(name: str) -> str:
 # --- ports ---------------------------------------------------------------------------------------------
 
 
-def component_ports(components: Any, postgres: bool) -> dict[str, int]:
-    """Every port the stack's components listen on, by name (the services must use others)."""
+def component_ports(components: Any, postgres: bool, mimir_replicas: int = 0) -> dict[str, int]:
+    """Every port the stack's components listen on, by name (the services must use others); with
+    `mimir_replicas` (the mimir target enabled), every port of the local Mimir ring too."""
     ports = {name: int(getattr(components, name).port) for name in
              ("prometheus", "alertmanager", "grafana", "loki", "tempo", "otelcol")}  # fmt: skip
     ports |= {
@@ -317,6 +318,9 @@ def component_ports(components: Any, postgres: bool) -> dict[str, int]:
     }  # fmt: skip
     if postgres:
         ports["postgres"] = int(components.postgres.port)
+    if mimir_replicas:
+        mimir = mimir_ports(components, mimir_replicas)
+        ports |= {("mimir" if name == "mimir-0 http" else name): port for name, port in mimir.items()}
     return ports
 
 
@@ -388,3 +392,66 @@ TENANT_HEADER = "X-Scope-OrgID"  # Mimir's tenant: the project name
 def mimir_http_ports(components: Any, replicas: int) -> tuple[int, ...]:
     """The HTTP port of each process of a local Mimir ring: components.mimir.port, then the next ones."""
     return tuple(int(components.mimir.port) + index for index in range(replicas))
+
+
+MIMIR_CONFIG = "mimir.yaml"  # under output.mimir_dir: the config every process of the local ring reads
+MIMIR_ALERTMANAGER_CONFIG = "alertmanager.yaml"  # the tenant's Alertmanager config (`mimirtool alertmanager load`)
+MIMIR_RULES_DIR = "rules"  # one mimirtool rule file per namespace: a service's groups, or the platform's
+MIMIR_PLATFORM_NAMESPACE = "obsstack-platform"  # the stack-wide groups (watchdog, ...)
+MIMIR_GRPC_OFFSET = 100  # replica i serves gRPC on components.mimir.port + 100 + i (9109, 9110, ...)
+MIMIR_MEMBERLIST_PORT = 7956  # replica i gossips on 7956 + i; memberlist's default 7946 is left to Loki/Tempo
+# every ring a process of `-target=all,alertmanager` joins: each needs the process's own instance id
+MIMIR_RINGS = (
+    "distributor.ring", "ingester.ring", "querier.ring", "store-gateway.sharding-ring", "compactor.ring",
+    "ruler.ring", "alertmanager.sharding-ring", "query-scheduler.ring",
+)  # fmt: skip
+
+
+def mimir_tenant(settings: Any) -> str:
+    """The Mimir tenant (X-Scope-OrgID) the stack's metrics, rules and Alertmanager config belong to."""
+    return str(settings.project)
+
+
+def mimir_ports(components: Any, replicas: int) -> dict[str, int]:
+    """Every port of a local Mimir ring, by `mimir-<i> http|grpc|memberlist` (replica 0's HTTP port is
+    components.mimir.port; the others follow it, memberlist has its own range)."""
+    base = int(components.mimir.port)
+    ports: dict[str, int] = {}
+    for index in range(replicas):
+        ports[f"mimir-{index} http"] = base + index
+        ports[f"mimir-{index} grpc"] = base + MIMIR_GRPC_OFFSET + index
+        ports[f"mimir-{index} memberlist"] = MIMIR_MEMBERLIST_PORT + index
+    return ports
+
+
+def mimir_instance(index: int) -> str:
+    return f"mimir-{index}"
+
+
+def mimir_data(data_root: str) -> str:
+    """The ring's shared storage (blocks, rules, Alertmanager configs) and its processes' own directories."""
+    return f"{data_root}/mimir"
+
+
+def mimir_replica_flags(components: Any, replicas: int, index: int, data_root: str) -> tuple[str, ...]:
+    """What differs between the processes of a local ring, as flags after `-config.file=mimir.yaml`: ports,
+    the instance id in every ring, and the directories a process must not share (TSDB, caches, AM state)."""
+    ports = mimir_ports(components, replicas)
+    name = mimir_instance(index)
+    http, grpc, gossip = (ports[f"{name} {kind}"] for kind in ("http", "grpc", "memberlist"))
+    own = f"{mimir_data(data_root)}/{name}"
+    return (
+        f"-server.http-listen-port={http}",
+        f"-server.grpc-listen-port={grpc}",
+        f"-memberlist.bind-port={gossip}",
+        f"-memberlist.advertise-port={gossip}",
+        f"-memberlist.nodename={name}",
+        *(f"-{ring}.instance-id={name}" for ring in MIMIR_RINGS),
+        f"-blocks-storage.tsdb.dir={own}/tsdb",
+        f"-blocks-storage.bucket-store.sync-dir={own}/tsdb-sync",
+        f"-compactor.data-dir={own}/compactor",
+        f"-ruler.rule-path={own}/ruler",
+        f"-alertmanager.storage.path={own}/alertmanager",
+        f"-alertmanager.web.external-url=http://127.0.0.1:{http}/alertmanager",
+        f"-activity-tracker.filepath={own}/metrics-activity.log",
+    )

