@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 OBS := $(VENV)/bin/obsstack
 PROFILE ?= production
 
-.PHONY: help install components generate check validate test e2e up down status verify bench demo
+.PHONY: help install components generate check validate test e2e mimir-e2e up down status verify bench demo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -41,9 +41,17 @@ test: install components ## lint, type-check, check generated files, validate, r
 	$(OBS) validate
 	$(VENV)/bin/pytest -q
 	$(MAKE) e2e
+	$(MAKE) mimir-e2e
 
 e2e: install components ## local stack (fast profile) + verify every alert fires and resolves, then stop it
 	$(OBS) up --local --ephemeral --profile fast && $(OBS) verify --profile fast --strict --pipeline-faults --report-dir .obsstack/reports; \
+	  rc=$$?; $(OBS) down; exit $$rc
+
+mimir-e2e: install components ## the same alert contract with a 3-process Mimir ring evaluating and alerting, then with one process stopped
+	$(OBS) up --local --ephemeral --profile fast --mimir && \
+	  $(OBS) verify --profile fast --strict --report-dir .obsstack/reports/mimir && \
+	  $(OBS) stop mimir-2 && \
+	  $(OBS) verify --profile fast --strict --report-dir .obsstack/reports/mimir-stopped; \
 	  rc=$$?; $(OBS) down; exit $$rc
 
 up: install ## start the stack (compose with a Docker engine, local processes without)

@@ -24,7 +24,7 @@ def _echo(console: Console) -> Echo:
 
 
 def up(root: Path, settings: StackSettings, mode: Mode = "auto", ephemeral: bool = False,
-       console: Console | None = None) -> State:  # fmt: skip
+       console: Console | None = None, rules: str = "prometheus") -> State:  # fmt: skip
     """Create missing secrets, then start the stack; returns what runs."""
     echo = _echo(console or Console())
     created = ensure_secrets(root, settings).created
@@ -35,7 +35,9 @@ def up(root: Path, settings: StackSettings, mode: Mode = "auto", ephemeral: bool
         raise StackError("--compose: no Docker engine answers (is the daemon running?); try `obsstack up --local`")
     if client is None:
         echo("no Docker engine: starting the stack as local processes on 127.0.0.1")
-        return up_local(root, settings, echo, ephemeral)
+        return up_local(root, settings, echo, ephemeral, rules)
+    if rules != "prometheus":
+        raise StackError("--mimir: the Mimir ring runs as local processes; use `obsstack up --local --mimir`")
     return up_compose(root, settings, client, ephemeral, echo, lambda: start_command_services(root, settings, echo))
 
 
@@ -50,6 +52,16 @@ def down(root: Path, console: Console | None = None) -> None:
         down_compose(root, state, echo)
     else:
         down_local(root, state, echo)
+
+
+def stop_one(root: Path, name: str) -> None:
+    """Stop one process of the running local stack; it stays in the state file (`down` reports it gone)."""
+    state = read_state(root)
+    names = [r.name for r in state.components if r.pid] if state and state.mode == "local" else []
+    if name not in names:
+        raise StackError(f"stop {name}: not a process of the running local stack; expected one of "
+                         f"{', '.join(names) or '(none: run `obsstack up --local`)'}")  # fmt: skip
+    stop_component(root, name)
 
 
 def status(root: Path, console: Console | None = None) -> State | None:
@@ -89,6 +101,12 @@ def verify_profile(root: Path, requested: str | None) -> str | None:
             f"with `obsstack down && obsstack up --profile {requested}`"
         )
     return state.profile
+
+
+def running_rules(root: Path) -> str:
+    """Who evaluates the running stack's rules: "mimir" for `obsstack up --mimir`, else "prometheus"."""
+    state = read_state(root)
+    return state.rules if state is not None else "prometheus"
 
 
 def deployed_root(root: Path) -> Path:

@@ -60,10 +60,11 @@ class Program:
     cwd: str | None = None
     service: bool = False  # a service of stack.yaml rather than a stack component
     token_file: str | None = None  # bearer token the readiness URL needs (a protected /metrics)
+    component: str = ""  # the component whose binary it runs, when not `name` (mimir-1 runs mimir)
 
     def find(self, settings: StackSettings) -> str | None:
         """The cached build at the pinned version, else PATH's binary (refused if its version differs)."""
-        return locate(self.name, self.binaries, settings)
+        return locate(self.component or self.name, self.binaries, settings)
 
 
 def _prometheus(binary: str, layout: Layout, settings: StackSettings) -> list[str]:
@@ -112,18 +113,43 @@ def _build_hint(name: str, binary: str, version: str) -> str:
     return f"`obsstack components build {name}` (needs Go), or put the release binary `{binary}` {version} on PATH"
 
 
-def programs(settings: StackSettings) -> tuple[Program, ...]:
-    """The components in start order; Prometheus and Alertmanager are required."""
+def _mimir_replica(index: int) -> Argv:
+    def argv(binary: str, layout: Layout, settings: StackSettings) -> list[str]:
+        config = layout.local / settings.output.mimir_dir / c.MIMIR_CONFIG
+        data = str((layout.state / "data").resolve())
+        flags = c.mimir_replica_flags(settings.components, settings.mimir.replicas, index, data)
+        return [binary, f"-config.file={config}", *flags]
+
+    return argv
+
+
+def mimir_programs(settings: StackSettings) -> tuple[Program, ...]:
+    """The processes of a local Mimir ring (`obsstack up --mimir`): one memberlist ring, all required."""
+    hint = _build_hint("mimir", "mimir", settings.components.pinned("mimir"))
+    ports = c.mimir_http_ports(settings.components, settings.mimir.replicas)
+    return tuple(
+        Program(f"mimir-{index}", ("mimir",), port, "/ready", _mimir_replica(index), True, hint, component="mimir")
+        for index, port in enumerate(ports)
+    )
+
+
+def programs(settings: StackSettings, rules: str = "prometheus") -> tuple[Program, ...]:
+    """The components in start order; Prometheus and Alertmanager are required, or, when a local Mimir ring
+    evaluates the rules (`rules="mimir"`), Prometheus and the Mimir processes (Mimir's Alertmanager alerts)."""
     comp = settings.components
 
     def v(name: str) -> str:
         return settings.components.pinned(name)
 
+    alerting = (
+        mimir_programs(settings) if rules == "mimir" else
+        (Program("alertmanager", ("prometheus-alertmanager", "alertmanager"), comp.alertmanager.port,
+                 "/-/ready", _alertmanager, True, "apt-get install prometheus-alertmanager"),)
+    )  # fmt: skip
     return (
         Program("prometheus", ("prometheus",), comp.prometheus.port, "/-/ready", _prometheus, True,
                 "apt-get install prometheus"),
-        Program("alertmanager", ("prometheus-alertmanager", "alertmanager"), comp.alertmanager.port,
-                "/-/ready", _alertmanager, True, "apt-get install prometheus-alertmanager"),
+        *alerting,
         Program("loki", ("loki",), comp.loki.port, "/ready", _loki, hint=_build_hint("loki", "loki", v("loki"))),
         Program("tempo", ("tempo",), comp.tempo.port, "/ready", _tempo, hint=_build_hint("tempo", "tempo", v("tempo"))),
         Program("otelcol", ("otelcol-contrib", "otelcol"), c.OTELCOL_HEALTH_PORT, "/", _otelcol,

@@ -37,6 +37,7 @@ class State:
     components: tuple[Running, ...] = ()
     compose_files: tuple[str, ...] = field(default=())
     missing: tuple[str, ...] = ()
+    rules: str = "prometheus"  # who evaluates the rules and sends the alerts: prometheus, or a local mimir ring
 
 
 def state_dir(root: Path) -> Path:

@@ -17,7 +17,7 @@ import httpx
 
 from stack import conventions as c
 from stack.errors import StackError
-from stack.runtime import doctor
+from stack.runtime import doctor, mimir
 from stack.runtime.faults import FaultClient, FaultRefused
 from stack.runtime.outages import Switch, Target, run_outages
 from stack.runtime.outcome import CheckLine, Endpoints, FaultOutcome, VerifyReport
@@ -56,6 +56,7 @@ class Verifier:
         switch: Switch | None = None,
         root: Path | None = None,
         expected: Mapping[str, Mapping[str, c.FaultAlerts]] | None = None,
+        rules: str = "prometheus",
     ) -> None:
         self.settings, self.services, self.say, self.strict = settings, services, progress, strict
         self.root = root or Path.cwd()  # where `obsstack generate` wrote the deployed rules and dashboards
@@ -63,7 +64,15 @@ class Verifier:
         doctor.check_deployed(self.root, settings, services)
         self.switch = switch  # set: stop and start the collector, Loki and Tempo under traffic
         self.ends = endpoints or Endpoints.from_settings(settings, services)
-        self.prom = PromClient(self.ends.prometheus)
+        self.prom = self.scraper = PromClient(self.ends.prometheus)  # queries and rules; scrape targets
+        self.am = PromClient(self.ends.alertmanager)
+        self.ring = mimir.Ring.probe(settings) if rules == "mimir" else None  # a Mimir ring has the rules
+        if self.ring is not None:
+            self.ends = mimir.endpoints(settings, services, self.ring.first)
+            self.prom, self.am = (
+                mimir.query_client(settings, self.ring.first),
+                mimir.alertmanager_client(settings, self.ring.first),
+            )
         self.faults = {s.name: FaultClient(self.ends.apps[s.name], token) for s in services if s.faults and token}
         self.receiver = WebhookReceiver.for_stack(settings)
         self.traffic = {s.name: Traffic(self.ends.apps[s.name], s.traffic) for s in services}
@@ -130,13 +139,20 @@ class Verifier:
         ok &= self._check(
             "startup",
             "Prometheus ready",
-            wait_until(lambda: (self.prom.ready(), "not ready"), STARTUP_TIMEOUT),
+            wait_until(lambda: (self.scraper.ready(), "not ready"), STARTUP_TIMEOUT),
         )
-        am = PromClient(self.ends.alertmanager)
-        ok &= self._check(
-            "startup", "Alertmanager ready", wait_until(lambda: (am.ready(), "not ready"), STARTUP_TIMEOUT)
-        )
+        if self.ring is not None:
+            ok &= self._mimir_startup(self.ring)
+        name = "Alertmanager ready" if self.ring is None else "Mimir's Alertmanager serves the tenant"
+        ok &= self._check("startup", name, wait_until(lambda: (self.am.ready(), "not ready"), STARTUP_TIMEOUT))
         return ok
+
+    def _mimir_startup(self, ring: mimir.Ring) -> bool:
+        for index in ring.stopped:
+            self._check("startup", f"mimir-{index} stopped: the ring goes on without it", Waited(True, 0, ""),
+                        mimir.ring_summary(self.settings, ring.first))  # fmt: skip
+        name = f"Mimir ready (mimir-{ring.first} of {len(ring.live)} live processes at {self.ends.prometheus})"
+        return self._check("startup", name, wait_until(lambda: (self.prom.ready(), "not ready"), STARTUP_TIMEOUT))
 
     def _answers(self, service: Service) -> tuple[bool, str]:
         """Its fault toggles answer (a refusal is an error, never retried), else its first traffic route."""
@@ -157,7 +173,8 @@ class Verifier:
     def _telemetry(self) -> None:
         timing = self.settings.timing
         self._check("telemetry", "every scrape target is up", wait_until(self._targets_up, 60))
-        self._check("telemetry", "rules loaded, zero evaluation failures", wait_until(self._rules_healthy, 60))
+        rules = "rules loaded" if self.ring is None else "rules loaded in Mimir's ruler"
+        self._check("telemetry", f"{rules}, zero evaluation failures", wait_until(self._rules_healthy, 60))
         warm = timing.rate_window.seconds + 3 * timing.scrape_interval.seconds
         self.say(f"...  warming up with traffic for {warm:.0f}s")
         time.sleep(warm)
@@ -181,7 +198,12 @@ class Verifier:
             hint = " (left over from an earlier run? start the stack with `obsstack up --ephemeral`)"
             quiet = Waited(False, quiet.seconds, quiet.last + hint)
         self._check("telemetry", "no alert but the Watchdog (and a burn left by earlier runs) fires", quiet)
-        self._correlation()
+        if self.ring is None:
+            self._correlation()
+        else:
+            self._skip(
+                "pipeline", "traces, logs and exemplars", "skipped: checked on the Prometheus stack, not --mimir"
+            )
 
     def _correlation(self) -> None:
         backends = Backends(self.ends.prometheus, self.ends.loki, self.ends.tempo)
@@ -202,7 +224,7 @@ class Verifier:
     def _targets_up(self) -> tuple[bool, str]:
         down = [
             f"{t['labels'].get('job')} {t['scrapeUrl']}: {t.get('lastError') or t['health']}"
-            for t in self.prom.targets()
+            for t in self.scraper.targets()
             if t["health"] != "up" and self._judged(t["labels"].get("job", ""))
         ]
         return not down, "; ".join(down) or "all up"
@@ -373,6 +395,9 @@ class Verifier:
     # --- 4. no-data doctor ----------------------------------------------------------------------
 
     def _doctor(self) -> None:
+        if self.ring is not None:
+            self._skip(doctor.SECTION, "dashboard queries", "skipped: checked on the Prometheus stack")
+            return
         bad = doctor.run_doctor(self.root, self.settings, self.services, self.ends, self.report, self._not_running)
         total = sum(1 for line in self.report.checks if line.section == doctor.SECTION)
         self.say(f"{'ok  ' if not bad else 'FAIL'} no-data doctor: {total - len(bad)}/{total} queries have data")
@@ -386,7 +411,8 @@ class Verifier:
 
         def resolved() -> tuple[bool, str]:
             try:
-                alerts = httpx.get(f"{self.ends.alertmanager}/api/v2/alerts", params={"active": "true"}, timeout=5)
+                alerts = httpx.get(f"{self.am.base_url}/api/v2/alerts", params={"active": "true"},
+                                   headers=self.am.headers, timeout=5)  # fmt: skip
                 labels = [a["labels"] for a in alerts.json()]
                 active = {x.get("alertname", "") for x in labels if self._judged(x.get("service", ""))} - lingering
             except (httpx.HTTPError, ValueError) as exc:
