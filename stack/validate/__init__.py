@@ -18,6 +18,7 @@ from stack.settings import StackSettings
 from stack.tools import CheckResult, run_tool
 from stack.validate.compose import check_compose
 from stack.validate.dashboards import check_dashboards
+from stack.validate.kubernetes import check_kubernetes
 
 ORACLE_TESTS = "tests/promtool"
 
@@ -68,7 +69,7 @@ def check_alertmanager(stage: Path, settings: StackSettings) -> list[CheckResult
 
 
 # The ordered list of checks; each component adds one entry here.
-CHECKS: tuple[Check, ...] = (check_prometheus, check_alertmanager, check_dashboards, check_compose)
+CHECKS: tuple[Check, ...] = (check_prometheus, check_alertmanager, check_dashboards, check_compose, check_kubernetes)
 
 
 def validate(root: Path, settings: StackSettings) -> list[CheckResult]:
