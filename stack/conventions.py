@@ -453,5 +453,4 @@ def mimir_replica_flags(components: Any, replicas: int, index: int, data_root: s
         f"-ruler.rule-path={own}/ruler",
         f"-alertmanager.storage.path={own}/alertmanager",
         f"-alertmanager.web.external-url=http://127.0.0.1:{http}/alertmanager",
-        f"-activity-tracker.filepath={own}/metrics-activity.log",
     )

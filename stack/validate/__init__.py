@@ -19,6 +19,7 @@ from stack.tools import CheckResult, run_tool
 from stack.validate.compose import check_compose
 from stack.validate.dashboards import check_dashboards
 from stack.validate.kubernetes import check_kubernetes
+from stack.validate.mimir import check_mimir
 
 ORACLE_TESTS = "tests/promtool"
 
@@ -29,7 +30,8 @@ def staged_project(root: Path, settings: StackSettings) -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="obsstack-validate-") as temp:
         stage = Path(temp)
         output = settings.output
-        copied = (output.alerts_dir, output.dashboards_dir, output.compose_dir, output.kubernetes_dir, ORACLE_TESTS)
+        copied = (output.alerts_dir, output.dashboards_dir, output.compose_dir, output.kubernetes_dir,
+                  output.mimir_dir, ORACLE_TESTS)  # fmt: skip
         for relative in copied:
             source = root / relative
             if source.is_dir():
@@ -69,7 +71,9 @@ def check_alertmanager(stage: Path, settings: StackSettings) -> list[CheckResult
 
 
 # The ordered list of checks; each component adds one entry here.
-CHECKS: tuple[Check, ...] = (check_prometheus, check_alertmanager, check_dashboards, check_compose, check_kubernetes)
+CHECKS: tuple[Check, ...] = (
+    check_prometheus, check_alertmanager, check_dashboards, check_compose, check_kubernetes, check_mimir,
+)  # fmt: skip
 
 
 def validate(root: Path, settings: StackSettings) -> list[CheckResult]:
