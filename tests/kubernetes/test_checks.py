@@ -1,0 +1,215 @@
+"""validate's Kubernetes checks on the real generated output, and on that output broken one way at a time:
+kubectl kustomize, the pinned CRD and Kubernetes schemas, the API server's own rules, and promtool on the
+PrometheusRules' groups with the generated promtool tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from stack.config import load_settings
+from stack.render import render_all
+from stack.settings import StackSettings
+from stack.tools import CheckResult, find_tool
+from stack.validate import k8s_modules as m
+from stack.validate import kubernetes as k8s
+from stack.validate import staged_project
+from stack.validate.k8s_rules import check_rules
+from stack.validate.k8s_schemas import Schemas, load_documents
+from stack.write import write_plan
+
+pytestmark = pytest.mark.tools
+
+REPO = Path(__file__).resolve().parents[2]
+Document = dict[str, Any]
+
+
+def require(name: str, found: object) -> None:
+    """Under CI a missing tool fails the test instead of skipping it."""
+    if found is None:
+        message = f"{name} is not installed (obsstack components build kubectl; Go; apt-get install prometheus)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, StackSettings]:
+    """The repository's stack.yaml generated with the Kubernetes target on, in a fresh directory."""
+    root = tmp_path_factory.mktemp("k8s-project")
+    shutil.copy(REPO / "stack.yaml", root / "stack.yaml")
+    settings = load_settings(root / "stack.yaml", {"kubernetes": {"enabled": True}})
+    write_plan(root, render_all(settings))
+    return root, settings
+
+
+@pytest.fixture
+def stage(project: tuple[Path, StackSettings]) -> Iterator[Path]:
+    with staged_project(*project) as staged:
+        yield staged
+
+
+@pytest.fixture(scope="module")
+def tools(project: tuple[Path, StackSettings]) -> None:
+    """kubectl (the pinned build, else PATH), go and promtool; under CI a missing one fails."""
+    for name in ("go", "promtool"):
+        require(name, find_tool(name))
+    require("kubectl", k8s.kubectl(project[1].kubernetes))
+
+
+@pytest.fixture(scope="module")
+def schemas(project: tuple[Path, StackSettings], tools: None) -> Schemas:
+    return k8s.load_schemas(project[1].kubernetes)
+
+
+def edit(path: Path, change: Callable[[Document], None]) -> None:
+    """Rewrite the one object of a generated file after `change` mutated it."""
+    (document,) = load_documents(path.read_text(encoding="utf-8"))
+    change(document)
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+
+
+def by_name(results: list[CheckResult], start: str) -> CheckResult:
+    (found,) = [r for r in results if r.name.startswith(start)]
+    return found
+
+
+def base_of(stage: Path, settings: StackSettings) -> Path:
+    return stage / settings.output.kubernetes_dir / k8s.BASE
+
+
+def schema_result(stage: Path, settings: StackSettings, schemas: Schemas, start: str) -> CheckResult:
+    """The schema check (custom or core) of the staged base's files."""
+    return by_name(k8s.schema_checks(k8s.base_objects(base_of(stage, settings)), schemas, settings.kubernetes), start)
+
+
+def test_generated_output_passes_every_check(stage: Path, project: tuple[Path, StackSettings], tools: None) -> None:
+    """The generated Kubernetes target passes kustomize, the CRD and core schemas and the promtool tests."""
+    results = k8s.check_kubernetes(stage, project[1])
+    assert [r.name for r in results if r.status != "ok"] == [], "\n".join(r.line() for r in results)
+    names = {r.name.split(" ")[0] for r in results}
+    assert {"kubectl", "promtool", "PrometheusRules", "custom", "core"} <= names
+
+
+def test_disabled_target_has_no_checks(stage: Path, project: tuple[Path, StackSettings]) -> None:
+    """With kubernetes.enabled off, check_kubernetes returns no results at all."""
+    off = project[1].model_copy(update={"kubernetes": project[1].kubernetes.model_copy(update={"enabled": False})})
+    assert k8s.check_kubernetes(stage, off) == []
+
+
+def test_unknown_field_fails_its_crd_check(stage: Path, project: tuple[Path, StackSettings], schemas: Schemas) -> None:
+    """A field the ServiceMonitor CRD does not declare is reported with its path and the declared fields."""
+    settings = project[1]
+    monitor = base_of(stage, settings) / "servicemonitor-orders.yaml"
+    edit(monitor, lambda d: d["spec"]["endpoints"][0].update(scrapeIntervall="30s"))
+    result = schema_result(stage, settings, schemas, "custom")
+    assert result.failed
+    expected = "ServiceMonitor monitoring/obsstack-orders: spec.endpoints[0].scrapeIntervall: unknown field"
+    assert expected in result.detail
+    assert "scrapeTimeout" in result.detail  # what the schema declares there
+
+
+def test_wrong_type_fails_its_crd_check(stage: Path, project: tuple[Path, StackSettings], schemas: Schemas) -> None:
+    """A rule's `for` given as a number fails the PrometheusRule CRD check, naming the field and the type."""
+    settings = project[1]
+    rule = base_of(stage, settings) / "prometheusrule-platform.yaml"
+    edit(rule, lambda d: d["spec"]["groups"][0]["rules"][0].update({"for": 120}))
+    result = schema_result(stage, settings, schemas, "custom")
+    assert result.failed
+    expected = "spec.groups[0].rules[0].for: 120 is not of type 'string'"
+    assert f"PrometheusRule monitoring/obsstack-platform-rules: {expected}" in result.detail
+
+
+def test_crd_patterns_and_list_maps_are_enforced(schemas: Schemas) -> None:
+    """Go's `(?i)` patterns, int-or-string fields and list-type maps behave as the API server's do."""
+    rule: Document = {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule", "metadata": {"name": "r"}}
+    rule["spec"] = {"groups": [{"name": "g", "partial_response_strategy": "WARN", "rules": [{"expr": 1}]}]}
+    assert schemas.errors(rule) == []
+    rule["spec"]["groups"] += [{"name": "g", "partial_response_strategy": "maybe", "rules": [{"expr": [1]}]}]
+    errors = schemas.errors(rule)
+    assert any(e.startswith("spec.groups: duplicate entry with name") for e in errors), errors
+    assert any(e.startswith("spec.groups[1].partial_response_strategy: 'maybe' does not match") for e in errors)
+    assert any(e.startswith("spec.groups[1].rules[0].expr: [1] is not of type 'integer', 'string'") for e in errors)
+
+
+def test_core_kind_fails_the_kubernetes_schema(
+    stage: Path, project: tuple[Path, StackSettings], schemas: Schemas
+) -> None:
+    """A ConfigMap with a number in data and a bad name fails the core check (schema and API server rules)."""
+    settings = project[1]
+
+    def damage(document: Document) -> None:
+        document["data"]["count"] = 3
+        document["metadata"]["name"] = "Obsstack_Datasources"
+
+    edit(base_of(stage, settings) / "datasources.yaml", damage)
+    result = schema_result(stage, settings, schemas, "core")
+    assert result.failed
+    assert "ConfigMap monitoring/Obsstack_Datasources: data.count: 3 is not of type 'string'" in result.detail
+    assert "metadata.name: 'Obsstack_Datasources' is not an RFC 1123 subdomain" in result.detail
+
+
+def test_bad_kustomization_fails_kubectl_kustomize(
+    stage: Path, project: tuple[Path, StackSettings], tools: None
+) -> None:
+    """A kustomization listing a file that does not exist fails the real `kubectl kustomize`."""
+    settings = project[1]
+    edit(base_of(stage, settings) / "kustomization.yaml", lambda d: d["resources"].append("missing.yaml"))
+    result, objects = k8s.kustomize(base_of(stage, settings), settings.kubernetes)
+    assert result.failed
+    assert objects is None
+    assert "missing.yaml" in result.detail
+
+
+def test_changed_group_fails_the_promtool_test(stage: Path, project: tuple[Path, StackSettings], tools: None) -> None:
+    """A PrometheusRule whose group differs from the tested rule file fails the same promtool test."""
+    settings = project[1]
+    rule = base_of(stage, settings) / "prometheusrule-platform.yaml"
+    edit(rule, lambda d: d["spec"]["groups"][0]["rules"][0].update({"for": "30m"}))  # TargetDown
+    platform_test = stage / settings.output.alerts_dir / "tests" / "platform.test.yml"
+    results = check_rules(stage, k8s.base_objects(base_of(stage, settings)), [platform_test])
+    promtool = by_name(results, "promtool test rules")
+    assert promtool.failed
+    assert "TargetDown" in promtool.detail
+    carried = by_name(results, "PrometheusRules carry")
+    assert "group platform.alerts differs from the one platform.test.yml tests" in carried.detail
+
+
+def test_untested_group_fails(stage: Path, project: tuple[Path, StackSettings], tools: None) -> None:
+    """A group that no promtool test loads makes the PrometheusRules check fail, naming the group."""
+    settings = project[1]
+    extra = {"name": "extra.alerts", "rules": [{"alert": "Extra", "expr": "vector(1)"}]}
+    edit(base_of(stage, settings) / "prometheusrule-platform.yaml", lambda d: d["spec"]["groups"].append(extra))
+    platform_test = stage / settings.output.alerts_dir / "tests" / "platform.test.yml"
+    results = check_rules(stage, k8s.base_objects(base_of(stage, settings)), [platform_test])
+    carried = by_name(results, "PrometheusRules carry")
+    assert "PrometheusRule monitoring/obsstack-platform-rules: group extra.alerts is tested by no promtool test" in (
+        carried.detail
+    )
+
+
+def test_missing_kubectl_fails_under_ci(
+    stage: Path, project: tuple[Path, StackSettings], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Without kubectl (no pinned build, none on PATH) the kustomize check fails under CI with its install hint."""
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.setenv("OBSSTACK_CACHE", str(tmp_path))
+    monkeypatch.setattr(k8s, "find_tool", lambda name: None)
+    result, objects = k8s.kustomize(base_of(stage, project[1]), project[1].kubernetes)
+    assert (result.status, objects) == ("failed", None)
+    assert "install it with: obsstack components build kubectl" in result.detail
+
+
+def test_unknown_module_version_is_one_clear_line(tools: None) -> None:
+    """A pinned version the Go proxy does not have fails with one line naming the module and version."""
+    with pytest.raises(m.ModuleError) as caught:
+        m.module_dir(m.Module(m.PROMETHEUS_OPERATOR, "0.0.0"))
+    message = str(caught.value)
+    assert message.startswith(f"go mod download {m.PROMETHEUS_OPERATOR}@v0.0.0: ")
+    assert "\n" not in message
