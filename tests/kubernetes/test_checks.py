@@ -213,3 +213,15 @@ def test_unknown_module_version_is_one_clear_line(tools: None) -> None:
     message = str(caught.value)
     assert message.startswith(f"go mod download {m.PROMETHEUS_OPERATOR}@v0.0.0: ")
     assert "\n" not in message
+
+
+def test_pod_monitor_variant_passes_its_crd(tmp_path: Path, schemas: Schemas) -> None:
+    """With kubernetes.monitor_kind PodMonitor, the generated PodMonitor passes its CRD's schema too."""
+    shutil.copy(REPO / "stack.yaml", tmp_path / "stack.yaml")
+    overrides = {"kubernetes": {"enabled": True, "monitor_kind": "PodMonitor"}}
+    settings = load_settings(tmp_path / "stack.yaml", overrides)
+    write_plan(tmp_path, render_all(settings))
+    objects = k8s.base_objects(tmp_path / settings.output.kubernetes_dir / k8s.BASE)
+    assert "PodMonitor" in {o["kind"] for o in objects}
+    results = k8s.schema_checks(objects, schemas, settings.kubernetes)
+    assert [r.status for r in results] == ["ok", "ok"], "\n".join(r.line() for r in results)
