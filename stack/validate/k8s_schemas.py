@@ -53,6 +53,9 @@ def go_regex(pattern: str) -> str:
         while i < len(pattern) and not (pattern[i] == ")" and depth == 0):
             if pattern[i] == "\\":
                 i += 1
+            elif pattern[i] == "[":  # a class: its parentheses are characters
+                close = pattern.find("]", i + 2)
+                i = close if close >= 0 else i
             elif pattern[i] == "(":
                 depth += 1
             elif pattern[i] == ")":
@@ -74,18 +77,20 @@ def _strict_type(node: Node) -> None:
 
 
 def strict(node: Node, *, closed_empty: bool, in_combinator: bool = False) -> Node:
-    """A copy of an OpenAPI schema node that rejects fields it does not declare (see the module doc)."""
+    """A copy of an OpenAPI schema node that rejects fields it does not declare (see the module doc). Inside
+    allOf/anyOf/oneOf/not (value validations in a structural schema) nothing is closed."""
     out = {key: value for key, value in node.items() if key not in DROPPED}
     _strict_type(out)
     if out.get("x-kubernetes-embedded-resource"):
         out["properties"] = {"apiVersion": {"type": "string"}, "kind": {"type": "string"},
                              "metadata": {"type": "object"}} | out.get("properties", {})  # fmt: skip
+    inner = {"closed_empty": closed_empty, "in_combinator": in_combinator}
     if "properties" in out:
-        out["properties"] = {k: strict(v, closed_empty=closed_empty) for k, v in out["properties"].items()}
+        out["properties"] = {k: strict(v, **inner) for k, v in out["properties"].items()}
     if isinstance(out.get("additionalProperties"), dict):
-        out["additionalProperties"] = strict(out["additionalProperties"], closed_empty=closed_empty)
+        out["additionalProperties"] = strict(out["additionalProperties"], **inner)
     if isinstance(out.get("items"), dict):
-        out["items"] = strict(out["items"], closed_empty=closed_empty)
+        out["items"] = strict(out["items"], **inner)
     for key in COMBINATORS:
         if key in out:
             out[key] = [strict(sub, closed_empty=closed_empty, in_combinator=True) for sub in out[key]]
@@ -142,7 +147,6 @@ class Schemas:
 
     openapi_dir: Path
     crds: dict[tuple[str, str], Node] = field(default_factory=dict)
-    sources: dict[tuple[str, str], str] = field(default_factory=dict)
     _documents: dict[Path, Node] = field(default_factory=dict)
 
     def document(self, name: str) -> Node:
@@ -154,8 +158,8 @@ class Schemas:
             self._documents[path] = {"components": {"schemas": strict_schemas}}
         return self._documents[path]
 
-    def add_crds(self, directory: Path, source: str) -> None:
-        """Every served version of every CRD in `directory` (`source` names the pinned module)."""
+    def add_crds(self, directory: Path) -> None:
+        """Every served version of every CRD in `directory`."""
         for path in sorted(directory.glob("*.yaml")):
             crd = yaml.load(path.read_text(encoding="utf-8"), Loader=KubeLoader)  # noqa: S506 (a SafeLoader)
             group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
@@ -164,7 +168,6 @@ class Schemas:
                     schema = strict(version["schema"]["openAPIV3Schema"], closed_empty=True)
                     schema["properties"]["metadata"] = {"$ref": f"#/components/schemas/{OBJECT_META}"}
                     self.crds[(f"{group}/{version['name']}", kind)] = schema
-                    self.sources[(f"{group}/{version['name']}", kind)] = f"{source} {path.name}"
 
     def _core(self, api_version: str, kind: str) -> Node | None:
         group, _, version = api_version.rpartition("/")

@@ -69,7 +69,7 @@ def load_schemas(settings: Kubernetes) -> Schemas:
         directory = m.module_dir(module) / crds
         if not any(directory.glob("*.yaml")):
             raise m.ModuleError(f"{module}: no CRDs under {crds}")
-        schemas.add_crds(directory, str(module))
+        schemas.add_crds(directory)
     return schemas
 
 

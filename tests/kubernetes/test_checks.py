@@ -5,6 +5,7 @@ PrometheusRules' groups with the generated promtool tests."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,7 +22,7 @@ from stack.validate import k8s_modules as m
 from stack.validate import kubernetes as k8s
 from stack.validate import staged_project
 from stack.validate.k8s_rules import check_rules
-from stack.validate.k8s_schemas import Schemas, load_documents
+from stack.validate.k8s_schemas import Schemas, go_regex, load_documents
 from stack.write import write_plan
 
 pytestmark = pytest.mark.tools
@@ -225,3 +226,18 @@ def test_pod_monitor_variant_passes_its_crd(tmp_path: Path, schemas: Schemas) ->
     assert "PodMonitor" in {o["kind"] for o in objects}
     results = k8s.schema_checks(objects, schemas, settings.kubernetes)
     assert [r.status for r in results] == ["ok", "ok"], "\n".join(r.line() for r in results)
+
+
+@pytest.mark.parametrize(
+    ("go", "matches", "rejects"),
+    [
+        ("^(?i)(abort|warn)?$", "Warn", "maybe"),
+        ("^((?i)sun|mon)day$", "SUNday", "SUNDAY"),  # the flag holds to the end of its group only
+        ("^([()](?i)a)$", "(A", "(b"),
+    ],
+)
+def test_go_patterns_read_as_go_reads_them(go: str, matches: str, rejects: str) -> None:
+    """A Go pattern's scoped `(?i)` flag becomes Python's `(?i:...)` over the rest of its group."""
+    pattern = re.compile(go_regex(go))
+    assert pattern.search(matches)
+    assert not pattern.search(rejects)
