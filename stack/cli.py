@@ -94,12 +94,14 @@ def generate(
 
 
 @app.command("validate")
-def validate_command(config: ConfigOption = Path("stack.yaml"), profile: ProfileOption = None) -> None:
-    """Run promtool, amtool and compose config on the generated files."""
+def validate_command(
+    config: ConfigOption = Path("stack.yaml"), profile: ProfileOption = None, target: TargetOption = None
+) -> None:
+    """Run promtool, amtool, compose config (and the enabled targets' checks) on the generated files."""
     from stack.validate import validate
 
     try:
-        settings = _settings(config, profile)
+        settings = _settings(config, profile, target)
         results = validate(config.resolve().parent, settings)
     except StackError as error:
         _fail(error)
