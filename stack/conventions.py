@@ -399,7 +399,8 @@ MIMIR_ALERTMANAGER_CONFIG = "alertmanager.yaml"  # the tenant's Alertmanager con
 MIMIR_RULES_DIR = "rules"  # one mimirtool rule file per namespace: a service's groups, or the platform's
 MIMIR_PLATFORM_NAMESPACE = "obsstack-platform"  # the stack-wide groups (watchdog, ...)
 MIMIR_GRPC_OFFSET = 100  # replica i serves gRPC on components.mimir.port + 100 + i (9109, 9110, ...)
-MIMIR_MEMBERLIST_PORT = 7956  # replica i gossips on 7956 + i; memberlist's default 7946 is left to Loki/Tempo
+MIMIR_MEMBERLIST_OFFSET = 200  # replica i gossips on components.mimir.port + 200 + i (9209, ...): the whole ring
+# moves with components.mimir.port (memberlist's default 7946 is left to Loki and Tempo)
 # every ring a process of `-target=all,alertmanager` joins: each needs the process's own instance id
 MIMIR_RINGS = (
     "distributor.ring", "ingester.ring", "querier.ring", "store-gateway.sharding-ring", "compactor.ring",
@@ -413,14 +414,14 @@ def mimir_tenant(settings: Any) -> str:
 
 
 def mimir_ports(components: Any, replicas: int) -> dict[str, int]:
-    """Every port of a local Mimir ring, by `mimir-<i> http|grpc|memberlist` (replica 0's HTTP port is
-    components.mimir.port; the others follow it, memberlist has its own range)."""
+    """Every port of a local Mimir ring, by `mimir-<i> http|grpc|memberlist`: replica 0's HTTP port is
+    components.mimir.port, every other one follows from it."""
     base = int(components.mimir.port)
     ports: dict[str, int] = {}
     for index in range(replicas):
         ports[f"mimir-{index} http"] = base + index
         ports[f"mimir-{index} grpc"] = base + MIMIR_GRPC_OFFSET + index
-        ports[f"mimir-{index} memberlist"] = MIMIR_MEMBERLIST_PORT + index
+        ports[f"mimir-{index} memberlist"] = base + MIMIR_MEMBERLIST_OFFSET + index
     return ports
 
 

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+import yaml
 
 from stack.config import load_settings
 from stack.settings import StackSettings
@@ -14,11 +15,14 @@ from stack.validate.mimir import tool
 REPO = Path(__file__).resolve().parents[2]
 
 
-def settings_with(tmp_path: Path, mimir: str = "{enabled: true}", extra: str = "") -> StackSettings:
-    """The project's stack.yaml (its services and profiles) with the given mimir block."""
-    text = (REPO / "stack.yaml").read_text(encoding="utf-8")
+def settings_with(tmp_path: Path, mimir: str = "{enabled: true}", port: int | None = None) -> StackSettings:
+    """The project's stack.yaml (its services and profiles) with the given mimir block (and Mimir's port)."""
+    data = yaml.safe_load((REPO / "stack.yaml").read_text(encoding="utf-8"))
+    data["mimir"] = yaml.safe_load(mimir)
+    if port is not None:
+        data["components"]["mimir"] = {"image": "grafana/mimir:3.0.5", "port": port}
     config = tmp_path / "stack.yaml"
-    config.write_text(f"{text}mimir: {mimir}\n{extra}", encoding="utf-8")
+    config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return load_settings(config)
 
 

@@ -99,7 +99,7 @@ def test_ring_config_one_memberlist_cluster_and_every_alertmanager(tmp_path) -> 
     assert isinstance(config, MimirConfig)
     assert config.target == "all,alertmanager"
     assert config.multitenancy_enabled
-    assert config.memberlist.join_members == ("127.0.0.1:7956", "127.0.0.1:7957", "127.0.0.1:7958")
+    assert config.memberlist.join_members == ("127.0.0.1:9209", "127.0.0.1:9210", "127.0.0.1:9211")
     urls = config.limits.ruler_alertmanager_client_config.alertmanager_url.split(",")
     assert urls == [f"http://127.0.0.1:{p}/alertmanager" for p in (9009, 9010, 9011)]
     assert config.ingester.ring.replication_factor == 3
@@ -116,7 +116,7 @@ def test_one_process_ring_replicates_once(tmp_path) -> None:
     """With `replicas: 1` there is one memberlist member and one copy of everything (RF cannot exceed it)."""
     config = build_mimir(settings_with(tmp_path, "{enabled: true, replicas: 1}"), LOCAL)[c.MIMIR_CONFIG]
     assert isinstance(config, MimirConfig)
-    assert config.memberlist.join_members == ("127.0.0.1:7956",)
+    assert config.memberlist.join_members == ("127.0.0.1:9209",)
     assert config.ingester.ring.replication_factor == 1
 
 
@@ -126,7 +126,7 @@ def test_replica_flags_differ_in_ports_ids_and_directories_only(tmp_path) -> Non
     flags = [c.mimir_replica_flags(settings.components, 3, i, "/d") for i in range(3)]
     assert "-server.http-listen-port=9010" in flags[1]
     assert "-server.grpc-listen-port=9110" in flags[1]
-    assert "-memberlist.bind-port=7957" in flags[1]
+    assert "-memberlist.bind-port=9210" in flags[1]
     assert "-blocks-storage.tsdb.dir=/d/mimir/mimir-1/tsdb" in flags[1]
     assert {f"-{ring}.instance-id=mimir-2" for ring in c.MIMIR_RINGS} <= set(flags[2])
     assert all(len(set(f)) == len(f) for f in flags)
