@@ -33,7 +33,7 @@ def mimir_url(settings: StackSettings, index: int = 0) -> str:
 
 
 def tenant_headers(settings: StackSettings) -> dict[str, str]:
-    return {c.TENANT_HEADER: settings.project}
+    return {c.TENANT_HEADER: c.mimir_tenant(settings)}
 
 
 def mimirtool(settings: StackSettings) -> str:
@@ -57,13 +57,13 @@ def _run(argv: list[str], what: str) -> str:
 
 def load_into_mimir(config_root: Path, settings: StackSettings, echo: Echo) -> None:
     """Sync the rule files and load the tenant's Alertmanager config; return once the ruler serves them."""
-    tool, url, tenant = mimirtool(settings), mimir_url(settings), settings.project
+    tool, url, tenant = mimirtool(settings), mimir_url(settings), c.mimir_tenant(settings)
     target = config_root / settings.output.mimir_dir
     rule_files = sorted(str(p) for p in (target / c.MIMIR_RULES_DIR).glob("*.yaml"))
     if not rule_files:
         raise StackError(f"no mimirtool rule files in {target / c.MIMIR_RULES_DIR}; expected the mimir target's")
     address = ["--address", url, "--id", tenant]
-    _run([tool, "rules", "sync", *address, "--rule-files", ",".join(rule_files)], "load the rules into Mimir")
+    _run([tool, "rules", "sync", *address, *rule_files], "load the rules into Mimir")
     am_config = str(target / c.MIMIR_ALERTMANAGER_CONFIG)
     _run([tool, "alertmanager", "load", am_config, *address], "load the tenant's Alertmanager config into Mimir")
     groups = wait_rule_groups(settings, LOAD_TIMEOUT)
