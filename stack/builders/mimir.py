@@ -127,7 +127,10 @@ def build_mimir_config(settings: StackSettings, placement: c.Placement) -> Mimir
     shared = placement.data("mimir", "/data/mimir")  # locally c.mimir_data(data_root), beside the replicas' own
     return MimirConfig(
         target=TARGET,
-        multitenancy_enabled=True,  # the tenant is the project (c.mimir_tenant), sent as X-Scope-OrgID
+        # one tenant, the project (c.mimir_tenant), without relying on the X-Scope-OrgID header: Debian's
+        # Prometheus 2.42 drops remote_write `headers` (seen on the wire), so the ring names the tenant itself
+        multitenancy_enabled=False,
+        no_auth_tenant=c.mimir_tenant(settings),
         server=Server(http_listen_address=LOOPBACK, grpc_listen_address=LOOPBACK),
         distributor=Distributor(ring=_ring()),
         querier=Querier(ring=_ring()),

@@ -152,6 +152,7 @@ class UsageStats(ConfigModel):
 class MimirConfig(ConfigModel):
     target: str  # flagext.StringSliceCSV: "all,alertmanager"
     multitenancy_enabled: bool
+    no_auth_tenant: str | None = None  # the tenant of every request when multitenancy is off
     server: Server
     distributor: Distributor
     querier: Querier

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
+import yaml
 
 from stack import conventions as c
 from stack.errors import StackError
@@ -66,14 +67,16 @@ def load_into_mimir(config_root: Path, settings: StackSettings, echo: Echo) -> N
     _run([tool, "rules", "sync", *address, *rule_files], "load the rules into Mimir")
     am_config = str(target / c.MIMIR_ALERTMANAGER_CONFIG)
     _run([tool, "alertmanager", "load", am_config, *address], "load the tenant's Alertmanager config into Mimir")
-    groups = wait_rule_groups(settings, LOAD_TIMEOUT)
+    expected = sum(len((yaml.safe_load(Path(f).read_text(encoding="utf-8")) or {}).get("groups") or ())
+                   for f in rule_files)  # fmt: skip
+    groups = wait_rule_groups(settings, expected, LOAD_TIMEOUT)
     echo(
         f"mimir: tenant {tenant}: {len(rule_files)} rule namespaces, {groups} groups loaded; Alertmanager config loaded"
     )
 
 
-def wait_rule_groups(settings: StackSettings, timeout: float) -> int:
-    """The number of rule groups the ruler serves, once every group of the deployed files is served."""
+def wait_rule_groups(settings: StackSettings, expected: int, timeout: float) -> int:
+    """The number of rule groups the ruler serves, once it serves the `expected` number (every group loaded)."""
     deadline, last = time.monotonic() + timeout, "no answer"
     while time.monotonic() < deadline:
         try:
@@ -81,9 +84,9 @@ def wait_rule_groups(settings: StackSettings, timeout: float) -> int:
                                  headers=tenant_headers(settings), timeout=5)  # fmt: skip
             if response.status_code == 200:
                 groups = response.json()["data"]["groups"]
-                if groups:
+                if len(groups) >= expected:
                     return len(groups)
-                last = "no groups yet"
+                last = f"{len(groups)} of {expected} groups served"
             else:
                 last = f"HTTP {response.status_code}: {response.text[:200]}"
         except (httpx.HTTPError, ValueError, KeyError) as exc:

@@ -98,7 +98,8 @@ def test_ring_config_one_memberlist_cluster_and_every_alertmanager(tmp_path) -> 
     config = build_mimir(settings, LOCAL)[c.MIMIR_CONFIG]
     assert isinstance(config, MimirConfig)
     assert config.target == "all,alertmanager"
-    assert config.multitenancy_enabled
+    assert not config.multitenancy_enabled  # one tenant, named by the ring (Prometheus 2.42 sends no headers)
+    assert config.no_auth_tenant == settings.project
     assert config.memberlist.join_members == ("127.0.0.1:9209", "127.0.0.1:9210", "127.0.0.1:9211")
     urls = config.limits.ruler_alertmanager_client_config.alertmanager_url.split(",")
     assert urls == [f"http://127.0.0.1:{p}/alertmanager" for p in (9009, 9010, 9011)]
