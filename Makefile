@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml obsstack_fastapi/pyproject.toml
 
 install: $(VENV)/.installed ## system tools, virtualenv, the library (obsstack_fastapi) and the project
 
-components: install ## build the collector, Loki and Tempo at the pinned versions (needs Go; cached per user)
+components: install ## build the collector, Loki, Tempo, Mimir, mimirtool and kubectl at the pinned versions (needs Go; cached per user)
 	$(OBS) components build
 
 demo: install generate validate up ## set up, generate, validate and start the stack
