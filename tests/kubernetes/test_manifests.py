@@ -20,11 +20,13 @@ K8S, BASE = "kubernetes", "kubernetes/base"
 
 def settings_with(tmp_path: Path, kubernetes: str = "{enabled: true}", token: bool = True) -> StackSettings:
     """The project's stack.yaml with the Kubernetes target on (and the given kubernetes block)."""
-    text = (REPO / "stack.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load((REPO / "stack.yaml").read_text(encoding="utf-8"))
     if not token:
-        text = text.replace("    metrics_token_file: secrets/metrics-token", "")
+        for service in data["services"]:
+            service.pop("metrics_token_file", None)
+    data["kubernetes"] = yaml.safe_load(kubernetes)
     config = tmp_path / "stack.yaml"
-    config.write_text(text + f"kubernetes: {kubernetes}\n", encoding="utf-8")
+    config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return load_settings(config)
 
 
