@@ -413,6 +413,10 @@ def mimir_tenant(settings: Any) -> str:
     return str(settings.project)
 
 
+def mimir_tenant_headers(settings: Any) -> dict[str, str]:
+    return {TENANT_HEADER: mimir_tenant(settings)}
+
+
 def mimir_ports(components: Any, replicas: int) -> dict[str, int]:
     """Every port of a local Mimir ring, by `mimir-<i> http|grpc|memberlist`: replica 0's HTTP port is
     components.mimir.port, every other one follows from it."""

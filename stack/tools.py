@@ -53,6 +53,12 @@ def cached_binary(name: str, version: str, binary: str) -> Path | None:
     return path if path.is_file() and os.access(path, os.X_OK) else None
 
 
+def built_or_path(name: str, version: str) -> str | None:
+    """The binary `obsstack components build` made for `name` at `version`, else the one on PATH."""
+    built = cached_binary(name, version, name)
+    return str(built) if built else find_tool(name)
+
+
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 

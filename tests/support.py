@@ -54,3 +54,29 @@ def running_app(
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under `root` but stack.yaml, with its bytes (to show that nothing was written or lost)."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file() and p.name != "stack.yaml"}
+
+
+def assert_refused(project: Path, text: str, expected: list[str]) -> None:
+    """`obsstack generate` on `text` as the project's stack.yaml: exit 2, one error line naming stack.yaml
+    and every expected fragment, no traceback, and no generated file written or removed."""
+    from typer.testing import CliRunner
+
+    from stack.cli import app
+
+    before = snapshot(project)
+    config = project / "stack.yaml"
+    config.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(app, ["generate", "--config", str(config)])
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.exit_code == 2, result.output
+    assert len(lines) == 1, lines
+    assert "Traceback" not in result.output
+    assert "stack.yaml" in lines[0]
+    for fragment in expected:
+        assert fragment in lines[0], (fragment, lines[0])
+    assert snapshot(project) == before, "bad input must not write or remove any file"

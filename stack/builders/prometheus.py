@@ -111,7 +111,7 @@ def _local(settings: StackSettings, config: PrometheusConfig, placement: c.Place
 def _mimir_remote_write(settings: StackSettings) -> tuple[RemoteWriteConfig, ...]:
     """One queue per Mimir process (any distributor takes the whole write, so a stopped process loses
     nothing: the others' queues carry every sample), with the tenant header."""
-    tenant = {c.TENANT_HEADER: c.mimir_tenant(settings)}
+    tenant = c.mimir_tenant_headers(settings)
     return tuple(
         RemoteWriteConfig(name=f"mimir-{index}", url=f"http://127.0.0.1:{port}/api/v1/push", headers=tenant)
         for index, port in enumerate(c.mimir_http_ports(settings.components, settings.mimir.replicas))

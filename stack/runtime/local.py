@@ -83,7 +83,7 @@ def local_placement(layout: Layout, running: Iterable[str], rules: str = "promet
     """The plan's placement for processes on 127.0.0.1, with this run's directories."""
     return c.Placement(
         local=True,
-        data_root=str((layout.state / "data").resolve()),
+        data_root=layout.data_root,
         project_root=str(layout.root),
         config_root=str(layout.local),
         running=tuple(sorted(running)),

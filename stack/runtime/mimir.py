@@ -33,10 +33,6 @@ def mimir_url(settings: StackSettings, index: int = 0) -> str:
     return f"http://127.0.0.1:{c.mimir_http_ports(settings.components, settings.mimir.replicas)[index]}"
 
 
-def tenant_headers(settings: StackSettings) -> dict[str, str]:
-    return {c.TENANT_HEADER: c.mimir_tenant(settings)}
-
-
 def mimirtool(settings: StackSettings) -> str:
     found = locate("mimirtool", ("mimirtool",), settings)
     if found is None:
@@ -81,7 +77,7 @@ def wait_rule_groups(settings: StackSettings, expected: int, timeout: float) -> 
     while time.monotonic() < deadline:
         try:
             response = httpx.get(f"{mimir_url(settings)}/prometheus/api/v1/rules",
-                                 headers=tenant_headers(settings), timeout=5)  # fmt: skip
+                                 headers=c.mimir_tenant_headers(settings), timeout=5)  # fmt: skip
             if response.status_code == 200:
                 groups = response.json()["data"]["groups"]
                 if len(groups) >= expected:
@@ -129,13 +125,13 @@ def endpoints(settings: StackSettings, services: tuple[Service, ...], index: int
 
 def query_client(settings: StackSettings, index: int) -> PromClient:
     url = mimir_url(settings, index)
-    return PromClient(f"{url}/prometheus", headers=tenant_headers(settings), ready_url=f"{url}/ready")
+    return PromClient(f"{url}/prometheus", headers=c.mimir_tenant_headers(settings), ready_url=f"{url}/ready")
 
 
 def alertmanager_client(settings: StackSettings, index: int) -> PromClient:
     """Ready once the tenant's Alertmanager runs in that process' ring (its config loaded and synced)."""
     url = f"{mimir_url(settings, index)}/alertmanager"
-    return PromClient(url, headers=tenant_headers(settings), ready_url=f"{url}/api/v2/status")
+    return PromClient(url, headers=c.mimir_tenant_headers(settings), ready_url=f"{url}/api/v2/status")
 
 
 def ring_summary(settings: StackSettings, index: int) -> str:

@@ -28,6 +28,11 @@ class Layout:
     def local(self) -> Path:
         return self.state / "local"
 
+    @property
+    def data_root(self) -> str:
+        """Where the components' data lives (the placement's data_root, the Mimir processes' directories)."""
+        return str((self.state / "data").resolve())
+
     def data(self, name: str) -> Path:
         return self.state / "data" / name
 
@@ -116,8 +121,7 @@ def _build_hint(name: str, binary: str, version: str) -> str:
 def _mimir_replica(index: int) -> Argv:
     def argv(binary: str, layout: Layout, settings: StackSettings) -> list[str]:
         config = layout.local / settings.output.mimir_dir / c.MIMIR_CONFIG
-        data = str((layout.state / "data").resolve())
-        flags = c.mimir_replica_flags(settings.components, settings.mimir.replicas, index, data)
+        flags = c.mimir_replica_flags(settings.components, settings.mimir.replicas, index, layout.data_root)
         return [binary, f"-config.file={config}", *flags]
 
     return argv

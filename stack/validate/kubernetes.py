@@ -16,7 +16,7 @@ from typing import Any
 
 from stack.settings import StackSettings
 from stack.target_settings import Kubernetes
-from stack.tools import TOOL_TIMEOUT, CheckResult, cached_binary, find_tool, missing
+from stack.tools import TOOL_TIMEOUT, CheckResult, built_or_path, find_tool, missing
 from stack.validate import k8s_modules as m
 from stack.validate.k8s_api_rules import api_rule_errors
 from stack.validate.k8s_rules import check_rules
@@ -29,8 +29,7 @@ Objects = list[dict[str, Any]]
 
 def kubectl(settings: Kubernetes) -> str | None:
     """The kubectl `obsstack components build` made at the pinned version, else one on PATH."""
-    built = cached_binary("kubectl", settings.kubectl_version, "kubectl")
-    return str(built) if built else find_tool("kubectl")
+    return built_or_path("kubectl", settings.kubectl_version)
 
 
 def kustomize(base: Path, settings: Kubernetes) -> tuple[CheckResult, Objects | None]:

@@ -22,7 +22,7 @@ import yaml
 
 from stack import conventions as c
 from stack.settings import StackSettings
-from stack.tools import CheckResult, cached_binary, find_tool, missing, run_tool
+from stack.tools import CheckResult, built_or_path, missing, run_tool
 
 REPLAY_DIR = ".mimir-promtool"  # in the stage: the groups read back from the namespaces, and the tests
 
@@ -49,8 +49,7 @@ def check_mimir(stage: Path, settings: StackSettings) -> list[CheckResult]:
 
 def tool(name: str, settings: StackSettings) -> str | None:
     """The cached build of mimir/mimirtool at the pinned version, else the one on PATH."""
-    built = cached_binary(name, settings.components.pinned("mimir"), name)
-    return str(built) if built else find_tool(name)
+    return built_or_path(name, settings.components.pinned("mimir"))
 
 
 def _mimirtool(stage: Path, settings: StackSettings, files: list[str]) -> list[CheckResult]:

@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from stack.cli import app
+from tests.support import assert_refused
 
 VALID = """\
 project: demo
@@ -148,26 +149,11 @@ def generated(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def snapshot(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file() and p.name != "stack.yaml"}
-
-
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_input_is_one_clear_line_and_exit_2(case: str, generated: Path) -> None:
     """Each bad input gives exit code 2, one error line naming field, file and value, no traceback."""
     text, expected = CASES[case]
-    before = snapshot(generated)
-    config = generated / "stack.yaml"
-    config.write_text(text, encoding="utf-8")
-    result = CliRunner().invoke(app, ["generate", "--config", str(config)])
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert result.exit_code == 2, result.output
-    assert len(lines) == 1, lines
-    assert "Traceback" not in result.output
-    assert "stack.yaml" in lines[0]
-    for fragment in expected:
-        assert fragment in lines[0], (fragment, lines[0])
-    assert snapshot(generated) == before, "bad input must not write or remove any file"
+    assert_refused(generated, text, expected)
 
 
 def test_bad_environment_value_is_reported(generated: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -201,7 +201,7 @@ def test_missing_kubectl_fails_under_ci(
     """Without kubectl (no pinned build, none on PATH) the kustomize check fails under CI with its install hint."""
     monkeypatch.setenv("CI", "true")
     monkeypatch.setenv("OBSSTACK_CACHE", str(tmp_path))
-    monkeypatch.setattr(k8s, "find_tool", lambda name: None)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no kubectl on PATH either
     result, objects = k8s.kustomize(base_of(stage, project[1]), project[1].kubernetes)
     assert (result.status, objects) == ("failed", None)
     assert "install it with: obsstack components build kubectl" in result.detail
