@@ -145,7 +145,7 @@ def render_kubernetes(settings: StackSettings, placement: Placement) -> Iterable
     from stack.builders.kubernetes import build_kubernetes
 
     for name, document in build_kubernetes(settings).items():
-        yield Artifact(posixpath.join(settings.output.kubernetes_dir, name), _document(document))
+        yield Artifact(posixpath.join(settings.output.kubernetes_dir, name), to_yaml(document.to_data()))
 
 
 def render_mimir(settings: StackSettings, placement: Placement) -> Iterable[Artifact]:
@@ -154,14 +154,7 @@ def render_mimir(settings: StackSettings, placement: Placement) -> Iterable[Arti
     from stack.builders.mimir import build_mimir
 
     for name, document in build_mimir(settings, placement).items():
-        yield Artifact(posixpath.join(settings.output.mimir_dir, name), _document(document))
-
-
-def _document(document: ConfigModel | dict[str, Any] | str) -> str:
-    """A model or mapping as YAML with the generated header; text (already rendered) as it is."""
-    if isinstance(document, str):
-        return document
-    return to_yaml(document.to_data() if isinstance(document, ConfigModel) else document)
+        yield Artifact(posixpath.join(settings.output.mimir_dir, name), to_yaml(document.to_data()))
 
 
 Renderer = Callable[[StackSettings, Placement], Iterable[Artifact]]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-from typing import Any
 
 import yaml
 
@@ -46,10 +45,10 @@ PYTHON_ENV = (
 )
 
 
-def build_kubernetes(settings: StackSettings) -> dict[str, ConfigModel | dict[str, Any] | str]:
+def build_kubernetes(settings: StackSettings) -> dict[str, ConfigModel]:
     """File name (relative to output.kubernetes_dir) -> its document."""
     objects = build_objects(settings)
-    files: dict[str, ConfigModel | dict[str, Any] | str] = {
+    files: dict[str, ConfigModel] = {
         posixpath.join(BASE_DIR, name): obj for name, obj in objects.items()
     }
     files[KUSTOMIZATION] = k.Kustomization(namespace=settings.kubernetes.namespace, resources=tuple(objects))

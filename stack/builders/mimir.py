@@ -63,12 +63,11 @@ RULER_POLL = "10s"  # the ruler re-reads rule groups from storage (API changes a
 REFUSED_KEYS = frozenset({"proxy_url", "proxy_from_environment"})
 REFUSED_TLS_KEYS = frozenset({"ca", "cert", "key"})
 
-Document = ConfigModel | dict[str, Any] | str
 
 
-def build_mimir(settings: StackSettings, placement: c.Placement) -> dict[str, Document]:
+def build_mimir(settings: StackSettings, placement: c.Placement) -> dict[str, ConfigModel]:
     """File name (relative to output.mimir_dir) -> its document."""
-    files: dict[str, Document] = {
+    files: dict[str, ConfigModel] = {
         f"{c.MIMIR_RULES_DIR}/{ns.namespace}.yaml": ns for ns in build_rule_namespaces(settings)
     }
     files[c.MIMIR_ALERTMANAGER_CONFIG] = build_tenant_alertmanager(settings)
