@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
-# Installs the system tools obsstack validates and runs with (Debian/Ubuntu): promtool, prometheus,
-# alertmanager and amtool, plus a PostgreSQL server the tests start throw-away clusters of.
-# Does nothing when they are already there.
+# Installs the system packages obsstack's tests use (Debian/Ubuntu): a PostgreSQL server the tests start
+# throw-away clusters of. Prometheus, promtool, Alertmanager, amtool, the collector, kubectl and cortextool
+# are not system packages here: `obsstack components build` builds them at the versions stack.yaml pins
+# (Debian's prometheus packages are older releases, so they are neither installed nor used).
+# Does nothing when everything is already there.
 set -euo pipefail
 need=()
-command -v promtool >/dev/null || need+=(prometheus)
-command -v amtool >/dev/null || need+=(prometheus-alertmanager)
-command -v prometheus-alertmanager >/dev/null || command -v alertmanager >/dev/null || need+=(prometheus-alertmanager)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
@@ -14,7 +13,7 @@ fi
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 if ! command -v apt-get >/dev/null; then
-  echo "missing: ${need[*]}; install Prometheus (promtool) and Alertmanager (amtool) with your package manager" >&2
+  echo "missing: ${need[*]}; install them with your package manager" >&2
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive

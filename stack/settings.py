@@ -37,6 +37,7 @@ from stack.service_settings import (
     check_relative_path,
 )
 from stack.target_settings import Kubernetes, Mimir, check_kubernetes_names
+from stack.tools import Pin
 
 __all__ = [
     "SLO", "Business", "BusinessAlert", "BusinessMetric", "DBPoolAlert", "ErrorRateAlert", "LatencyAlert",
@@ -174,19 +175,19 @@ class Component(Frozen):
 
     @property
     def version(self) -> str:
-        """The version the image tag pins: `grafana/loki:3.5.3` -> 3.5.3, `prom/prometheus:v3.5.0` -> 3.5.0."""
+        """The version the image tag pins: `grafana/loki:3.5.3` -> 3.5.3, `prom/prometheus:v3.16.0` -> 3.5.0."""
         return self.image.rsplit(":", 1)[1].removeprefix("v")
 
 
 class Components(Frozen):
     """Pinned images (a version bot may update the tags) and their ports."""
 
-    prometheus: Component = Component(image="prom/prometheus:v3.5.0", port=9090)
-    alertmanager: Component = Component(image="prom/alertmanager:v0.28.1", port=9093)
+    prometheus: Component = Component(image="prom/prometheus:v3.16.0", port=9090)
+    alertmanager: Component = Component(image="prom/alertmanager:v0.35.0", port=9093)
     grafana: Component = Component(image="grafana/grafana:12.1.1", port=3000)
     loki: Component = Component(image="grafana/loki:3.5.3", port=3100)
     tempo: Component = Component(image="grafana/tempo:2.9.0", port=3200)
-    otelcol: Component = Component(image="otel/opentelemetry-collector-contrib:0.132.0", port=8888)
+    otelcol: Component = Component(image="otel/opentelemetry-collector-contrib:0.165.0", port=8888)
     postgres: Component = Component(image="postgres:16.10-alpine", port=5432)
     mimir: Component = Component(image="grafana/mimir:3.0.5", port=9009)  # the mimir target; first of its ring
 
@@ -232,6 +233,17 @@ class _FileSource(PydanticBaseSettingsSource):
 
     def __call__(self) -> dict[str, Any]:
         return dict(_FILE_VALUES.get())
+
+
+# tool obsstack runs -> (the component whose build provides it, its version flag split on spaces)
+TOOL_COMPONENTS: dict[str, tuple[str, str]] = {
+    "prometheus": ("prometheus", "--version"),
+    "promtool": ("prometheus", "--version"),
+    "alertmanager": ("alertmanager", "--version"),
+    "amtool": ("alertmanager", "--version"),
+    "kubectl": ("kubectl", "version --client"),
+    "cortextool": ("cortextool", "version"),
+}
 
 
 class StackSettings(BaseSettings):
@@ -336,6 +348,13 @@ class StackSettings(BaseSettings):
     def buckets(self, service: Service) -> tuple[float, ...]:
         """The service's latency histogram buckets: its own, else the global list."""
         return service.latency_buckets or self.metrics.latency_buckets
+
+    def tool_pin(self, tool: str) -> Pin:
+        """The version a tool obsstack runs must report, and the component whose build provides it."""
+        component, flag = TOOL_COMPONENTS[tool]
+        versions = {"kubectl": self.kubernetes.kubectl_version, "cortextool": self.mimir.cortextool_version}
+        version = versions.get(component) or self.components.pinned(component)
+        return Pin(tool=tool, component=component, version=version, version_flag=flag)
 
     @property
     def timing(self) -> Profile:

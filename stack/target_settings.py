@@ -157,3 +157,5 @@ class Mimir(Frozen):
 
     enabled: bool = False
     replicas: int = Field(3, ge=1, le=9)
+    # cortextool (github.com/cortexproject/cortex-tools, Apache-2.0) checks the rule namespaces: same format
+    cortextool_version: str = "0.21.1"

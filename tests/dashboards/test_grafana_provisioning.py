@@ -14,7 +14,7 @@ profile: fast
 services:
   - name: orders
 components:
-  prometheus: {image: "prom/prometheus:v3.5.0", port: 9191}
+  prometheus: {image: "prom/prometheus:v3.16.0", port: 9191}
 """
 
 

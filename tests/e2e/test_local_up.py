@@ -64,8 +64,8 @@ services:
 alerting:
   webhook_url: http://127.0.0.1:{webhook}/alerts
 components:
-  prometheus: {{image: "prom/prometheus:v3.5.0", port: {prometheus}}}
-  alertmanager: {{image: "prom/alertmanager:v0.28.1", port: {alertmanager}}}
+  prometheus: {{image: "prom/prometheus:v3.16.0", port: {prometheus}}}
+  alertmanager: {{image: "prom/alertmanager:v0.35.0", port: {alertmanager}}}
 """
 
 

@@ -117,8 +117,8 @@ def test_verify_without_a_stack_times_out_and_names_the_step(make_project, monke
     port = free_port()
     config = make_project(f"services: [{{name: orders, port: {port}, faults: true}}]\n"
                           f"alerting: {{webhook_url: 'http://127.0.0.1:{free_port()}/alerts'}}\n"
-                          f"components:\n  prometheus: {{image: 'prom/prometheus:v3.5.0', port: {free_port()}}}\n"
-                          f"  alertmanager: {{image: 'prom/alertmanager:v0.28.1', port: {free_port()}}}\n")  # fmt: skip
+                          f"components:\n  prometheus: {{image: 'prom/prometheus:v3.16.0', port: {free_port()}}}\n"
+                          f"  alertmanager: {{image: 'prom/alertmanager:v0.35.0', port: {free_port()}}}\n")  # fmt: skip
     settings = load_settings(config, {"profile": "fast"})
     write_plan(config.parent, render_all(settings))
     monkeypatch.setattr(verify_mod, "STARTUP_TIMEOUT", 1.0)

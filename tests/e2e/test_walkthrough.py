@@ -126,8 +126,8 @@ services:
 alerting:
   webhook_url: http://127.0.0.1:{ports['webhook']}/alerts
 components:
-  prometheus: {{image: "prom/prometheus:v3.5.0", port: {ports['prometheus']}}}
-  alertmanager: {{image: "prom/alertmanager:v0.28.1", port: {ports['alertmanager']}}}
+  prometheus: {{image: "prom/prometheus:v3.16.0", port: {ports['prometheus']}}}
+  alertmanager: {{image: "prom/alertmanager:v0.35.0", port: {ports['alertmanager']}}}
 """
 
 
