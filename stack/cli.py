@@ -139,9 +139,6 @@ def up(
     ephemeral: Annotated[
         bool, typer.Option("--ephemeral", help="Fresh data: tmpfs in compose, wiped in local mode.")
     ] = False,
-    mimir: Annotated[
-        bool, typer.Option("--mimir", help="Local mode: a ring of Mimir processes evaluates the rules and alerts.")
-    ] = False,
 ) -> None:
     """Start the stack: docker compose with an engine, else local processes on 127.0.0.1."""
     from stack.runtime import lifecycle as runtime
@@ -149,11 +146,8 @@ def up(
     try:
         if local and compose:
             raise StackError("--local and --compose exclude each other; pick one")
-        if mimir and compose:
-            raise StackError("--mimir runs a local Mimir ring; use it with --local (or without --compose)")
-        mode: runtime.Mode = "local" if local or mimir else "compose" if compose else "auto"
-        settings = _settings(config, profile, ["mimir"] if mimir else None)
-        runtime.up(config.resolve().parent, settings, mode, ephemeral, rules="mimir" if mimir else "prometheus")
+        mode: runtime.Mode = "local" if local else "compose" if compose else "auto"
+        runtime.up(config.resolve().parent, _settings(config, profile), mode, ephemeral)
     except StackError as error:
         _fail(error)
 
@@ -167,21 +161,6 @@ def down(config: ConfigOption = Path("stack.yaml")) -> None:
         runtime.down(config.resolve().parent)
     except StackError as error:
         _fail(error)
-
-
-@app.command()
-def stop(
-    name: Annotated[str, typer.Argument(help="A process of the local stack, e.g. mimir-2 (see `obsstack status`).")],
-    config: ConfigOption = Path("stack.yaml"),
-) -> None:
-    """Stop one process of the local stack, to see the rest carry on (`obsstack down` stops everything)."""
-    from stack.runtime import lifecycle as runtime
-
-    try:
-        runtime.stop_one(config.resolve().parent, name)
-    except StackError as error:
-        _fail(error)
-    typer.echo(f"stopped: {name}")
 
 
 @app.command()
@@ -207,7 +186,12 @@ def verify(
     ] = None,
     report_dir: Annotated[Path | None, typer.Option("--report-dir", help="Default: the project root.")] = None,
     strict: Annotated[
-        bool, typer.Option("--strict", help="Fail, not skip, when the collector, Loki or Tempo is not running.")
+        bool,
+        typer.Option(
+            "--strict",
+            help="Fail, not skip, when a component of the stack (collector, Loki, Tempo) is "
+            "down; those `up` did not start (no binary) stay n/a.",
+        ),
     ] = False,
     pipeline_faults: Annotated[
         bool, typer.Option("--pipeline-faults", help="Also stop and restart the collector, Loki and Tempo.")
@@ -218,14 +202,13 @@ def verify(
     from stack.conventions import FAULTS_TOKEN_FILE
     from stack.runtime import verify as runner
     from stack.runtime.faults import read_token
-    from stack.runtime.lifecycle import component_switch, deployed_root, running_rules, verify_profile
-    from stack.runtime.report import write_reports
+    from stack.runtime.lifecycle import absent_components, component_switch, deployed_root, verify_profile
+    from stack.runtime.report import fault_table, write_reports
     from stack.runtime.scenarios import pick_services
 
     try:
         root = config.resolve().parent
-        rules = running_rules(root)  # a stack started with --mimir: Mimir's ruler and Alertmanager alert
-        settings = _settings(config, verify_profile(root, profile), ["mimir"] if rules == "mimir" else None)
+        settings = _settings(config, verify_profile(root, profile))
         targets = pick_services(settings, service)
         with_faults = any(s.faults for s in targets)
         token = read_token(token_file or root / FAULTS_TOKEN_FILE) if with_faults else None
@@ -234,15 +217,25 @@ def verify(
         deployed = deployed_root(root)  # the rule files and dashboards the running stack loaded
         expected = {s.name: fault_alerts(settings, s) for s in targets}  # from the generator's alert catalogue
         verifier = runner.Verifier(
-            settings, targets, token, typer.echo, strict=strict, switch=switch, root=deployed, expected=expected,
-            rules=rules,
+            settings,
+            targets,
+            token,
+            typer.echo,
+            strict=strict,
+            switch=switch,
+            root=deployed,
+            expected=expected,
+            absent=absent_components(root),  # not started for want of a binary: their checks are n/a
         )
         report = verifier.run()
         json_path, html_path = write_reports(report, report_dir or root)
     except StackError as error:
         _fail(error)
         return
+    for row in fault_table(report):
+        typer.echo(row)
     typer.echo(f"report: {json_path} and {html_path}")
+    typer.echo(f"checks: {report.summary()}")
     if not report.ok:
         for line in report.failures():
             typer.echo(f"error: {line}", err=True)

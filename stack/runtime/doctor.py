@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,8 @@ from stack import conventions as c
 from stack.dashlint import fill_template, panel_queries
 from stack.errors import StackError
 from stack.runtime.outcome import CheckLine, Endpoints, VerifyReport
-from stack.runtime.pipeline import logql_has_data, ready, traceql_has_data
+from stack.runtime.pipeline import logql_has_data, traceql_has_data
+from stack.runtime.presence import Presence
 from stack.runtime.promapi import PromClient, Unavailable, wait_until
 from stack.settings import Service, StackSettings
 
@@ -85,15 +85,13 @@ def queries(root: Path, settings: StackSettings, service: Service, seconds: int)
     ]
 
 
-NotRunning = Callable[[str, str, str], None]
-
-
 def run_doctor(
     root: Path, settings: StackSettings, services: tuple[Service, ...], ends: Endpoints, report: VerifyReport,
-    not_running: NotRunning,
+    presence: Presence,
 ) -> list[CheckLine]:  # fmt: skip
     """Every recording rule and PromQL panel through Prometheus, every LogQL and TraceQL panel through the
-    real Loki and Tempo; the checks are appended to `report` and the failed ones returned."""
+    real Loki and Tempo (n/a when not part of the stack); the checks are appended to `report` and the failed
+    ones returned."""
     seconds = max(60, int(time.time() - report.started) + 30)
     prom = PromClient(ends.prometheus)
     for service in services:
@@ -104,23 +102,23 @@ def run_doctor(
             except Unavailable as exc:
                 ok, detail = False, str(exc)
             report.checks.append(CheckLine(SECTION, f"{service.name}: {name}", ok, detail))
-    _logs_and_traces(root, settings, services, ends, report, not_running, seconds)
+    _logs_and_traces(root, settings, services, ends, report, presence, seconds)
     return [line for line in report.checks if line.section == SECTION and not line.ok]
 
 
 def _logs_and_traces(
     root: Path, settings: StackSettings, services: tuple[Service, ...], ends: Endpoints, report: VerifyReport,
-    not_running: NotRunning, seconds: int,
+    presence: Presence, seconds: int,
 ) -> None:  # fmt: skip
     start, end = time.time() - seconds, time.time() + 60
     backends = (("loki", ends.loki, logql_has_data), ("tempo", ends.tempo, traceql_has_data))
     for kind, url, has_data in backends:
-        up = ready(url)
+        gate = presence.gate((kind,))
         for service in services:
             for name, query in dashboard_queries(root, settings, service, seconds, kind):
                 title = f"{service.name}: {name}"
-                if not up:
-                    not_running(SECTION, title, f"{kind} not running at {url}")
+                if gate is not None:
+                    report.checks.append(CheckLine.of(SECTION, title, *gate))
                     continue
                 waited = wait_until(partial(has_data, url, query, start, end), 20, 2.0)
                 report.checks.append(CheckLine(SECTION, title, waited.ok, "" if waited.ok else waited.last))

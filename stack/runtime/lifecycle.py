@@ -24,20 +24,21 @@ def _echo(console: Console) -> Echo:
 
 
 def up(root: Path, settings: StackSettings, mode: Mode = "auto", ephemeral: bool = False,
-       console: Console | None = None, rules: str = "prometheus") -> State:  # fmt: skip
+       console: Console | None = None) -> State:  # fmt: skip
     """Create missing secrets, then start the stack; returns what runs."""
     echo = _echo(console or Console())
     created = ensure_secrets(root, settings).created
     for name in created:
         echo(f"created secret: {name}")
-    client = None if mode == "local" else engine()
+    if mode == "local":  # asked for: no engine is probed, so none is reported missing
+        echo("local processes (--local): starting the stack on 127.0.0.1")
+        return up_local(root, settings, echo, ephemeral)
+    client = engine()
     if mode == "compose" and client is None:
         raise StackError("--compose: no Docker engine answers (is the daemon running?); try `obsstack up --local`")
     if client is None:
         echo("no Docker engine: starting the stack as local processes on 127.0.0.1")
-        return up_local(root, settings, echo, ephemeral, rules)
-    if rules != "prometheus":
-        raise StackError("--mimir: the Mimir ring runs as local processes; use `obsstack up --local --mimir`")
+        return up_local(root, settings, echo, ephemeral)
     return up_compose(root, settings, client, ephemeral, echo, lambda: start_command_services(root, settings, echo))
 
 
@@ -54,22 +55,13 @@ def down(root: Path, console: Console | None = None) -> None:
         down_local(root, state, echo)
 
 
-def stop_one(root: Path, name: str) -> None:
-    """Stop one process of the running local stack; it stays in the state file (`down` reports it gone)."""
-    state = read_state(root)
-    names = [r.name for r in state.components if r.pid] if state and state.mode == "local" else []
-    if name not in names:
-        raise StackError(f"stop {name}: not a process of the running local stack; expected one of "
-                         f"{', '.join(names) or '(none: run `obsstack up --local`)'}")  # fmt: skip
-    stop_component(root, name)
-
-
 def status(root: Path, console: Console | None = None) -> State | None:
     return show_status(root, console or Console())
 
 
 def component_switch(root: Path, settings: StackSettings, console: Console | None = None) -> Switch:
-    """Stop and start single components of the running stack, for verify's pipeline faults (local mode)."""
+    """Stop and start single components of the running stack, for verify's pipeline faults (local mode): those
+    of the collector, Loki and Tempo that `up` started (the others are n/a or down: verify says which)."""
     echo = _echo(console or Console())
     state = read_state(root)
     if state is None:
@@ -77,15 +69,20 @@ def component_switch(root: Path, settings: StackSettings, console: Console | Non
     if state.mode != "local":
         raise StackError("--pipeline-faults: supported for a local stack (`obsstack up --local`); this one runs in "
                          "compose, where `docker compose stop/start otelcol loki tempo` does it by hand")  # fmt: skip
-    missing = [n for n in PIPELINE if n not in {r.name for r in state.components if r.pid}]
-    if missing:
-        raise StackError(f"--pipeline-faults: {', '.join(missing)} not running; expected the collector, Loki "
-                         f"and Tempo (`obsstack components build`)")  # fmt: skip
+    started = tuple(n for n in PIPELINE if n in {r.name for r in state.components if r.pid})
 
     def start(name: str) -> None:
         restart_component(root, settings, name, echo)
 
-    return Switch(stop=lambda name: stop_component(root, name), start=start)
+    return Switch(stop=lambda name: stop_component(root, name), start=start, components=started)
+
+
+def absent_components(root: Path) -> frozenset[str]:
+    """The components the running local stack does not include because `up` found no binary for them (Loki,
+    Tempo, Grafana unless a user put one on PATH): verify reports their checks as n/a. None with compose (it
+    runs every component) or with no recorded stack."""
+    state = read_state(root)
+    return frozenset(state.missing) if state is not None and state.mode == "local" else frozenset()
 
 
 def verify_profile(root: Path, requested: str | None) -> str | None:
@@ -101,12 +98,6 @@ def verify_profile(root: Path, requested: str | None) -> str | None:
             f"with `obsstack down && obsstack up --profile {requested}`"
         )
     return state.profile
-
-
-def running_rules(root: Path) -> str:
-    """Who evaluates the running stack's rules: "mimir" for `obsstack up --mimir`, else "prometheus"."""
-    state = read_state(root)
-    return state.rules if state is not None else "prometheus"
 
 
 def deployed_root(root: Path) -> Path:

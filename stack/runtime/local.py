@@ -1,8 +1,10 @@
-"""Local mode: the stack as processes on 127.0.0.1 when there is no Docker engine.
+"""Local mode: the stack as processes on 127.0.0.1 (`--local`, or when there is no Docker engine).
 
-Prometheus and Alertmanager (Debian packages) and the sample app are required; Loki, Tempo, the
-collector and Grafana are started when their binaries are on PATH, and listed with how to get them
-otherwise. Configs, data, logs and the state file live under .obsstack/ in the project root.
+Prometheus, Alertmanager (obsstack's builds at the pinned versions) and the `command` services are required;
+the collector is started when built; Loki, Tempo and Grafana (AGPL: obsstack never builds or downloads them)
+only when a user put their binary on PATH. What is not started is listed with how to get it, and recorded
+(state.json's `missing`) so verify reports the checks that need it as not applicable. Configs, data, logs and
+the state file live under .obsstack/ in the project root.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from stack import conventions as c
 from stack.errors import StackError
 from stack.render import render_all
 from stack.runtime import procs
-from stack.runtime.mimir import load_into_mimir
 from stack.runtime.programs import Layout, Program, base_env, command_services, programs, readiness
 from stack.runtime.state import Running, State, clear_state, read_state, state_dir, write_state
 from stack.settings import StackSettings
@@ -28,10 +29,10 @@ EXTERNAL_TIMEOUT = 10.0
 Echo = Callable[[str], None]
 
 
-def plan(settings: StackSettings, rules: str = "prometheus") -> tuple[list[tuple[Program, str]], list[Program]]:
+def plan(settings: StackSettings) -> tuple[list[tuple[Program, str]], list[Program]]:
     """(program, binary) pairs to start, in order, and the optional programs that are missing."""
     found, missing = [], []
-    for program in programs(settings, rules):
+    for program in programs(settings):
         binary = program.find(settings)
         if binary is None and program.required:
             raise StackError(f"{program.binaries[0]} not found on PATH; install it with: {program.hint}")
@@ -43,8 +44,7 @@ def plan(settings: StackSettings, rules: str = "prometheus") -> tuple[list[tuple
     return found + command_services(settings, otlp), missing
 
 
-def up_local(root: Path, settings: StackSettings, echo: Echo, ephemeral: bool = False,
-             rules: str = "prometheus") -> State:  # fmt: skip
+def up_local(root: Path, settings: StackSettings, echo: Echo, ephemeral: bool = False) -> State:
     current = read_state(root)
     if current is not None and _still_running(root, current, echo):
         return current
@@ -52,7 +52,7 @@ def up_local(root: Path, settings: StackSettings, echo: Echo, ephemeral: bool = 
     if ephemeral and (layout.state / "data").is_dir():
         shutil.rmtree(layout.state / "data")
         echo("ephemeral: removed the data of earlier local runs")
-    to_start, missing = plan(settings, rules)
+    to_start, missing = plan(settings)
     _check_ports(to_start)
     for program in missing:
         echo(f"not started: {program.name} ({program.binaries[0]} not on PATH); to get it: {program.hint}")
@@ -62,24 +62,17 @@ def up_local(root: Path, settings: StackSettings, echo: Echo, ephemeral: bool = 
             echo(f"not started: {service.name} runs from {service.kind} in compose, which needs a Docker engine; "
                  f"run it yourself on {where} or use `obsstack up --compose`")  # fmt: skip
     running = {p.name for p, _ in to_start} | {s.name for s in settings.services}
-    write_local_plan(settings, layout, running, rules)
-    started = _start_all(to_start, layout, settings, echo, rules=rules)
+    write_local_plan(settings, layout, running)
+    started = _start_all(to_start, layout, settings, echo)
     outside = tuple(services_outside(settings, layout.root, echo))
-    state = State("local", settings.profile, tuple(started) + outside, missing=tuple(p.name for p in missing),
-                  rules=rules)  # fmt: skip
+    state = State("local", settings.profile, tuple(started) + outside, missing=tuple(p.name for p in missing))
     write_state(root, state)
-    if rules == "mimir":
-        try:
-            load_into_mimir(layout.local, settings, echo)
-        except BaseException:
-            down_local(root, state, echo)
-            raise
     for item in started:
         echo(f"ready: {item.name:<14} {item.url}")
     return state
 
 
-def local_placement(layout: Layout, running: Iterable[str], rules: str = "prometheus") -> c.Placement:
+def local_placement(layout: Layout, running: Iterable[str]) -> c.Placement:
     """The plan's placement for processes on 127.0.0.1, with this run's directories."""
     return c.Placement(
         local=True,
@@ -87,16 +80,13 @@ def local_placement(layout: Layout, running: Iterable[str], rules: str = "promet
         project_root=str(layout.root),
         config_root=str(layout.local),
         running=tuple(sorted(running)),
-        rules=rules,
     )
 
 
-def write_local_plan(
-    settings: StackSettings, layout: Layout, running: Iterable[str], rules: str = "prometheus"
-) -> None:
+def write_local_plan(settings: StackSettings, layout: Layout, running: Iterable[str]) -> None:
     """The whole plan rendered for local processes, written atomically under .obsstack/local/ (so
     prometheus.yml's ../../alerts resolves there as in the project)."""
-    artifacts = render_all(settings, local_placement(layout, running, rules))
+    artifacts = render_all(settings, local_placement(layout, running))
     write_files(layout.local, {artifact.path: artifact.text for artifact in artifacts})
 
 
@@ -169,7 +159,7 @@ def _port_free(port: int) -> bool:
 
 def _start_all(
     to_start: list[tuple[Program, str]], layout: Layout, settings: StackSettings, echo: Echo,
-    record: bool = True, rules: str = "prometheus",
+    record: bool = True,
 ) -> list[Running]:  # fmt: skip
     """Start in order and wait until ready; with `record`, the local state file follows each start."""
     started: list[Running] = []
@@ -178,7 +168,7 @@ def _start_all(
             started.append(_start(program, binary, layout, settings))
             echo(f"started: {program.name} (pid {started[-1].pid})")
             if record:
-                write_state(layout.root, State("local", settings.profile, tuple(started), rules=rules))
+                write_state(layout.root, State("local", settings.profile, tuple(started)))
         return _wait_ready(started, to_start, echo)
     except BaseException:
         for item in reversed(started):
@@ -261,12 +251,12 @@ def restart_component(root: Path, settings: StackSettings, name: str, echo: Echo
     if state is None or state.mode != "local":
         raise StackError(f"{name}: no local stack is recorded in .obsstack/; expected `obsstack up --local` first")
     layout = Layout(root.resolve(), state_dir(root.resolve()))
-    found = [(p, b) for p, b in plan(settings, state.rules)[0] if p.name == name]
+    found = [(p, b) for p, b in plan(settings)[0] if p.name == name]
     if not found:
         raise StackError(f"{name}: not a component local mode starts here")
     started = _start_all(found, layout, settings, echo, record=False)
     if not started:
         raise StackError(f"{name}: did not become ready again after its restart")
     components = tuple(started[0] if r.name == name else r for r in state.components)
-    write_state(root, State(state.mode, state.profile, components, missing=state.missing, rules=state.rules))
+    write_state(root, State(state.mode, state.profile, components, missing=state.missing))
     return started[0]

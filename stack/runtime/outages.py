@@ -1,10 +1,13 @@
-"""Pipeline faults: under steady traffic, stop the collector, then Loki, then Tempo, one at a time, and start
-each again. The service must answer every request without errors or added latency (its exports are
-asynchronous), telemetry must resume once the component is back, and the report says what was lost.
+"""Pipeline faults: under steady traffic, stop the collector, then Loki, then Tempo (those of them `up` started),
+one at a time, and start each again. The service must answer every request without errors or added latency
+(its exports are asynchronous), telemetry must resume once the component is back, and the report says what
+was lost.
 
-"Lost" is measured, not assumed: the requests sent during the outage against the log lines Loki stored and
-the traces Tempo stored for that window, after the collector's retries had time to flush, plus the
-collector's own counters of data it failed to send or could not queue during the outage.
+"Resumed": a new traced request reaches the collector (its own accepted-spans counter, read on its metrics
+port, grows) and every backend of the stack (Loki: its log line; Tempo: its trace). "Lost" is measured, not
+assumed: the requests sent during the outage against the log lines Loki stored and the traces Tempo stored
+for that window (when they are part of the stack), after the collector's retries had time to flush, plus the
+collector's own counters of data it failed to send or could not queue to a backend of the stack.
 """
 
 from __future__ import annotations
@@ -25,10 +28,13 @@ OUTAGE_S = 15.0
 RESUME_TIMEOUT = 120.0
 FLUSH_S = 10.0  # after telemetry resumed, time for queued retries to land before counting what is stored
 LATENCY_SLACK_S = 0.025  # p95 during an outage may exceed the baseline's by 50 % plus this (2-core noise)
+ARRIVAL_S = 8.0  # how long one probe request is looked for (the app exports spans every few seconds)
 LOSS_COUNTERS = (
     "otelcol_exporter_send_failed_spans_total", "otelcol_exporter_send_failed_log_records_total",
     "otelcol_exporter_enqueue_failed_spans_total", "otelcol_exporter_enqueue_failed_log_records_total",
+    "otelcol_exporter_send_failed_metric_points_total", "otelcol_exporter_enqueue_failed_metric_points_total",
 )  # fmt: skip
+ACCEPTED_SPANS = "otelcol_receiver_accepted_spans"
 
 
 @dataclass
@@ -44,17 +50,18 @@ class Outage:
 
     def lost_text(self) -> str:
         sent = self.during.requests if self.during else 0
-        stored = ", ".join(f"{v} {k}" for k, v in self.stored.items())
+        stored = ", ".join(f"{v} {k}" for k, v in self.stored.items()) or "not measured (no Loki or Tempo runs)"
         counters = ", ".join(f"{k} {v:g}" for k, v in self.collector_lost.items() if v) or "no collector drops"
-        return f"{sent} requests sent during the outage; stored for that window: {stored or 'unknown'}; {counters}"
+        return f"{sent} requests sent during the outage; stored for that window: {stored}; {counters}"
 
 
 @dataclass(frozen=True)
 class Switch:
-    """How to stop and start one component of the running stack (local processes or compose services)."""
+    """How to stop and start one component of the running stack (local processes), and which it can."""
 
     stop: Callable[[str], None]
     start: Callable[[str], None]
+    components: tuple[str, ...] = PIPELINE  # those of PIPELINE this stack started
 
 
 @dataclass(frozen=True)
@@ -67,8 +74,9 @@ class Target:
 
 
 def run_outages(switch: Switch, target: Target, ends: Backends, say: Callable[[str], None]) -> list[Outage]:
+    """One outage per component of PIPELINE the switch can stop, in PIPELINE's order."""
     prom = PromClient(ends.prometheus)
-    return [_one(name, switch, target, ends, prom, say) for name in PIPELINE]
+    return [_one(name, switch, target, ends, prom, say) for name in PIPELINE if name in switch.components]
 
 
 def _one(name: str, switch: Switch, target: Target, ends: Backends, prom: PromClient,
@@ -78,7 +86,7 @@ def _one(name: str, switch: Switch, target: Target, ends: Backends, prom: PromCl
     start = time.time()
     time.sleep(BASELINE_S)
     outage.baseline = traffic.window(start, time.time())
-    before = _counters(prom)
+    before = _counters(prom, ends)
     say(f"...  pipeline fault: stopping {name} for {OUTAGE_S:.0f}s under traffic")
     switch.stop(name)
     down_at = time.time()
@@ -93,7 +101,7 @@ def _one(name: str, switch: Switch, target: Target, ends: Backends, prom: PromCl
     outage.resumed_s = round(resumed.seconds, 1) if resumed.ok else None
     time.sleep(FLUSH_S)
     outage.stored = _stored(ends, service, down_at, up_at)
-    after = _counters(prom)
+    after = _counters(prom, ends)
     # a restarted collector starts its counters at zero again
     outage.collector_lost = {k.removeprefix("otelcol_exporter_"): v - before[k] if v >= before[k] else v
                              for k, v in after.items()}  # fmt: skip
@@ -128,22 +136,46 @@ def _summary(outage: Outage) -> str:
 
 
 def _traced_request_arrives(url: str, service: str, ends: Backends) -> tuple[bool, str]:
-    """A new traced request reaches both Loki and Tempo (each checked for a few seconds)."""
+    """A new traced request reaches the collector and each backend of the stack (each looked for a few seconds)."""
     trace_id, traceparent = new_trace()
+    before = collector_accepted(ends.collector_metrics)
     try:
         httpx.get(url, headers={"traceparent": traceparent}, timeout=5)
     except httpx.HTTPError as exc:
         return False, f"app: {exc}"
-    logs = wait_until(lambda: loki_has(ends.loki, service, trace_id), 8, 1.0)
-    trace = wait_until(lambda: tempo_has(ends.tempo, trace_id), 8, 1.0)
-    return logs.ok and trace.ok, f"Loki: {logs.last}; Tempo: {trace.last}"
+    arrivals = {"collector": wait_until(lambda: _grew(ends.collector_metrics, before), ARRIVAL_S, 1.0)}
+    if ends.presence.expected("loki"):
+        arrivals["Loki"] = wait_until(lambda: loki_has(ends.loki, service, trace_id), ARRIVAL_S, 1.0)
+    if ends.presence.expected("tempo"):
+        arrivals["Tempo"] = wait_until(lambda: tempo_has(ends.tempo, trace_id), ARRIVAL_S, 1.0)
+    return all(w.ok for w in arrivals.values()), "; ".join(f"{k}: {w.last}" for k, w in arrivals.items())
 
 
-def _counters(prom: PromClient) -> dict[str, float]:
+def collector_accepted(metrics_url: str) -> float | None:
+    """The collector's accepted-spans counter, summed over its receivers, read on its metrics port; None
+    when it does not answer."""
+    try:
+        text = httpx.get(metrics_url, timeout=3).text
+    except httpx.HTTPError:
+        return None
+    values = [line.rsplit(" ", 1)[-1] for line in text.splitlines() if line.startswith(ACCEPTED_SPANS)]
+    return sum(float(v) for v in values)
+
+
+def _grew(metrics_url: str, before: float | None) -> tuple[bool, str]:
+    now = collector_accepted(metrics_url)
+    if now is None:
+        return False, f"no answer at {metrics_url}"
+    # a restarted collector counts from zero: any growth over what it had when the request was sent
+    return now > (before or 0.0), f"accepted spans {before or 0:g} -> {now:g}"
+
+
+def _counters(prom: PromClient, ends: Backends) -> dict[str, float]:
+    scope = f'{{exporter=~"{"|".join(ends.exporters())}"}}'
     values: dict[str, float] = {}
     for name in LOSS_COUNTERS:
         try:
-            result = prom.query(f"sum({name})")
+            result = prom.query(f"sum({name}{scope})")
         except Unavailable:
             result = []
         values[name] = float(result[0]["value"][1]) if result else 0.0
@@ -151,20 +183,32 @@ def _counters(prom: PromClient) -> dict[str, float]:
 
 
 def _stored(ends: Backends, service: str, start: float, end: float) -> dict[str, int]:
-    """Log lines in Loki and traces in Tempo whose time falls in [start, end] (0 where a backend failed)."""
+    """Log lines in Loki and traces in Tempo whose time falls in [start, end] (0 where a backend failed), for
+    the backends of the stack."""
+    stored: dict[str, int] = {}
+    if ends.presence.expected("loki"):
+        stored["access log lines"] = _loki_lines(ends.loki, service, start, end)
+    if ends.presence.expected("tempo"):
+        stored["traces"] = _tempo_traces(ends.tempo, service, start, end)
+    return stored
+
+
+def _loki_lines(loki: str, service: str, start: float, end: float) -> int:
     seconds = max(1, round(end - start))
     # access lines only: the one log record per request that carries the answer's status
     query = f'sum(count_over_time({{service_name="{service}"}} | status=~".+" [{seconds}s]))'
     params = {"query": query, "time": f"{int(end)}000000000"}
+    try:
+        result = backend_json(f"{loki}/loki/api/v1/query", params, "Loki", timeout=15)["data"]["result"]
+    except Unavailable:
+        return 0
+    return int(float(result[0]["value"][1])) if result else 0
+
+
+def _tempo_traces(tempo: str, service: str, start: float, end: float) -> int:
     service_traces = f'{{ resource.service.name = "{service}" }}'
     try:
-        result = backend_json(f"{ends.loki}/loki/api/v1/query", params, "Loki", timeout=15)["data"]["result"]
-        lines = int(float(result[0]["value"][1])) if result else 0
+        traces = tempo_traces(tempo, service_traces, start, end, limit=5000, spss="1")
     except Unavailable:
-        lines = 0
-    try:
-        traces = tempo_traces(ends.tempo, service_traces, start, end, limit=5000, spss="1")
-        in_window = sum(1 for t in traces if start * 1e9 <= int(t.get("startTimeUnixNano", 0)) <= end * 1e9)
-    except Unavailable:
-        in_window = 0
-    return {"access log lines": lines, "traces": in_window}
+        return 0
+    return sum(1 for t in traces if start * 1e9 <= int(t.get("startTimeUnixNano", 0)) <= end * 1e9)

@@ -2,20 +2,38 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from stack.runtime.outages import Outage
+from stack.runtime.presence import STATUSES, Status
 from stack.settings import Service, StackSettings
 
 
 @dataclass
 class CheckLine:
+    """One check of a run. "skipped": the check does not apply to this service's settings (faults: false,
+    otlp: false); "n/a": it needs a component that is not part of the running stack. Neither is a failure."""
+
     section: str
     name: str
     ok: bool
     detail: str = ""
     seconds: float | None = None
     skipped: bool = False
+    applicable: bool = True
+
+    @property
+    def status(self) -> Status:
+        if not self.applicable:
+            return "n/a"
+        if self.skipped:
+            return "skipped"
+        return "ok" if self.ok else "failed"
+
+    @classmethod
+    def of(cls, section: str, name: str, status: Status, detail: str = "") -> CheckLine:
+        return cls(section, name, status != "failed", detail, skipped=status == "skipped", applicable=status != "n/a")
 
 
 @dataclass
@@ -53,6 +71,17 @@ class VerifyReport:
         lines = [f"{c.section}: {c.name}: {c.detail}" for c in self.checks if not c.ok]
         return lines + [f"fault {f.name}: {f.detail}" for f in self.faults if not f.ok]
 
+    def counts(self) -> dict[str, int]:
+        """How many checks ended in each status (every status listed, in a fixed order)."""
+        found = Counter(line.status for line in self.checks)
+        return {status: found[status] for status in STATUSES}
+
+    def summary(self) -> str:
+        """One line: the checks by status and the faults that passed, e.g. `40 ok, 0 failed, 1 skipped, 9 n/a;
+        faults 3/3 ok`."""
+        checks = ", ".join(f"{n} {status}" for status, n in self.counts().items())
+        return f"{checks}; faults {sum(f.ok for f in self.faults)}/{len(self.faults)} ok"
+
 
 @dataclass(frozen=True)
 class Endpoints:
@@ -61,6 +90,7 @@ class Endpoints:
     apps: dict[str, str]
     loki: str = ""
     tempo: str = ""
+    collector_metrics: str = ""  # the collector's own metrics (its Prometheus endpoint), read directly
 
     @classmethod
     def from_settings(cls, settings: StackSettings, services: tuple[Service, ...]) -> Endpoints:
@@ -71,4 +101,5 @@ class Endpoints:
             apps={s.name: f"http://{s.local_address}:{s.port}" for s in services},
             loki=f"http://127.0.0.1:{comp.loki.port}",
             tempo=f"http://127.0.0.1:{comp.tempo.port}",
+            collector_metrics=f"http://127.0.0.1:{comp.otelcol.port}/metrics",
         )

@@ -2,12 +2,14 @@
 backend, plus the derived signals (span metrics, service graph, exemplars) and the collector's own counters.
 
 verify sends the request with its own W3C `traceparent`, so it knows the trace id; then, each wait bounded:
+- the collector's own metrics: more spans and log records accepted since the request, none refused, none failed
+  to send to a backend of the stack;
+- Prometheus: an exemplar with a trace id on the service's latency histogram;
 - Loki: the request's log line by `trace_id` (LogQL over the OTLP stream `service_name`);
-- Tempo: the trace by id, and by a TraceQL search for that id;
-- Prometheus: Tempo's span-metrics and service-graph series for the service (remote write);
-- Prometheus: an exemplar on the service's latency histogram whose trace id Tempo returns;
-- the collector's own metrics: spans and log records accepted, none refused, none failed to send.
-A backend that is not running is "skipped" (the report says so; `verify --strict` fails on it).
+- Tempo: the trace by id, and by a TraceQL search for that id; the newest exemplar's trace;
+- Prometheus: Tempo's span-metrics and service-graph series for the service (remote write).
+A lookup needing a component that is not part of the running stack is "n/a"; one needing a component of the
+stack that does not answer is "skipped" (`verify --strict`: failed). See presence.py.
 """
 
 from __future__ import annotations
@@ -20,16 +22,18 @@ from typing import Any
 
 import httpx
 
-from stack.runtime.procs import http_ok
+from stack.runtime.presence import Presence, Status
 from stack.runtime.promapi import PromClient, Unavailable, wait_until
 
 Check = Callable[[], tuple[bool, str]]
+# the generated collector config's exporter ids (the `exporter` label of its own metrics), by backend
+EXPORTERS = {"prometheus": "prometheusremotewrite", "loki": "otlphttp/loki", "tempo": "otlp/tempo"}
 
 
 @dataclass(frozen=True)
 class Lookup:
     name: str
-    status: str  # "ok", "failed" or "skipped"
+    status: Status
     detail: str = ""
 
 
@@ -83,12 +87,15 @@ class Backends:
     prometheus: str
     loki: str
     tempo: str
+    presence: Presence
     collector_job: str = "otelcol"
+    collector_metrics: str = ""  # the collector's own /metrics, read directly (local mode)
 
-
-def ready(url: str) -> bool:
-    """Loki or Tempo answers its readiness endpoint."""
-    return http_ok(f"{url}/ready", timeout=3)
+    def exporters(self) -> tuple[str, ...]:
+        """The collector's exporters to backends of the stack: their send failures are losses; an exporter to a
+        backend that is not part of the stack fails by design and is not counted."""
+        ours = [backend for backend in EXPORTERS if backend == "prometheus" or self.presence.expected(backend)]
+        return tuple(EXPORTERS[backend] for backend in ours)
 
 
 def tempo_search(tempo: str, trace_id: str, since: float) -> tuple[bool, str]:
@@ -110,14 +117,29 @@ def series(prom: PromClient, expr: str) -> Check:
     return check
 
 
-def exemplar_in_tempo(prom: PromClient, tempo: str, metric: str, service: str, since: float) -> Check:
-    """An exemplar of `metric{service}` carries a trace id, and Tempo returns that trace."""
+def exemplar_ids(prom: PromClient, metric: str, service: str, since: float) -> tuple[list[str], str]:
+    """The trace ids of the exemplars on `metric{service}` since `since` (Prometheus only), and the selector."""
+    selector = f'{metric}{{service="{service}"}}'
+    groups = prom.exemplars(selector, since - 60, time.time())
+    ids = [e["labels"].get("trace_id") or e["labels"].get("traceID") for g in groups for e in g["exemplars"]]
+    return [i for i in ids if i], selector
+
+
+def exemplar_has_trace(prom: PromClient, metric: str, service: str, since: float) -> Check:
+    """The latency histogram carries exemplars with a trace id, in Prometheus (`/api/v1/query_exemplars`)."""
 
     def check() -> tuple[bool, str]:
-        selector = f'{metric}{{service="{service}"}}'
-        groups = prom.exemplars(selector, since - 60, time.time())
-        ids = [e["labels"].get("trace_id") or e["labels"].get("traceID") for g in groups for e in g["exemplars"]]
-        ids = [i for i in ids if i]
+        ids, selector = exemplar_ids(prom, metric, service, since)
+        return bool(ids), f"{len(ids)} exemplars with a trace id on {selector}" + (f", newest {ids[-1]}" if ids else "")
+
+    return check
+
+
+def exemplar_in_tempo(prom: PromClient, tempo: str, metric: str, service: str, since: float) -> Check:
+    """Tempo returns the trace of the newest exemplar on `metric{service}`."""
+
+    def check() -> tuple[bool, str]:
+        ids, selector = exemplar_ids(prom, metric, service, since)
         if not ids:
             return False, f"no exemplar with a trace id on {selector}"
         found, detail = tempo_has(tempo, ids[-1])
@@ -126,22 +148,33 @@ def exemplar_in_tempo(prom: PromClient, tempo: str, metric: str, service: str, s
     return check
 
 
-def collector_clean(prom: PromClient, job: str) -> Check:
-    """The collector accepted spans and log records and refused or failed none (its own metrics, scraped)."""
-    counters = {
+def collector_counters(prom: PromClient, job: str, exporters: tuple[str, ...]) -> dict[str, float]:
+    """The collector's own counters as Prometheus scraped them: accepted and refused by its receiver, failed to
+    send by `exporters` (those whose backend is part of the stack)."""
+    scope = f'job="{job}",exporter=~"{"|".join(exporters)}"'
+    exprs = {
         "accepted spans": f'sum(otelcol_receiver_accepted_spans_total{{job="{job}"}})',
         "accepted log records": f'sum(otelcol_receiver_accepted_log_records_total{{job="{job}"}})',
         "refused spans": f'sum(otelcol_receiver_refused_spans_total{{job="{job}"}})',
         "refused log records": f'sum(otelcol_receiver_refused_log_records_total{{job="{job}"}})',
-        "failed spans": f'sum(otelcol_exporter_send_failed_spans_total{{job="{job}"}})',
-        "failed log records": f'sum(otelcol_exporter_send_failed_log_records_total{{job="{job}"}})',
+        "failed spans": f"sum(otelcol_exporter_send_failed_spans_total{{{scope}}})",
+        "failed log records": f"sum(otelcol_exporter_send_failed_log_records_total{{{scope}}})",
+        "failed metric points": f"sum(otelcol_exporter_send_failed_metric_points_total{{{scope}}})",
     }
+    return {name: _scalar(prom.query(expr)) for name, expr in exprs.items()}
+
+
+def collector_received(prom: PromClient, ends: Backends, before: dict[str, float]) -> Check:
+    """Since the traced request was sent, the collector accepted more spans and log records; it refused none,
+    and sent everything to the backends of the stack (its own counters)."""
+    exporters = ends.exporters()
 
     def check() -> tuple[bool, str]:
-        values = {name: _scalar(prom.query(expr)) for name, expr in counters.items()}
-        accepted = values["accepted spans"] > 0 and values["accepted log records"] > 0
+        values = collector_counters(prom, ends.collector_job, exporters)
+        grew = all(values[k] > before.get(k, 0.0) for k in ("accepted spans", "accepted log records"))
         lost = {name: v for name, v in values.items() if not name.startswith("accepted") and v > 0}
-        return accepted and not lost, ", ".join(f"{n} {v:g}" for n, v in values.items())
+        sent_to = ", ".join(exporters)
+        return grew and not lost, ", ".join(f"{n} {v:g}" for n, v in values.items()) + f" (exporters {sent_to})"
 
     return check
 
@@ -150,35 +183,48 @@ def _scalar(result: list[dict[str, Any]]) -> float:
     return float(result[0]["value"][1]) if result else 0.0
 
 
-def follow_request(
-    app: str, path: str, service: str, ends: Backends, histogram: str, timeout: float
-) -> list[Lookup]:
-    """Send one traced request and follow it through every backend that runs."""
-    prom = PromClient(ends.prometheus)
-    loki_up, tempo_up = ready(ends.loki), ready(ends.tempo)
+Needs = tuple[str, ...]
+
+
+def _lookups(service: str, trace_id: str, since: float, ends: Backends, histogram: str,
+             before: dict[str, float]) -> list[tuple[str, Needs, Check]]:  # fmt: skip
+    """Each lookup of the traced request, with the components it needs beside Prometheus and the app."""
+    prom, loki, tempo = PromClient(ends.prometheus), ends.loki, ends.tempo
+    return [
+        ("collector accepted the request's spans and log records, lost none (its own counters)", ("otelcol",),
+         collector_received(prom, ends, before)),
+        (f"exemplar with a trace id on {histogram} in Prometheus", (),
+         exemplar_has_trace(prom, histogram, service, since)),
+        ("log line by trace_id in Loki (LogQL)", ("otelcol", "loki"), lambda: loki_has(loki, service, trace_id)),
+        ("trace by id in Tempo", ("otelcol", "tempo"), lambda: tempo_has(tempo, trace_id)),
+        ("trace by TraceQL search in Tempo", ("otelcol", "tempo"), lambda: tempo_search(tempo, trace_id, since)),
+        ("Tempo span metrics in Prometheus", ("otelcol", "tempo"),
+         series(prom, f'traces_spanmetrics_calls_total{{service="{service}"}}')),
+        ("Tempo service graph in Prometheus", ("otelcol", "tempo"),
+         series(prom, f'traces_service_graph_request_total{{server="{service}"}}')),
+        ("exemplar's trace found in Tempo", ("otelcol", "tempo"),
+         exemplar_in_tempo(prom, tempo, histogram, service, since)),
+    ]  # fmt: skip
+
+
+def follow_request(app: str, path: str, service: str, ends: Backends, histogram: str, timeout: float) -> list[Lookup]:
+    """Send one traced request and follow it into every backend; a lookup needing a component that does not
+    answer is "n/a" (not part of this stack), "skipped" or "failed" (--strict) as `ends.presence` says."""
     trace_id, traceparent = new_trace()
     since = time.time()
+    try:
+        before = collector_counters(PromClient(ends.prometheus), ends.collector_job, ends.exporters())
+    except Unavailable:
+        before = {}
     try:
         httpx.get(f"{app}{path}", headers={"traceparent": traceparent}, timeout=10)
     except httpx.HTTPError as exc:
         return [Lookup("traced request", "failed", f"{app}{path} did not answer: {exc}")]
-    checks: list[tuple[str, bool, str, Check]] = [
-        ("log line by trace_id in Loki (LogQL)", loki_up, ends.loki, lambda: loki_has(ends.loki, service, trace_id)),
-        ("trace by id in Tempo", tempo_up, ends.tempo, lambda: tempo_has(ends.tempo, trace_id)),
-        ("trace by TraceQL search in Tempo", tempo_up, ends.tempo, lambda: tempo_search(ends.tempo, trace_id, since)),
-        ("Tempo span metrics in Prometheus", tempo_up, ends.tempo,
-         series(prom, f'traces_spanmetrics_calls_total{{service="{service}"}}')),
-        ("Tempo service graph in Prometheus", tempo_up, ends.tempo,
-         series(prom, f'traces_service_graph_request_total{{server="{service}"}}')),
-        ("exemplar trace id found in Tempo", tempo_up, ends.tempo,
-         exemplar_in_tempo(prom, ends.tempo, histogram, service, since)),
-        ("collector: nothing refused or failed", loki_up and tempo_up, "Loki and Tempo",
-         collector_clean(prom, ends.collector_job)),
-    ]  # fmt: skip
     results = []
-    for name, up, where, check in checks:
-        if not up:
-            results.append(Lookup(name, "skipped", f"not running at {where}"))
+    for name, needs, check in _lookups(service, trace_id, since, ends, histogram, before):
+        gate = ends.presence.gate(needs)
+        if gate is not None:
+            results.append(Lookup(name, *gate))
             continue
         waited = wait_until(check, timeout, interval=2.0)
         results.append(Lookup(name, "ok" if waited.ok else "failed", waited.last))

@@ -14,10 +14,31 @@ WIDTH, HEIGHT, PAD = 720, 160, 30
 
 
 def to_json(report: VerifyReport) -> str:
+    """The whole report; each check with its status (ok, failed, skipped or n/a), and the counts by status."""
     data: dict[str, Any] = asdict(report)
+    for line, check in zip(report.checks, data["checks"], strict=True):
+        check["status"] = line.status
     data["ok"] = report.ok
+    data["counts"] = report.counts()
     data["failures"] = report.failures()
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+def fault_table(report: VerifyReport) -> list[str]:
+    """The alert contract as a text table: per fault, seconds from switching it on until its alerts fired
+    (detected) and reached the webhook (delivered), then until they resolved after it was switched off."""
+
+    def cell(value: float | None) -> str:
+        return "-" if value is None else f"{value:.1f}s"
+
+    width = max((len(f.name) for f in report.faults), default=5)
+    head = f"{'fault':<{width}}  {'detected':>9}  {'delivered':>9}  {'resolved':>9}  result"
+    rows = [
+        f"{f.name:<{width}}  {cell(f.detected_s):>9}  {cell(f.notified_s):>9}  {cell(f.resolved_s):>9}  "
+        + ("ok" if f.ok else f"FAILED: {f.detail}")
+        for f in report.faults
+    ]
+    return [head, *rows] if rows else []
 
 
 def plot(points: list[tuple[float, float]], start: float, end: float, faults: list[Any]) -> dict[str, Any]:

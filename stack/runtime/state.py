@@ -36,8 +36,7 @@ class State:
     profile: str
     components: tuple[Running, ...] = ()
     compose_files: tuple[str, ...] = field(default=())
-    missing: tuple[str, ...] = ()
-    rules: str = "prometheus"  # who evaluates the rules and sends the alerts: prometheus, or a local mimir ring
+    missing: tuple[str, ...] = ()  # local mode: components not started for want of a binary (not in this stack)
 
 
 def state_dir(root: Path) -> Path:
@@ -52,6 +51,7 @@ def read_state(root: Path) -> State | None:
     components = tuple(Running(**item) for item in data.pop("components", ()))
     files = tuple(data.pop("compose_files", ()))
     missing = tuple(data.pop("missing", ()))
+    data.pop("rules", None)  # written by earlier versions (a local Mimir ring), no longer a choice
     return State(components=components, compose_files=files, missing=missing, **data)
 
 

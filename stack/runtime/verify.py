@@ -17,11 +17,12 @@ import httpx
 
 from stack import conventions as c
 from stack.errors import StackError
-from stack.runtime import doctor, mimir
+from stack.runtime import doctor
 from stack.runtime.faults import FaultClient, FaultRefused
-from stack.runtime.outages import Switch, Target, run_outages
+from stack.runtime.outages import PIPELINE, Switch, Target, run_outages
 from stack.runtime.outcome import CheckLine, Endpoints, FaultOutcome, VerifyReport
 from stack.runtime.pipeline import Backends, follow_request
+from stack.runtime.presence import Presence, Status
 from stack.runtime.promapi import PromClient, Unavailable, Waited, wait_until
 from stack.runtime.receiver import WebhookReceiver
 from stack.runtime.scenarios import (
@@ -43,7 +44,8 @@ PIPELINE_TIMEOUT = 90.0  # Tempo's service graph waits 10s for an edge, span met
 
 class Verifier:
     """Runs the checklist against services of a running stack: telemetry, rules and the no-data doctor for
-    each; the fault contract for each service that declares `faults: true` (skipped for the others)."""
+    each; the fault contract for each service that declares `faults: true` (skipped for the others). A check
+    that needs a component `up` did not start (`absent`: no binary, e.g. Loki or Tempo) is n/a."""
 
     def __init__(
         self,
@@ -56,7 +58,7 @@ class Verifier:
         switch: Switch | None = None,
         root: Path | None = None,
         expected: Mapping[str, Mapping[str, c.FaultAlerts]] | None = None,
-        rules: str = "prometheus",
+        absent: frozenset[str] = frozenset(),
     ) -> None:
         self.settings, self.services, self.say, self.strict = settings, services, progress, strict
         self.root = root or Path.cwd()  # where `obsstack generate` wrote the deployed rules and dashboards
@@ -64,15 +66,10 @@ class Verifier:
         doctor.check_deployed(self.root, settings, services)
         self.switch = switch  # set: stop and start the collector, Loki and Tempo under traffic
         self.ends = endpoints or Endpoints.from_settings(settings, services)
-        self.prom = self.scraper = PromClient(self.ends.prometheus)  # queries and rules; scrape targets
-        self.am = PromClient(self.ends.alertmanager)
-        self.ring = mimir.Ring.probe(settings) if rules == "mimir" else None  # a Mimir ring has the rules
-        if self.ring is not None:
-            self.ends = mimir.endpoints(settings, services, self.ring.first)
-            self.prom, self.am = (
-                mimir.query_client(settings, self.ring.first),
-                mimir.alertmanager_client(settings, self.ring.first),
-            )
+        self.prom, self.am = PromClient(self.ends.prometheus), PromClient(self.ends.alertmanager)
+        self.presence = Presence.from_settings(settings, absent, strict)
+        self.backends = Backends(self.ends.prometheus, self.ends.loki, self.ends.tempo, self.presence,
+                                 collector_metrics=self.ends.collector_metrics)  # fmt: skip
         self.faults = {s.name: FaultClient(self.ends.apps[s.name], token) for s in services if s.faults and token}
         self.receiver = WebhookReceiver.for_stack(settings)
         self.traffic = {s.name: Traffic(self.ends.apps[s.name], s.traffic) for s in services}
@@ -105,10 +102,8 @@ class Verifier:
 
     def _check(self, section: str, name: str, waited: Waited, detail_ok: str = "") -> bool:
         detail = detail_ok if waited.ok else f"timed out: {waited.last}"
-        line = CheckLine(section, name, waited.ok, detail, round(waited.seconds, 1))
-        self.report.checks.append(line)
-        self.say(f"{'ok  ' if line.ok else 'FAIL'} {section}: {name}" + (f" ({line.detail})" if line.detail else ""))
-        return line.ok
+        self._record(CheckLine(section, name, waited.ok, detail, round(waited.seconds, 1)))
+        return waited.ok
 
     def _safe_clear(self) -> None:
         for client in self.faults.values():
@@ -116,16 +111,12 @@ class Verifier:
                 client.clear()
 
     def _skip(self, section: str, name: str, detail: str) -> None:
-        self.report.checks.append(CheckLine(section, name, True, detail, skipped=True))
-        self.say(f"skip {section}: {name} ({detail})")
+        self._record(CheckLine.of(section, name, "skipped", detail))
 
-    def _not_running(self, section: str, name: str, detail: str) -> None:
-        """A check whose component does not run: skipped, or a failure under --strict."""
-        if self.strict:
-            self.report.checks.append(CheckLine(section, name, False, f"{detail} (--strict: every component must run)"))
-            self.say(f"FAIL {section}: {name} ({detail})")
-        else:
-            self._skip(section, name, detail)
+    def _record(self, line: CheckLine) -> None:
+        self.report.checks.append(line)
+        mark = {"ok": "ok  ", "failed": "FAIL", "skipped": "skip", "n/a": "n/a "}[line.status]
+        self.say(f"{mark} {line.section}: {line.name}" + (f" ({line.detail})" if line.detail else ""))
 
     # --- 0. startup -----------------------------------------------------------------------------
 
@@ -139,20 +130,10 @@ class Verifier:
         ok &= self._check(
             "startup",
             "Prometheus ready",
-            wait_until(lambda: (self.scraper.ready(), "not ready"), STARTUP_TIMEOUT),
+            wait_until(lambda: (self.prom.ready(), "not ready"), STARTUP_TIMEOUT),
         )
-        if self.ring is not None:
-            ok &= self._mimir_startup(self.ring)
-        name = "Alertmanager ready" if self.ring is None else "Mimir's Alertmanager serves the tenant"
-        ok &= self._check("startup", name, wait_until(lambda: (self.am.ready(), "not ready"), STARTUP_TIMEOUT))
-        return ok
-
-    def _mimir_startup(self, ring: mimir.Ring) -> bool:
-        for index in ring.stopped:
-            self._check("startup", f"mimir-{index} stopped: the ring goes on without it", Waited(True, 0, ""),
-                        mimir.ring_summary(self.settings, ring.first))  # fmt: skip
-        name = f"Mimir ready (mimir-{ring.first} of {len(ring.live)} live processes at {self.ends.prometheus})"
-        return self._check("startup", name, wait_until(lambda: (self.prom.ready(), "not ready"), STARTUP_TIMEOUT))
+        ready = wait_until(lambda: (self.am.ready(), "not ready"), STARTUP_TIMEOUT)
+        return self._check("startup", "Alertmanager ready", ready) and ok
 
     def _answers(self, service: Service) -> tuple[bool, str]:
         """Its fault toggles answer (a refusal is an error, never retried), else its first traffic route."""
@@ -173,8 +154,7 @@ class Verifier:
     def _telemetry(self) -> None:
         timing = self.settings.timing
         self._check("telemetry", "every scrape target is up", wait_until(self._targets_up, 60))
-        rules = "rules loaded" if self.ring is None else "rules loaded in Mimir's ruler"
-        self._check("telemetry", f"{rules}, zero evaluation failures", wait_until(self._rules_healthy, 60))
+        self._check("telemetry", "rules loaded, zero evaluation failures", wait_until(self._rules_healthy, 60))
         warm = timing.rate_window.seconds + 3 * timing.scrape_interval.seconds
         self.say(f"...  warming up with traffic for {warm:.0f}s")
         time.sleep(warm)
@@ -198,33 +178,22 @@ class Verifier:
             hint = " (left over from an earlier run? start the stack with `obsstack up --ephemeral`)"
             quiet = Waited(False, quiet.seconds, quiet.last + hint)
         self._check("telemetry", "no alert but the Watchdog (and a burn left by earlier runs) fires", quiet)
-        if self.ring is None:
-            self._correlation()
-        else:
-            self._skip(
-                "pipeline", "traces, logs and exemplars", "skipped: checked on the Prometheus stack, not --mimir"
-            )
+        self._correlation()
 
     def _correlation(self) -> None:
-        backends = Backends(self.ends.prometheus, self.ends.loki, self.ends.tempo)
         for service in self.services:
             if not service.otlp:
                 self._skip("pipeline", f"{service.name}: traced request", "skipped: otlp: false in stack.yaml")
                 continue
             app, path = self.ends.apps[service.name], service.traffic[0].path
             histogram = c.CONVENTIONS[service.metrics_convention].duration + "_bucket"
-            for lookup in follow_request(app, path, service.name, backends, histogram, PIPELINE_TIMEOUT):
-                name = f"{service.name}: {lookup.name}"
-                if lookup.status == "skipped":
-                    self._not_running("pipeline", name, lookup.detail)
-                    continue
-                self.report.checks.append(CheckLine("pipeline", name, lookup.status == "ok", lookup.detail))
-                self.say(f"{'ok  ' if lookup.status == 'ok' else 'FAIL'} pipeline: {name} ({lookup.detail})")
+            for lookup in follow_request(app, path, service.name, self.backends, histogram, PIPELINE_TIMEOUT):
+                self._record(CheckLine.of("pipeline", f"{service.name}: {lookup.name}", lookup.status, lookup.detail))
 
     def _targets_up(self) -> tuple[bool, str]:
         down = [
             f"{t['labels'].get('job')} {t['scrapeUrl']}: {t.get('lastError') or t['health']}"
-            for t in self.scraper.targets()
+            for t in self.prom.targets()
             if t["health"] != "up" and self._judged(t["labels"].get("job", ""))
         ]
         return not down, "; ".join(down) or "all up"
@@ -381,9 +350,12 @@ class Verifier:
         if service is None:
             self._skip("pipeline faults", "collector, Loki and Tempo outages", "skipped: no service sends OTLP")
             return
+        for name in (n for n in PIPELINE if n not in self.switch.components):  # n/a, down, or not ours to stop
+            not_ours: tuple[Status, str] = ("skipped", f"{name} runs, but `obsstack up` did not start it: not stopped")
+            status, detail = self.presence.gate((name,)) or not_ours
+            self._record(CheckLine.of("pipeline faults", f"{name} stopped and restarted", status, detail))
         target = Target(self.traffic[service.name], service.name, service.traffic[0].path)
-        backends = Backends(self.ends.prometheus, self.ends.loki, self.ends.tempo)
-        for outage in run_outages(self.switch, target, backends, self.say):
+        for outage in run_outages(self.switch, target, self.backends, self.say):
             self.report.outages.append(outage)
             detail = outage.lost_text() + (f"; {outage.detail}" if outage.detail else "")
             self.report.checks.append(CheckLine("pipeline faults", f"{outage.component} stopped and restarted",
@@ -395,14 +367,14 @@ class Verifier:
     # --- 4. no-data doctor ----------------------------------------------------------------------
 
     def _doctor(self) -> None:
-        if self.ring is not None:
-            self._skip(doctor.SECTION, "dashboard queries", "skipped: checked on the Prometheus stack")
-            return
-        bad = doctor.run_doctor(self.root, self.settings, self.services, self.ends, self.report, self._not_running)
-        total = sum(1 for line in self.report.checks if line.section == doctor.SECTION)
-        self.say(f"{'ok  ' if not bad else 'FAIL'} no-data doctor: {total - len(bad)}/{total} queries have data")
-        for line in bad:
-            self.say(f"FAIL   {line.name}: {line.detail}")
+        bad = doctor.run_doctor(self.root, self.settings, self.services, self.ends, self.report, self.presence)
+        lines = [line for line in self.report.checks if line.section == doctor.SECTION]
+        checked = [line for line in lines if line.status in ("ok", "failed")]
+        self.say(f"{'ok  ' if not bad else 'FAIL'} no-data doctor: {len(checked) - len(bad)}/{len(checked)} "
+                 f"queries have data")  # fmt: skip
+        for line in lines:
+            if line.status != "ok":
+                self.say(f"{'FAIL' if line.status == 'failed' else line.status}   {line.name}: {line.detail}")
 
     def _drain_notifications(self) -> None:
         """Keep the receiver up until Alertmanager has sent the resolutions of what this run fired, so the next

@@ -1,14 +1,14 @@
-"""Local mode for real: Prometheus, Alertmanager and the sample app on 127.0.0.1, then down.
+"""Local mode for real: the pinned Prometheus and Alertmanager builds and the sample app on 127.0.0.1, then down.
 
-Prometheus must scrape the app (`up == 1`) and load every rule group with no evaluation error; after
-`down` no process of the run is left. Fails instead of skipping under CI when a binary is missing.
+Prometheus must scrape the app (`up == 1`), load every rule group with no evaluation error and report its
+pinned version; after `down` no process of the run is left. Fails instead of skipping under CI when a pinned
+binary is missing.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import time
 import urllib.parse
@@ -24,6 +24,7 @@ from stack.config import load_settings
 from stack.runtime import lifecycle
 from stack.runtime.procs import alive, group_exists
 from stack.runtime.state import State, read_state
+from stack.tools import ToolError, locate
 
 pytestmark = pytest.mark.e2e
 DEADLINE = 40.0
@@ -41,13 +42,16 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
-def require_binaries() -> None:
-    for names in (("prometheus",), ("prometheus-alertmanager", "alertmanager")):
-        if not any(shutil.which(n) for n in names):
-            message = f"{names[0]} not installed (apt-get install prometheus prometheus-alertmanager)"
+def require_binaries(config: Path) -> None:
+    """The pinned Prometheus and Alertmanager (cached build, or PATH at the pin); under CI a missing one fails."""
+    settings = load_settings(config)
+    for tool in ("prometheus", "alertmanager"):
+        try:
+            locate(settings.tool_pin(tool))
+        except ToolError as error:
             if os.environ.get("CI"):
-                pytest.fail(message)
-            pytest.skip(message)
+                pytest.fail(error.detail)
+            pytest.skip(error.detail)
 
 
 def stack_yaml(prometheus: int, alertmanager: int, app: int, webhook: int) -> str:
@@ -88,10 +92,10 @@ def eventually(check, what: str) -> Any:
 
 @pytest.fixture
 def running(tmp_path: Path) -> Iterator[tuple[State, int, Path]]:
-    require_binaries()
     prometheus, alertmanager, app, webhook = free_ports(4)
     config = tmp_path / "stack.yaml"
     config.write_text(stack_yaml(prometheus, alertmanager, app, webhook), encoding="utf-8")
+    require_binaries(config)
     console = Console(file=open(tmp_path / "up.out", "w"), width=200)  # noqa: SIM115 - closed below
     try:
         state = lifecycle.up(tmp_path, load_settings(config), mode="local", console=console)
@@ -102,12 +106,22 @@ def running(tmp_path: Path) -> Iterator[tuple[State, int, Path]]:
 
 
 def test_local_up_scrapes_the_app_and_loads_rules(running: tuple[State, int, Path]) -> None:
-    """up starts Prometheus, Alertmanager and the app (plus the collector, Loki and Tempo where built);
-    Prometheus scrapes the app and evaluates all rules cleanly."""
+    """up --local says so (not "no Docker engine"), starts the pinned Prometheus and Alertmanager and the app
+    (plus the collector where built; Loki, Tempo and Grafana only from PATH, else recorded as not part of the
+    stack); Prometheus reports its pin, scrapes the app and evaluates all rules cleanly."""
     state, prometheus, root = running
+    said = (root / "up.out").read_text(encoding="utf-8")
+    assert "local processes (--local)" in said
+    assert "no Docker engine" not in said
     names = {c.name for c in state.components}
     assert {"prometheus", "alertmanager", "orders"} <= names <= {"prometheus", "alertmanager", "orders", "otelcol",
                                                                   "loki", "tempo", "grafana"}  # fmt: skip
+    assert {"loki", "tempo", "grafana"} <= names | set(state.missing)
+    pins = load_settings(root / "stack.yaml")
+    assert api(prometheus, "status/buildinfo")["version"] == pins.tool_pin("prometheus").version
+    manager = next(c for c in state.components if c.name == "alertmanager")
+    with urllib.request.urlopen(f"{manager.url}/api/v2/status", timeout=5) as response:
+        assert json.loads(response.read())["versionInfo"]["version"] == pins.tool_pin("alertmanager").version
     eventually(
         lambda: [r for r in api(prometheus, "query", query='up{service="orders"}')["result"]
                  if r["value"][1] == "1"],
@@ -130,10 +144,10 @@ def _evaluated_groups(port: int) -> list[dict[str, Any]] | None:
 
 def test_down_leaves_no_process(tmp_path: Path) -> None:
     """After down, no process (nor process group) of the run is left, and up again reports idempotently."""
-    require_binaries()
     ports = free_ports(4)
     config = tmp_path / "stack.yaml"
     config.write_text(stack_yaml(*ports), encoding="utf-8")
+    require_binaries(config)
     out = tmp_path / "out.txt"
     with out.open("w") as handle:
         console = Console(file=handle, width=200)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -26,6 +27,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -219,8 +221,24 @@ def _verify_catalog(project: Path, prometheus: str) -> None:
         assert {f"{alert}{{service=catalog}}" for alert in alerts} <= set(fault["seen"]), fault
         assert fault["ok"], fault
         assert fault["resolved_s"] is not None, fault
+    _not_applicable_without_loki_and_tempo(report)
     critical = 'ALERTS{alertname="DBPoolSaturation",service="catalog",severity="critical",alertstate="firing"}'
     assert not _query(prometheus, f"max_over_time({critical}[15m])"), "the pool fault went critical"
+
+
+def _not_applicable_without_loki_and_tempo(report: dict[str, Any]) -> None:
+    """Loki and Tempo are never built by obsstack: with none on PATH, every check that needs one is n/a, by name
+    and with the reason, never ok; the report counts them apart."""
+    for backend in ("loki", "tempo"):
+        if shutil.which(backend):
+            continue  # the user brought one: its checks run
+        needing = [c for c in report["checks"] if backend.capitalize() in c["name"] or f"{backend} not" in c["detail"]]
+        assert needing, report["checks"]
+        for check in needing:
+            assert check["status"] == "n/a", check
+            assert f"{backend} not running: not part of this stack" in check["detail"], check
+    assert report["counts"]["n/a"] > 0
+    assert report["counts"]["failed"] == 0
 
 
 def test_walkthrough_with_services_of_ones_own(project: Path, search_service: int) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from stack.cli import app
+from stack.runtime.state import State
 
 STACK = "project: demo\nservices:\n  - name: orders\n    port: 18123\n"
 
@@ -37,3 +38,22 @@ def test_down_and_status_without_state(tmp_path: Path) -> None:
     (tmp_path / "stack.yaml").write_text(STACK, encoding="utf-8")
     assert "nothing to stop" in run("down", "--config", str(tmp_path / "stack.yaml")).output
     assert "not running" in run("status", "--config", str(tmp_path / "stack.yaml")).output
+
+
+def test_local_says_local_processes_even_when_an_engine_answers(tmp_path: Path, monkeypatch) -> None:
+    """`up --local` names the mode asked for, never "no Docker engine" (an engine may well answer)."""
+    monkeypatch.setattr("stack.runtime.lifecycle.engine", object)  # an engine answers
+    monkeypatch.setattr("stack.runtime.lifecycle.up_local", lambda root, settings, echo, eph: State("local", "fast"))
+    (tmp_path / "stack.yaml").write_text(STACK, encoding="utf-8")
+    result = run("up", "--local", "--config", str(tmp_path / "stack.yaml"))
+    assert result.exit_code == 0, result.output
+    assert "local processes (--local): starting the stack on 127.0.0.1" in result.output
+    assert "no Docker engine" not in result.output
+
+
+def test_the_local_mimir_ring_is_gone(tmp_path: Path) -> None:
+    """`up --mimir` and `obsstack stop NAME` (the ring's commands) no longer exist: usage errors, exit 2."""
+    (tmp_path / "stack.yaml").write_text(STACK, encoding="utf-8")
+    assert run("up", "--mimir", "--config", str(tmp_path / "stack.yaml")).exit_code == 2
+    assert run("stop", "mimir-2", "--config", str(tmp_path / "stack.yaml")).exit_code == 2
+    assert not (tmp_path / ".obsstack").exists()
