@@ -1,9 +1,12 @@
 """A linter for Grafana dashboard JSON (pure: dashboard dicts in, findings out); validate runs it.
 
-The linter is pure: dashboard dicts in, findings out. Rules, in order: stable UID, unique panel ids, valid
-and non-overlapping grid positions, every panel has a query, a unit and a datasource given by variable or
-fixed UID, no hard-coded range window shorter than four scrape intervals. PromQL
-parsing is left to promtool: each expression is a recording rule in a throw-away file for `promtool check rules`.
+What the schema cannot see (dashcheck decodes the schema itself with the Grafana Foundation SDK). Rules, in
+order: stable UID, unique panel ids, valid and non-overlapping grid positions (at most 24 columns), known
+panel types, every panel has a query and a unit, every datasource UID is a provisioned datasource or a
+defined datasource variable, every variable used in a query, title or link is defined, every dashboard link
+resolves to a dashboard of the set or is an absolute URL, no hard-coded range window shorter than four scrape
+intervals. PromQL parsing is left to promtool: each expression is a recording rule in a throw-away file for
+`promtool check rules`.
 """
 
 from __future__ import annotations
@@ -18,6 +21,23 @@ from stack.durations import Duration
 
 Json = dict[str, Any]
 GRID_WIDTH = 24
+# Grafana's built-in panels: those the grafana-foundation-sdk has a schema for, and row, alertlist, traces,
+# flamegraph. Angular panels (graph, singlestat, table-old) are gone from Grafana 11 on.
+PANEL_TYPES = frozenset({
+    "annolist", "barchart", "bargauge", "candlestick", "canvas", "dashlist", "datagrid", "debug", "gauge",
+    "geomap", "heatmap", "histogram", "logs", "news", "nodeGraph", "piechart", "stat", "state-timeline",
+    "status-history", "table", "text", "timeseries", "trend", "xychart", "row", "alertlist", "traces",
+    "flamegraph",
+})  # fmt: skip
+# Grafana's global variables (https://grafana.com/docs/grafana/latest/dashboards/variables/add-template-variables/)
+GLOBAL_VARIABLES = frozenset({
+    "__dashboard", "__from", "__to", "__interval", "__interval_ms", "__name", "__org", "__user", "__range",
+    "__range_s", "__range_ms", "__rate_interval", "__rate_interval_ms", "__timeFilter", "__timezone",
+    "timeFilter", "__auto", "__all",
+})  # fmt: skip
+ABSOLUTE_URL = re.compile(r"https?://[^/\s]+")
+DASHBOARD_PATH = re.compile(r"/d/([^/?#]+)")
+USED_VARIABLE = re.compile(r"\$\{([A-Za-z_]\w*)(?:[:.][^}]*)?\}|\$([A-Za-z_]\w*)|\[\[([A-Za-z_]\w*)(?::\w+)?\]\]")
 UNITLESS_TYPES = frozenset({"row", "logs"})  # a row holds no data; log lines have no unit
 MAX_UID = 40
 RANGE = re.compile(r"\[\s*([^\]:\s]+)\s*(?::[^\]]*)?\]")
@@ -76,11 +96,23 @@ def panel_queries(board: Json, kind: str) -> list[tuple[str, str]]:
     ]
 
 
-# --- rules: (dashboard name, dashboard, scrape interval) -> findings ----------------------------------
-Rule = Callable[[str, Json, Duration], Iterable[Finding]]
+# --- rules: (dashboard name, dashboard, scope) -> findings ------------------------------------------
 
 
-def check_uid(name: str, board: Json, scrape: Duration) -> Iterable[Finding]:
+@dataclass(frozen=True)
+class Scope:
+    """What a dashboard is checked against: the scrape interval, the UIDs of the provisioned datasources
+    (validate reads them from the generated provisioning file) and of every dashboard of the set."""
+
+    scrape_interval: Duration
+    datasources: frozenset[str] = frozenset(c.DATASOURCE_UIDS.values())
+    dashboards: frozenset[str] = frozenset()
+
+
+Rule = Callable[[str, Json, Scope], Iterable[Finding]]
+
+
+def check_uid(name: str, board: Json, scope: Scope) -> Iterable[Finding]:
     uid, expected = board.get("uid"), c.stable_uid(name)
     if uid != expected:
         yield Finding(name, "", f"uid is {uid!r}", f"{expected!r} derived from the name")
@@ -88,7 +120,7 @@ def check_uid(name: str, board: Json, scrape: Duration) -> Iterable[Finding]:
         yield Finding(name, "", f"uid has {len(uid)} characters", f"at most {MAX_UID}")
 
 
-def check_ids(name: str, board: Json, scrape: Duration) -> Iterable[Finding]:
+def check_ids(name: str, board: Json, scope: Scope) -> Iterable[Finding]:
     seen: set[Any] = set()
     for panel in iter_panels(board):
         pid = panel.get("id")
@@ -113,7 +145,7 @@ def overlap(a: Json, b: Json) -> bool:
     )
 
 
-def check_grid(name: str, board: Json, scrape: Duration) -> Iterable[Finding]:
+def check_grid(name: str, board: Json, scope: Scope) -> Iterable[Finding]:
     placed: list[Json] = []
     for panel in board.get("panels", []):
         problem = grid_problem(panel.get("gridPos"))
@@ -126,20 +158,25 @@ def check_grid(name: str, board: Json, scrape: Duration) -> Iterable[Finding]:
         placed.append(panel)
 
 
-def datasource_problem(source: Any, variables: set[str]) -> str | None:
+def check_types(name: str, board: Json, scope: Scope) -> Iterable[Finding]:
+    for panel in iter_panels(board):
+        if panel.get("type") not in PANEL_TYPES:
+            yield Finding(name, label(panel), f"panel type {panel.get('type')!r}", "a built-in Grafana panel type")
+
+
+def datasource_problem(source: Any, variables: set[str], provisioned: frozenset[str]) -> str | None:
     if not isinstance(source, dict) or not isinstance(source.get("uid"), str):
         return f"datasource is {source!r}"
     uid = source["uid"]
     match = re.fullmatch(r"\$\{?(\w+)\}?", uid)
-    if (match and match.group(1) in variables) or uid in c.DATASOURCE_UIDS.values():
+    if (match and match.group(1) in variables) or uid in provisioned:
         return None
-    return f"datasource uid {uid!r} is neither a datasource variable nor a fixed UID"
+    return f"datasource uid {uid!r} is neither a datasource variable nor a provisioned datasource"
 
 
-def check_panels(name: str, board: Json, scrape: Duration) -> Iterable[Finding]:
-    templates = board.get("templating", {}).get("list", [])
-    variables = {t.get("name") for t in templates if t.get("type") == "datasource"}
-    expected_source = f"{{'uid': '${{<datasource variable>}}'}} or one of {sorted(c.DATASOURCE_UIDS.values())}"
+def check_panels(name: str, board: Json, scope: Scope) -> Iterable[Finding]:
+    variables = variable_names(board, "datasource")
+    expected_source = f"{{'uid': '${{<datasource variable>}}'}} or one of {sorted(scope.datasources)}"
     for panel in iter_panels(board):
         if panel.get("type") == "row":
             continue
@@ -150,15 +187,80 @@ def check_panels(name: str, board: Json, scrape: Duration) -> Iterable[Finding]:
         if not any(t.get("expr") or t.get("query") for t in tgts):
             yield Finding(name, label(panel), "no query", "at least one target with expr or query")
         for source in [panel.get("datasource"), *(t.get("datasource") for t in tgts)]:
-            problem = datasource_problem(source, variables)
+            problem = datasource_problem(source, variables, scope.datasources)
             if problem:
                 yield Finding(name, label(panel), problem, expected_source)
 
 
-def check_windows(name: str, board: Json, scrape: Duration) -> Iterable[Finding]:
+def templates(board: Json) -> list[Json]:
+    return list(board.get("templating", {}).get("list", []))
+
+
+def variable_names(board: Json, kind: str | None = None) -> set[str]:
+    """The names of the dashboard's variables (of type `kind` only, when given)."""
+    return {str(t.get("name")) for t in templates(board) if kind is None or t.get("type") == kind}
+
+
+def check_variable_sources(name: str, board: Json, scope: Scope) -> Iterable[Finding]:
+    """A query variable's datasource, and a datasource variable's current value, resolve too."""
+    variables = variable_names(board, "datasource")
+    for var in templates(board):
+        where = f"variable {var.get('name')!r}"
+        if var.get("type") == "datasource":
+            current = var.get("current", {}).get("value")
+            if current and current not in scope.datasources:
+                yield Finding(name, where, f"current value {current!r}", f"one of {sorted(scope.datasources)}")
+        elif var.get("datasource") is not None:
+            problem = datasource_problem(var["datasource"], variables, scope.datasources)
+            if problem:
+                yield Finding(name, where, problem, f"a datasource variable or one of {sorted(scope.datasources)}")
+
+
+def used_texts(board: Json) -> Iterator[tuple[str, str]]:
+    """(where, text) of every text Grafana interpolates variables in: titles, queries, legends, links."""
+    for link in board.get("links", []):
+        yield f"link {link.get('title', '')!r}", f"{link.get('title', '')} {link.get('url', '')}"
+    for var in templates(board):
+        yield f"variable {var.get('name')!r}", str(var.get("query") or "")
+    for panel in iter_panels(board):
+        texts = [panel.get("title", ""), *(link.get("url", "") for link in panel.get("links", []))]
+        for target in panel.get("targets", []):
+            texts += [target.get(k) or "" for k in ("expr", "query", "legendFormat")]
+        yield label(panel), " ".join(texts)
+
+
+def check_variables(name: str, board: Json, scope: Scope) -> Iterable[Finding]:
+    names = variable_names(board)
+    for where, text in used_texts(board):
+        for found in USED_VARIABLE.finditer(text):
+            used = next(g for g in found.groups() if g)
+            if used not in names | GLOBAL_VARIABLES:
+                yield Finding(name, where, f"variable ${used} is not defined", f"one of {sorted(names)} or a global")
+
+
+def link_problem(url: str, dashboards: frozenset[str]) -> str | None:
+    if ABSOLUTE_URL.match(url):
+        return None
+    target = DASHBOARD_PATH.match(url)
+    if target is None:
+        return f"link {url!r} is neither a dashboard path nor an absolute URL"
+    return None if target.group(1) in dashboards else f"link {url!r} names dashboard uid {target.group(1)!r}"
+
+
+def check_links(name: str, board: Json, scope: Scope) -> Iterable[Finding]:
+    """Dashboard links (type link) and panel links resolve to a dashboard of the set or an absolute URL."""
+    links = [("", link) for link in board.get("links", []) if link.get("type", "link") == "link"]
+    links += [(label(p), link) for p in iter_panels(board) for link in p.get("links", [])]
+    for where, link in links:
+        problem = link_problem(str(link.get("url", "")), scope.dashboards)
+        if problem:
+            yield Finding(name, where, problem, f"/d/<uid> of one of {sorted(scope.dashboards)} or http(s)://...")
+
+
+def check_windows(name: str, board: Json, scope: Scope) -> Iterable[Finding]:
     """A hard-coded window shorter than 4 scrape intervals (the issue's rule, and the same bound
     `Profile.rate_window` enforces) leaves rate() too few samples."""
-    shortest = scrape * 4
+    shortest = scope.scrape_interval * 4
     for title, expr in promql_queries(board):
         for text in RANGE.findall(expr):
             if text.startswith("$"):
@@ -171,12 +273,23 @@ def check_windows(name: str, board: Json, scrape: Duration) -> Iterable[Finding]
                 yield Finding(name, title, f"range [{window}] in {expr}", f"$__rate_interval or >= {shortest}")
 
 
-RULES: tuple[Rule, ...] = (check_uid, check_ids, check_grid, check_panels, check_windows)
+RULES: tuple[Rule, ...] = (
+    check_uid, check_ids, check_grid, check_types, check_panels, check_variable_sources, check_variables,
+    check_links, check_windows,
+)  # fmt: skip
 
 
-def lint(boards: Mapping[str, Json], scrape_interval: Duration) -> list[Finding]:
-    """Findings of every rule on every dashboard (name = file stem, from which the UID derives)."""
-    return [found for name, board in boards.items() for rule in RULES for found in rule(name, board, scrape_interval)]
+def lint(
+    boards: Mapping[str, Json], scrape_interval: Duration, datasources: Iterable[str] | None = None
+) -> list[Finding]:
+    """Findings of every rule on every dashboard (name = file stem, from which the UID derives). `datasources`:
+    the provisioned datasource UIDs (default: the UIDs obsstack provisions, conventions.DATASOURCE_UIDS)."""
+    scope = Scope(
+        scrape_interval,
+        frozenset(c.DATASOURCE_UIDS.values() if datasources is None else datasources),
+        frozenset(str(b.get("uid")) for b in boards.values()),
+    )
+    return [found for name, board in boards.items() for rule in RULES for found in rule(name, board, scope)]
 
 
 # --- PromQL parse check via promtool -----------------------------------------------------------------

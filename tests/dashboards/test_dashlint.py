@@ -97,11 +97,73 @@ def test_hard_coded_datasource_name():
     assert all("datasource" in f.what for f in findings)
 
 
+def test_overlapping_panels_are_named():
+    """An overlap names both panels."""
+    findings = lint({"test": board(panel(1), panel(2, x=6, y=4))}, SCRAPE)
+    assert [str(f) for f in findings] == [
+        "test panel #2 'panel 2': overlaps panel #1 'panel 1', expected no overlapping panels"
+    ]
+
+
 def test_fixed_datasource_uid_is_accepted():
     """A provisioned datasource's fixed UID is as good as the variable."""
     fixed = panel(1)
     fixed["datasource"] = fixed["targets"][0]["datasource"] = {"type": "loki", "uid": c.DATASOURCE_UIDS["loki"]}
     assert lint({"test": board(fixed)}, SCRAPE) == []
+
+
+def test_unknown_panel_type():
+    """A panel type Grafana does not ship (the removed angular graph panel) is reported."""
+    old = panel(1)
+    old["type"] = "graph"
+    assert whats(lint({"test": board(old)}, SCRAPE)) == ["panel type 'graph'"]
+
+
+def test_datasource_uid_nothing_provisions():
+    """A fixed UID that the provisioning file does not define is reported, even if obsstack's conventions know
+    it; the provisioned UIDs are what counts."""
+    loki = panel(1)
+    loki["datasource"] = loki["targets"][0]["datasource"] = {"type": "loki", "uid": c.DATASOURCE_UIDS["loki"]}
+    findings = lint({"test": board(loki)}, SCRAPE, datasources={c.DATASOURCE_UIDS["prometheus"]})
+    assert len(findings) == 2
+    assert all("'obs-loki' is neither a datasource variable nor a provisioned datasource" in w for w in whats(findings))
+
+
+def test_datasource_variable_current_value_must_be_provisioned():
+    """A datasource variable whose current value nothing provisions is reported."""
+    bad = board(panel(1))
+    bad["templating"]["list"][0]["current"] = {"text": "gone", "value": "gone"}
+    assert whats(lint({"test": bad}, SCRAPE)) == ["current value 'gone'"]
+
+
+def test_undefined_variable_in_query_and_title():
+    """$instance in a query and ${region} in a title, with neither defined, are reported; globals are not."""
+    used = panel(1, expr='rate(x{instance=~"$instance"}[$__rate_interval])')
+    used["title"] = "Requests in ${region}"
+    assert sorted(whats(lint({"test": board(used)}, SCRAPE))) == [
+        "variable $instance is not defined",
+        "variable $region is not defined",
+    ]
+
+
+def test_defined_variable_is_accepted():
+    """A variable of the dashboard may be used in queries, with any of Grafana's three syntaxes."""
+    good = board(panel(1, expr='x{a="$service", b="${service:regex}", c="[[service]]"}'))
+    good["templating"]["list"].append({"name": "service", "type": "query", "datasource": PROM, "query": "q"})
+    assert lint({"test": good}, SCRAPE) == []
+
+
+def test_dashboard_link_must_resolve():
+    """A link to a dashboard uid outside the set is reported; one inside the set and an absolute URL are not."""
+    linking = board(panel(1))
+    other = board(panel(1), name="other")
+    linking["links"] = [
+        {"type": "link", "title": "gone", "url": "/d/no-such-uid/gone"},
+        {"type": "link", "title": "other", "url": f"/d/{other['uid']}/other"},
+        {"type": "link", "title": "docs", "url": "https://grafana.com/docs/"},
+    ]
+    findings = lint({"test": linking, "other": other}, SCRAPE)
+    assert whats(findings) == ["link '/d/no-such-uid/gone' names dashboard uid 'no-such-uid'"]
 
 
 def test_unstable_uid():
