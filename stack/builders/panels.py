@@ -1,7 +1,9 @@
 """Named Grafana panels and dashboard parts (grafanalib stays behind this module and dashboards.py).
 
 grafanalib lacks datasource objects, exemplar flags, Loki/Tempo targets and the Grafana 9+ heatmap; the
-targets in stack.models.grafana and the Heatmap below add them, so no JSON is edited after building.
+targets in stack.models.grafana and the Heatmap below add them. grafanalib writes the pre-Grafana-7 model:
+`dashboard` passes its output through stack.builders.dashboard_schema.current_schema, the one step that maps
+it onto the schema current Grafana saves (legacy keys dropped, required fields filled).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from grafanalib import core as g
 from grafanalib._gen import DashboardEncoder
 
 from stack import conventions as c
+from stack.builders.dashboard_schema import current_schema
 from stack.models.grafana import LOKI_REF, PROMETHEUS_REF, TEMPO_REF, PromTarget
 from stack.settings import DBPoolAlert, ErrorRateAlert, LatencyAlert
 
@@ -28,6 +31,11 @@ Json = dict[str, Any]
 Query = tuple[str, str] | PromTarget  # (expr, legend) or a full target
 
 
+# The heatmap panel's default colour scheme (heatmap NewOptions in the grafana-foundation-sdk), as Grafana saves it
+HEATMAP_COLOR = {"mode": "scheme", "scheme": "Oranges", "fill": "dark-orange", "scale": "exponential",
+                 "exponent": 0.5, "steps": 64, "reverse": False}  # fmt: skip
+
+
 class Heatmap(g.Panel):  # type: ignore[misc]
     """The Grafana 9+ heatmap of latency buckets (grafanalib only has the old one): cells in requests/s."""
 
@@ -35,11 +43,12 @@ class Heatmap(g.Panel):  # type: ignore[misc]
         options = {
             "calculate": False,
             "cellGap": 1,
-            "color": {"mode": "scheme", "scheme": "Oranges", "scale": "exponential", "exponent": 0.5},
+            "color": HEATMAP_COLOR,
             "exemplars": {"color": "rgba(255,0,255,0.7)"},
             "filterValues": {"le": 1e-9},
             "legend": {"show": True},
             "rowsFrame": {"layout": "auto"},
+            "showValue": "auto",
             "tooltip": {"mode": "single", "yHistogram": True},
             "yAxis": {"axisPlacement": "left", "unit": "s"},
         }
@@ -153,7 +162,7 @@ def dashboard(name: str, title: str, panels: list[Any], templates: list[Any], li
         time=g.Time("now-3h", "now"),
     )
     data: Json = json.loads(json.dumps(board.to_json_data(), cls=DashboardEncoder))
-    return data
+    return current_schema(data)
 
 
 def link(name: str, title: str) -> Any:
