@@ -46,6 +46,8 @@ MACRO_VALUES = {
     "__value.raw": SAMPLE_TRACE_ID,
     "__value.text": SAMPLE_TRACE_ID,
 }
+# `$__tags` before fill_template, whose VARIABLE pattern would take the selector's closing brace in `{a="b",$__tags}`
+TAGS = re.compile(r"\$__tags\b")
 AUTO = re.compile(r"\$\{?__auto\}?")  # Loki's automatic step/range macro, unknown to fill_template
 TRACE_ID = re.compile(r"[0-9a-fA-F]{16,32}")
 LANGUAGE = {"loki": "logql", "tempo": "traceql"}
@@ -89,8 +91,8 @@ def concrete(text: str, variables: Mapping[str, str], tags: str = "") -> str:
     variables (their current value, else a stand-in) replaced."""
     values = {**MACRO_VALUES, "__tags": tags or f'service_name="{VARIABLE_STAND_IN}"'}
     text = DOTTED.sub(lambda found: values.get(found.group(1), VARIABLE_STAND_IN), text)
-    text = AUTO.sub(MACRO_STAND_IN, text)
-    return fill_template(text, MACRO_STAND_IN, {**variables, "__tags": values["__tags"]}, VARIABLE_STAND_IN)
+    text = TAGS.sub(lambda _: values["__tags"], AUTO.sub(MACRO_STAND_IN, text))
+    return fill_template(text, MACRO_STAND_IN, variables, VARIABLE_STAND_IN)
 
 
 def unescape(text: str) -> str:
@@ -175,6 +177,21 @@ def datasource_queries(item: Provisioned, uid_types: Mapping[str, str]) -> Itera
         text = correlation.config.target.get("expr" if kind == "loki" else "query")
         if isinstance(text, str):
             yield from link_query(f"{where} correlations[{i}].config.target", kind, text)
+
+
+def linked_promql(stage: Path, settings: StackSettings) -> list[tuple[str, str]]:
+    """(where, PromQL) of Tempo's trace-to-metrics queries, `$$` unescaped and `$__tags` filled from the
+    tag mapping: for promtool, which parses PromQL (the dashboards' own PromQL is read elsewhere)."""
+    found = []
+    for docs in datasource_sets(stage, settings).values():
+        for item in provisioned(docs):
+            metrics = getattr(item.json_data, "tracesToMetrics", None)
+            if metrics is None:
+                continue
+            for i, query in enumerate(metrics.queries):
+                text = concrete(unescape(query.query), {}, tag_filter(metrics.tags))
+                found.append((f"{item.where}: {item.source.name} tracesToMetrics.queries[{i}]", text))
+    return found
 
 
 def all_queries(stage: Path, settings: StackSettings) -> list[Query]:

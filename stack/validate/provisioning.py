@@ -2,7 +2,8 @@
 (stack.validate.grafana_format): keys, types and required fields of every data source (jsonData by type)
 and dashboard provider; every data source UID a link names is provisioned next to it, with a fitting type;
 no value expands an environment variable by accident; the compose Grafana mounts the provisioning files
-and the dashboards where the provider reads them. The compose files and the Kubernetes ConfigMaps
+and the dashboards where the provider reads them; kube-prometheus-stack's Grafana sidecars select the
+data source and dashboard ConfigMaps. The compose files and the Kubernetes ConfigMaps
 (label grafana_datasource) are each checked on their own: names resolve only within one target.
 """
 
@@ -19,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from stack import conventions as c
+from stack.builders.charts import KPS, values_file
 from stack.builders.kubernetes import BASE_DIR
 from stack.settings import StackSettings
 from stack.tools import CheckResult
@@ -61,15 +63,21 @@ def compose_documents(stage: Path, settings: StackSettings, kind: str) -> list[D
     return [load_yaml(p, stage) for p in sorted(folder.glob("*.y*ml"))]
 
 
-def configmaps(stage: Path, settings: StackSettings, label: str) -> Iterator[tuple[str, str, str]]:
-    """(file, data key, text) of every ConfigMap entry of the Kubernetes base carrying `label`."""
+def labelled(stage: Path, settings: StackSettings, label: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(file, object) of every ConfigMap of the Kubernetes base carrying `label`."""
     base = stage / settings.output.kubernetes_dir / BASE_DIR
     for path in sorted(base.glob("*.yaml")):
         for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
             labels = (doc or {}).get("metadata", {}).get("labels") or {}
             if doc.get("kind") == "ConfigMap" and label in labels:
-                for key, text in (doc.get("data") or {}).items():
-                    yield str(path.relative_to(stage)), key, text
+                yield str(path.relative_to(stage)), doc
+
+
+def configmaps(stage: Path, settings: StackSettings, label: str) -> Iterator[tuple[str, str, str]]:
+    """(file, data key, text) of every ConfigMap entry of the Kubernetes base carrying `label`."""
+    for file, doc in labelled(stage, settings, label):
+        for key, text in (doc.get("data") or {}).items():
+            yield file, key, text
 
 
 def datasource_sets(stage: Path, settings: StackSettings) -> dict[str, list[Document]]:
@@ -252,6 +260,29 @@ def provider_errors(stage: Path, settings: StackSettings) -> list[str]:
     return errors + list(mount_errors(stage, settings, paths))
 
 
+def sidecar_errors(stage: Path, settings: StackSettings) -> Iterator[str]:
+    """kube-prometheus-stack's Grafana sidecars select the data source and dashboard ConfigMaps: each sidecar
+    is enabled, selects the label and value they carry, and searches their namespace."""
+    path = stage / settings.output.kubernetes_dir / values_file(KPS)
+    if not path.is_file():
+        return
+    values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    sidecars = values.get("grafana", {}).get("sidecar", {})
+    for kind, label in (("datasources", DATASOURCE_LABEL), ("dashboards", DASHBOARD_LABEL)):
+        sidecar, where = sidecars.get(kind, {}), f"{path.relative_to(stage)}: grafana.sidecar.{kind}"
+        if sidecar.get("enabled") is not True or sidecar.get("label") != label:
+            found = f"enabled {sidecar.get('enabled')!r}, label {sidecar.get('label')!r}"
+            yield f"{where}: {found}, expected enabled true, label {label!r}"
+            continue
+        for file, doc in labelled(stage, settings, label):
+            value, namespace = doc["metadata"]["labels"][label], doc["metadata"].get("namespace")
+            if str(value) != str(sidecar.get("labelValue", "1")):
+                yield f"{file}: label {label}={value!r}, but {where}.labelValue is {sidecar.get('labelValue')!r}"
+            searched = sidecar.get("searchNamespace")
+            if searched not in (None, "ALL") and namespace not in str(searched).split(","):
+                yield f"{file}: namespace {namespace!r}, but {where}.searchNamespace is {searched!r}"
+
+
 def result(name: str, errors: list[str]) -> CheckResult:
     shown = "; ".join(errors[:20]) + (f"; ... {len(errors) - 20} more" if len(errors) > 20 else "")
     return CheckResult(name, "failed" if errors else "ok", shown)
@@ -260,6 +291,8 @@ def result(name: str, errors: list[str]) -> CheckResult:
 def check_provisioning(stage: Path, settings: StackSettings) -> list[CheckResult]:
     sets = datasource_sets(stage, settings)
     results = [result(f"grafana provisioning ({name})", datasource_errors(docs)) for name, docs in sets.items()]
+    if "kubernetes" in sets or any(labelled(stage, settings, DASHBOARD_LABEL)):
+        results.append(result("grafana sidecars (kubernetes)", list(sidecar_errors(stage, settings))))
     if (stage / settings.output.compose_dir / c.COMPOSE_FILE).is_file():
         results.append(result("grafana dashboard providers (compose)", provider_errors(stage, settings)))
     if not sets:

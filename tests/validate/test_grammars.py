@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from stack.settings import StackSettings
-from stack.validate.grammars import check_grammars, concrete
+from stack.validate.grammars import check_grammars, concrete, linked_promql
 from tests.conftest import REPO
 from tests.validate.conftest import edit_yaml
 
@@ -117,3 +117,12 @@ def test_a_missing_checker_names_the_build_command(
     (result,) = check_grammars(REPO, repo_settings)
     assert result.status == status
     assert "obsstack components build lezer" in result.detail or "install Node.js" in result.detail
+
+
+def test_trace_to_metrics_promql_is_handed_over_filled_in(repo_settings: StackSettings) -> None:
+    """Tempo's trace-to-metrics PromQL comes out with `$$` unescaped and `$__tags` as the mapped label,
+    the selector's closing brace kept, for promtool to parse."""
+    found = dict(linked_promql(REPO, repo_settings))
+    where = f"{DATASOURCES}: Tempo tracesToMetrics.queries[0]"
+    assert 'service="placeholder"}[5m]))' in found[where]
+    assert "$" not in "".join(found.values())

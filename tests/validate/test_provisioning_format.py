@@ -35,6 +35,7 @@ def test_generated_provisioning_matches_the_documented_format(repo_settings: Sta
         "grafana provisioning (compose)",
         "grafana provisioning (kubernetes)",
         "grafana dashboard providers (compose)",
+        "grafana sidecars (kubernetes)",
     }
 
 
@@ -108,3 +109,24 @@ def test_a_broken_dashboard_provider_fails(
     """An unknown provider key, a path where compose mounts no dashboards, a missing apiVersion."""
     edit_yaml(generated / PROVIDERS, change)
     assert expected in failures(generated, repo_settings)["grafana dashboard providers (compose)"]
+
+
+@pytest.mark.parametrize(
+    ("path", "change", "expected"),
+    [
+        (Path("kubernetes/helm/kube-prometheus-stack.values.yaml"),
+         lambda d: d["grafana"]["sidecar"]["datasources"].update(label="grafana_datasources"),
+         "grafana.sidecar.datasources: enabled True, label 'grafana_datasources', expected enabled true, label "
+         "'grafana_datasource'"),
+        (CONFIGMAP, lambda d: d["metadata"]["labels"].update(grafana_datasource="true"),
+         f"{CONFIGMAP}: label grafana_datasource='true', but "),
+        (Path("kubernetes/base/dashboard-overview.yaml"), lambda d: d["metadata"].update(namespace="grafana"),
+         "dashboard-overview.yaml: namespace 'grafana', but "),
+    ],
+)  # fmt: skip
+def test_the_sidecars_select_the_configmaps(
+    generated: Path, repo_settings: StackSettings, path: Path, change: Any, expected: str
+) -> None:
+    """kube-prometheus-stack's Grafana sidecars find the ConfigMaps only by label, value and namespace."""
+    edit_yaml(generated / path, change)
+    assert expected in failures(generated, repo_settings)["grafana sidecars (kubernetes)"]
