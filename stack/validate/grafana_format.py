@@ -146,9 +146,20 @@ class Toggle(Closed):
     enabled: bool
 
 
+class SearchFilter(Closed):
+    """A static filter of the TraceQL search builder."""
+
+    id: str
+    tag: str | None = None
+    operator: str | None = None
+    scope: Literal["resource", "span", "intrinsic", "unscoped", "event", "link", "instrumentation"] | None = None
+    value: str | list[str] | None = None
+    valueType: str | None = None
+
+
 class TempoSearch(Closed):
     hide: bool | None = None
-    filters: list[dict[str, Any]] = []
+    filters: list[SearchFilter] = []
 
 
 class TraceQuery(Closed):
