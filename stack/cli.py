@@ -244,7 +244,8 @@ def verify(
 
 
 components_app = typer.Typer(
-    help="Build or list the Go components (collector, Loki, Tempo, Mimir, mimirtool, kubectl) at the pinned versions."
+    help="Build or list the Go components (Prometheus and promtool, Alertmanager and amtool, the collector, kubectl,"
+    " cortextool) at the pinned versions."
 )
 app.add_typer(components_app, name="components")
 NamesArgument = Annotated[list[str] | None, typer.Argument(help="Components (default: all that obsstack builds).")]
@@ -252,7 +253,8 @@ NamesArgument = Annotated[list[str] | None, typer.Argument(help="Components (def
 
 @components_app.command("build")
 def components_build(names: NamesArgument = None, config: ConfigOption = Path("stack.yaml")) -> None:
-    """Build each component from its Go module at the version stack.yaml pins, into the per-user cache."""
+    """Build each component from its Go module at the version stack.yaml pins, into the per-user cache
+    (Prometheus with its web UI, built with npm from the module's sources)."""
     from stack.builders.distributions import recipes
     from stack.runtime import binaries
 
@@ -265,7 +267,7 @@ def components_build(names: NamesArgument = None, config: ConfigOption = Path("s
 
 @components_app.command("list")
 def components_list(config: ConfigOption = Path("stack.yaml")) -> None:
-    """Show each component's pinned version and the binary `up --local` would start."""
+    """Show each built component's pinned version and its cached binaries (what `up --local` starts)."""
     from stack.runtime import binaries
 
     try:

@@ -1,13 +1,11 @@
-"""settings -> how to build each Go component at the version stack.yaml pins (pure).
+"""settings -> how to build each component at the version stack.yaml pins (pure).
 
-One source of truth: the image tag of `components.<name>` is the version built. Loki and Tempo are built
-from their own `cmd/` package inside a small wrapper module that carries the upstream replace directives;
-the collector is built by the OpenTelemetry Collector Builder (ocb) from a manifest listing exactly the
-components the generated collector config uses.
-
-Tempo's module path has no major-version suffix, so its tags (v2.x) are not module versions: the build
-needs the pseudo-version of the tag's commit, which only the tag's commit fixes. `PSEUDO_VERSIONS` holds
-the ones checked against the Go module proxy; a pin without an entry fails with what to add.
+One source of truth: the image tag of `components.<name>` (or the tool pin: kubectl, cortextool) is the
+version built, and the built binaries report it. Only permissively licensed modules are built (never
+Grafana, Loki, Tempo or Mimir, which are AGPL). Prometheus and Alertmanager build inside a copy of their own
+module source, where the web UI they embed is put first; kubectl and cortextool build in a small wrapper
+module; the collector is built by the OpenTelemetry Collector Builder (ocb) from a manifest listing exactly
+the components the generated collector config uses.
 """
 
 from __future__ import annotations
@@ -17,14 +15,17 @@ from collections.abc import Sequence
 from stack.builders.otelcol import build_otelcol
 from stack.errors import StackError
 from stack.models.distributions import (
-    BINARY,
+    BINARIES,
     BUILT,
     Dist,
     GoMod,
     GoRecipe,
     OcbManifest,
     OcbRecipe,
+    PlaceholderUi,
+    PrometheusUi,
     Recipe,
+    SourceRecipe,
     pinned_version,
 )
 from stack.models.otelcol import OtelcolConfig
@@ -32,20 +33,34 @@ from stack.settings import StackSettings
 
 CORE = "go.opentelemetry.io/collector"
 CONTRIB = "github.com/open-telemetry/opentelemetry-collector-contrib"
-
-# (component, version) -> (module version of the tag's commit, the tag's commit): for modules whose path
-# lacks the major-version suffix its tags need. Add a line when bumping such a pin.
-PSEUDO_VERSIONS: dict[tuple[str, str], tuple[str, str]] = {
-    ("tempo", "2.9.0"): ("v1.5.1-0.20251008140505-607c7fb69662", "607c7fb69662"),
-    # Mimir (and mimirtool, same module): the Go module proxy serves exactly one version of
-    # github.com/grafana/mimir, this pseudo-version of a commit on main whose VERSION file says 3.0.5; the
-    # mimir-3.0.5 tag's own commit is not served. So "3.0.5" here is that main commit, stamped 3.0.5.
-    ("mimir", "3.0.5"): ("v1.3.1-0.20260423142704-aced80d74930", "aced80d74930"),
-    ("mimirtool", "3.0.5"): ("v1.3.1-0.20260423142704-aced80d74930", "aced80d74930"),
+PROMETHEUS = "github.com/prometheus/prometheus"
+ALERTMANAGER = "github.com/prometheus/alertmanager"
+CORTEXTOOL = "github.com/cortexproject/cortex-tools"
+# github.com/prometheus/common/version, as upstream's .promu.yml stamps it; fixed values, no clock or host:
+# the branch a release tag's checkout reports, the module version as the revision (the commit is not known
+# from the module proxy), the SOURCE_DATE_EPOCH=0 date of reproducible builds
+COMMON_VERSION = "github.com/prometheus/common/version"
+STAMP_BRANCH, STAMP_USER, STAMP_DATE = "HEAD", "obsstack", "19700101-00:00:00"
+PNPM = "11.29.0"  # upstream's CI installs pnpm "<13.0.0"; the newest 11.x, which its pnpm-workspace.yaml targets
+# Prometheus release -> npm packages its web/ui lockfile pins that the npm registry no longer serves, with the
+# version installed instead. 3.16.0: @mantine/code-highlight 9.7.2 (no 9.7.x of it is served) and the five
+# @mantine packages it requires at exactly its version; 9.8.1 fails the UI's type check (TS18047 in
+# ResolutionInput.tsx), 9.6.2 passes it.
+UI_OVERRIDES: dict[str, tuple[tuple[str, str], ...]] = {
+    "3.16.0": tuple((f"@mantine/{p}", "9.6.2") for p in ("code-highlight", "core", "dates", "hooks", "notifications",
+                                                          "store")),
+}  # fmt: skip
+# cortextool release -> replace directives its wrapper module adds: cortex-tools v0.21.1 requires
+# github.com/cortexproject/cortex v1.21.0, which the Go module proxy no longer serves (403, "not available");
+# v1.21.1, the patch release after it, is served.
+CORTEXTOOL_REPLACES: dict[str, tuple[str, ...]] = {
+    "0.21.1": ("github.com/cortexproject/cortex => github.com/cortexproject/cortex v1.21.1",),
 }
-MIMIR = "github.com/grafana/mimir"
-MIMIR_BRANCH = "main"  # the branch of the pinned commit (see PSEUDO_VERSIONS), stamped into `mimir -version`
-MIMIR_TAGS = ("netgo", "stringlabels")  # upstream Makefile's GO_TAGS
+# Alertmanager >= 0.35 embeds ui/app/dist (go:embed), which its module does not ship: an API-only UI
+AM_PLACEHOLDER = (
+    "<!doctype html><title>Alertmanager</title><p>This Alertmanager was built by obsstack without its web UI "
+    '(the Go module does not ship it). The API is at <a href="api/v2/status">/api/v2/</a>.</p>\n'
+)
 
 # kubectl's own main package (k8s.io/kubernetes/cmd/kubectl/kubectl.go), which the k8s.io/kubectl module
 # does not ship: the build compiles it in the wrapper module.
@@ -96,32 +111,60 @@ def recipes(settings: StackSettings, names: Sequence[str]) -> tuple[Recipe, ...]
 def recipe(settings: StackSettings, name: str) -> Recipe:
     if name not in BUILT:
         raise StackError(f"component {name!r}: obsstack builds {', '.join(BUILT)}; expected one of those")
-    version = pinned_version(name, settings.components.pinned, settings.kubernetes.kubectl_version)
-    if name in ("mimir", "mimirtool"):
-        return mimir_recipe(name, version)
+    version = pinned(settings, name)
+    if name == "prometheus":
+        return prometheus_recipe(version)
+    if name == "alertmanager":
+        return alertmanager_recipe(version)
     if name == "kubectl":
         return kubectl_recipe(version)
-    if name == "loki":
-        build = "github.com/grafana/loki/v3/pkg/util/build"
-        return GoRecipe(
-            "loki", version, "github.com/grafana/loki/v3", f"v{version}", "github.com/grafana/loki/v3/cmd/loki",
-            (f"-X {build}.Version={version}", f"-X {build}.Branch=v{version}"), tags=("netgo",),
-        )  # fmt: skip
-    if name == "tempo":
-        module_version, commit = _pseudo(name, version)
-        return GoRecipe(
-            "tempo", version, "github.com/grafana/tempo", module_version, "github.com/grafana/tempo/cmd/tempo",
-            (f"-X main.Version={version}", f"-X main.Branch=v{version}", f"-X main.Revision={commit}"),
-        )  # fmt: skip
+    if name == "cortextool":
+        return cortextool_recipe(version)
     return OcbRecipe("otelcol", version, f"v{version}", ocb_manifest(build_otelcol(settings), version))
 
 
-def mimir_recipe(name: str, version: str) -> GoRecipe:
-    """mimir or mimirtool from the Mimir module, with upstream's build tags and version stamps."""
-    module_version, commit = _pseudo(name, version)
-    stamp = f"{MIMIR}/pkg/util/version"
-    ldflags = (f"-X {stamp}.Version={version}", f"-X {stamp}.Revision={commit}", f"-X {stamp}.Branch={MIMIR_BRANCH}")
-    return GoRecipe(name, version, MIMIR, module_version, f"{MIMIR}/cmd/{name}", ldflags, tags=MIMIR_TAGS)
+def pinned(settings: StackSettings, name: str) -> str:
+    """The version built component `name` must report."""
+    return pinned_version(name, lambda n: settings.tool_pin(n).version, settings.components.pinned)
+
+
+def common_stamps(version: str, revision: str) -> tuple[str, ...]:
+    """The -X flags of github.com/prometheus/common/version that upstream's .promu.yml sets, with fixed values."""
+    values = {"Version": version, "Revision": revision, "Branch": STAMP_BRANCH, "BuildUser": STAMP_USER,
+              "BuildDate": STAMP_DATE}  # fmt: skip
+    return tuple(f"-X {COMMON_VERSION}.{key}={value}" for key, value in values.items())
+
+
+def prometheus_recipe(version: str) -> SourceRecipe:
+    """Prometheus and promtool X.Y.Z from module v0.XYY.Z (3.16.0 -> v0.316.0), with upstream's tags: netgo,
+    and builtinassets, which embeds the web UI built from the module's web/ui."""
+    major, minor, patch = _semver("prometheus", version)
+    module_version = f"v0.{major}{minor:02d}.{patch}"
+    ui = PrometheusUi(pnpm=PNPM, overrides=UI_OVERRIDES.get(version, ()))
+    return SourceRecipe("prometheus", version, PROMETHEUS, module_version, _commands("prometheus"),
+                        common_stamps(version, module_version), ("netgo", "builtinassets"), ui)  # fmt: skip
+
+
+def alertmanager_recipe(version: str) -> SourceRecipe:
+    """Alertmanager and amtool from their module at vX.Y.Z, with upstream's netgo tag and a placeholder for the
+    web UI the module does not ship (ui/app/dist: the root page and the /ui/ page)."""
+    _semver("alertmanager", version)
+    files = tuple((f"ui/app/dist/{d}/index.html", AM_PLACEHOLDER) for d in ("elm", "mantine"))
+    return SourceRecipe("alertmanager", version, ALERTMANAGER, f"v{version}", _commands("alertmanager"),
+                        common_stamps(version, f"v{version}"), ("netgo",), PlaceholderUi(files))  # fmt: skip
+
+
+def cortextool_recipe(version: str) -> GoRecipe:
+    """cortextool from github.com/cortexproject/cortex-tools at vX.Y.Z in a wrapper module carrying its replace
+    directives, stamped as its Makefile does (pkg/version.Version is the tag: `cortextool version` prints it)."""
+    _semver("cortextool", version)
+    stamp = f"-X {CORTEXTOOL}/pkg/version.Version=v{version}"
+    return GoRecipe("cortextool", version, CORTEXTOOL, f"v{version}", f"{CORTEXTOOL}/cmd/cortextool", (stamp,),
+                    tags=("netgo",), replaces=CORTEXTOOL_REPLACES.get(version, ()))  # fmt: skip
+
+
+def _commands(name: str) -> tuple[str, ...]:
+    return tuple(f"./cmd/{binary}" for binary in BINARIES[name])
 
 
 def kubectl_recipe(version: str) -> GoRecipe:
@@ -135,23 +178,18 @@ def kubectl_recipe(version: str) -> GoRecipe:
                     main=KUBECTL_MAIN)  # fmt: skip
 
 
+def _semver(name: str, version: str) -> tuple[int, int, int]:
+    parts = version.split(".")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise StackError(f"components.{name}: pins {version!r}; expected a release version X.Y.Z")
+    return int(parts[0]), int(parts[1]), int(parts[2])
+
+
 def _release(version: str) -> tuple[int, int, int]:
     parts = version.split(".")
     if len(parts) != 3 or not all(p.isdigit() for p in parts) or parts[0] != "1":
         raise StackError(f"kubernetes.kubectl_version: got {version!r}; expected a Kubernetes release 1.Y.Z")
     return 1, int(parts[1]), int(parts[2])
-
-
-def _pseudo(name: str, version: str) -> tuple[str, str]:
-    found = PSEUDO_VERSIONS.get((name, version))
-    if found is None:
-        known = ", ".join(v for n, v in PSEUDO_VERSIONS if n == name)
-        raise StackError(
-            f"components.{name} pins {version}, whose module has no major-version suffix, so the build needs "
-            f"the pseudo-version of the v{version} tag's commit; expected a pinned version with one ({known}), "
-            f"or add ({name!r}, {version!r}) to PSEUDO_VERSIONS in stack/builders/distributions.py"
-        )
-    return found
 
 
 def used_types(config: OtelcolConfig) -> dict[str, tuple[str, ...]]:
@@ -169,6 +207,6 @@ def ocb_manifest(config: OtelcolConfig, version: str) -> OcbManifest:
         if unknown:
             raise StackError(f"collector {kind} {', '.join(unknown)}: no Go module known; add it to COLLECTOR_MODULES")
         modules[kind] = tuple(GoMod(gomod=f"{COLLECTOR_MODULES[kind][t]} v{version}") for t in types)
-    dist = Dist(name=BINARY["otelcol"], description="obsstack's OpenTelemetry collector", version=version,
+    dist = Dist(name=BINARIES["otelcol"][0], description="obsstack's OpenTelemetry collector", version=version,
                 output_path="dist")  # fmt: skip
     return OcbManifest(dist=dist, **modules)

@@ -1,9 +1,10 @@
 """Build the pinned Go components into a per-user cache, and find them (or PATH's) at the pinned version.
 
 Cache: `$OBSSTACK_CACHE` or `$XDG_CACHE_HOME/obsstack` or `~/.cache/obsstack`, one directory per
-`<name>-<version>` holding the binary. A directory there is complete by construction: the binary is built
-and checked in a temporary sibling, which is renamed into place. Present means reused, never rebuilt.
-Go's own module and build caches make a rebuild after a bump fast too.
+`<name>-<version>` holding its binaries (prometheus and promtool, alertmanager and amtool, ...). A directory
+there is complete by construction: the binaries are built and checked in a temporary sibling, which is
+renamed into place. Present means reused, never rebuilt. Go's own module and build caches make a rebuild
+after a bump fast too.
 """
 
 from __future__ import annotations
@@ -18,37 +19,28 @@ from collections.abc import Callable
 from pathlib import Path
 
 from stack.errors import StackError
-from stack.models.distributions import BINARY, OCB_MODULE, GoRecipe, OcbRecipe, Recipe
+from stack.models.distributions import BINARIES, OCB_MODULE, GoRecipe, OcbRecipe, Recipe, SourceRecipe
 from stack.render import to_yaml
-from stack.tools import cache_root, cached_binary
+from stack.runtime import uibuild
+from stack.tools import cache_root, cached_binary, reported_version
+
+__all__ = ["Echo", "build", "cached", "need_go", "reported_version", "run_go"]
 
 Echo = Callable[[str], None]
-STEP_TIMEOUT = 45 * 60.0  # one go command; a cold Loki compile takes ~10 minutes on 2 cores
+STEP_TIMEOUT = 45 * 60.0  # one build step; a cold Prometheus compile takes ~10 minutes on 2 cores
 PROGRESS_EVERY = 60.0
-# "Mimir, version 3.0.5 (...)", "otelcol-obsstack version 0.132.0", kubectl's "Client Version: v1.37.2"
-VERSION_RE = re.compile(r"\bversion:? v?(\d+\.\d+\.\d+)", re.IGNORECASE)
 REPLACE_RE = re.compile(r"^(replace|exclude)\s+(\((?:.|\n)*?^\)|.*)$", re.M)
 GO_LINE_RE = re.compile(r"^go (\d+(?:\.\d+)*)\s*$", re.M)
 
 
 def cached(name: str, version: str) -> Path | None:
-    """The cached binary of component `name` at `version`, if built."""
-    return cached_binary(name, version, BINARY[name])
-
-
-def reported_version(binary: str, flag: str) -> str | None:
-    """The x.y.z a binary prints for its version flag (arguments split on spaces: `version --client`), or None
-    when it prints none."""
-    try:
-        done = subprocess.run([binary, *flag.split()], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    found = VERSION_RE.search(done.stdout + done.stderr)
-    return found.group(1) if found else None
+    """The cached binary of component `name` at `version` (its first binary), if all its binaries are built."""
+    found = [cached_binary(name, version, binary) for binary in BINARIES[name]]
+    return found[0] if all(found) else None
 
 
 def build(recipe: Recipe, echo: Echo) -> Path:
-    """The cached binary of `recipe`, built first when absent."""
+    """The cached binary of `recipe` (its first one; the others beside it), built first when absent."""
     if (done := cached(recipe.name, recipe.version)) is not None:
         echo(f"{recipe.name} {recipe.version}: cached at {done}")
         return done
@@ -61,9 +53,10 @@ def build(recipe: Recipe, echo: Echo) -> Path:
     staging.mkdir(parents=True)
     work.mkdir(parents=True, exist_ok=True)
     try:
-        built = _build_go(recipe, work, echo) if isinstance(recipe, GoRecipe) else _build_ocb(recipe, work, echo)
-        shutil.copy2(built, staging / recipe.binary)
-        _check_reports(recipe, staging / recipe.binary)
+        built = _produce(recipe, work, echo)
+        for binary in recipe.binaries:
+            shutil.copy2(built / binary, staging / binary)
+            _check_reports(recipe, staging / binary)
         try:
             staging.rename(final)
         except OSError:  # another build installed it meanwhile: keep theirs
@@ -74,10 +67,19 @@ def build(recipe: Recipe, echo: Echo) -> Path:
     return final / recipe.binary
 
 
+def _produce(recipe: Recipe, work: Path, echo: Echo) -> Path:
+    """The directory where the recipe's build left its binaries."""
+    if isinstance(recipe, GoRecipe):
+        return _build_go(recipe, work, echo)
+    if isinstance(recipe, SourceRecipe):
+        return _build_source(recipe, work, echo)
+    return _build_ocb(recipe, work, echo)
+
+
 def _check_reports(recipe: Recipe, binary: Path) -> None:
     got = reported_version(str(binary), recipe.version_flag)
     if got != recipe.version:
-        raise StackError(f"{recipe.name}: the built binary reports version {got}, expected {recipe.version}")
+        raise StackError(f"{recipe.name}: the built {binary.name} reports version {got}, expected {recipe.version}")
 
 
 def go_env() -> dict[str, str]:
@@ -119,29 +121,31 @@ def run_go(args: list[str], cwd: Path, what: str, echo: Echo, env: dict[str, str
 
 
 def _run(argv: list[str], cwd: Path, what: str, echo: Echo, env: dict[str, str],
-         reported: Callable[[str], bool] = lambda out: False) -> str:  # fmt: skip
+         reported: Callable[[str], bool] = lambda out: False, log: Path | None = None) -> str:  # fmt: skip
     """stdout of one build step, its stderr appended to cwd/build.log. A failure is one error line naming the
-    command and the last lines it wrote, unless `reported(stdout)` says the output carries the error."""
-    log = cwd / "build.log"
-    with log.open("a") as out, open(log, "rb") as tail:
+    command and the last lines it wrote, unless `reported(stdout)` says the output carries the error. With
+    `log` (a directory), stdout goes to its build.log too (tools that print their errors there: pnpm)."""
+    log_file = (log or cwd) / "build.log"
+    with log_file.open("a") as out, open(log_file, "rb") as tail:
         tail.seek(0, 2)
-        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=out, start_new_session=True)
+        stdout_to = out if log else subprocess.PIPE
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=stdout_to, stderr=out, start_new_session=True)
         stdout = _wait(proc, time.monotonic(), what, echo)
         errors = tail.read().decode(errors="replace")
     if proc.returncode != 0 and not reported(stdout):
         lines = [ln for ln in errors.splitlines() if ln.strip() and not ln.startswith("go: downloading")]
         command = " ".join([Path(argv[0]).name, *argv[1:]])
-        raise StackError(f"{what}: `{command}` failed: {' | '.join(lines[-3:]) or 'no output'} (full log {log})")
+        raise StackError(f"{what}: `{command}` failed: {' | '.join(lines[-3:]) or 'no output'} (full log {log_file})")
     return stdout
 
 
 def _wait(proc: subprocess.Popen[bytes], start: float, what: str, echo: Echo) -> str:
     chunks: list[bytes] = []
-    assert proc.stdout is not None
-    os.set_blocking(proc.stdout.fileno(), False)
+    if proc.stdout is not None:
+        os.set_blocking(proc.stdout.fileno(), False)
     next_note = start + PROGRESS_EVERY
     while proc.poll() is None:
-        chunks.append(proc.stdout.read() or b"")
+        chunks.append(proc.stdout.read() or b"" if proc.stdout else b"")
         now = time.monotonic()
         if now - start > STEP_TIMEOUT:
             os.killpg(proc.pid, 9)
@@ -151,7 +155,7 @@ def _wait(proc: subprocess.Popen[bytes], start: float, what: str, echo: Echo) ->
             echo(f"{what}: still running ({now - start:.0f}s)")
             next_note += PROGRESS_EVERY
         time.sleep(0.5)
-    chunks.append(proc.stdout.read() or b"")
+    chunks.append(proc.stdout.read() or b"" if proc.stdout else b"")
     return b"".join(chunks).decode(errors="replace")
 
 
@@ -175,6 +179,25 @@ def _build_go(recipe: GoRecipe, work: Path, echo: Echo) -> Path:
     ldflags = " ".join(("-s", "-w", *recipe.ldflags))
     tags = ["-tags", ",".join(recipe.tags)] if recipe.tags else []
     run_go(["build", "-trimpath", *tags, "-ldflags", ldflags, "-o", str(out), recipe.target], work, what, echo)
+    return out.parent
+
+
+def _build_source(recipe: SourceRecipe, work: Path, echo: Echo) -> Path:
+    """`go build` of the recipe's commands inside a writable copy of the module's source (upstream's go.mod and
+    go.sum as they are; no go.work: the module's lists directories the module zip leaves out), statically
+    linked as upstream's release builds are, after the recipe's assets were put into the copy."""
+    what = f"{recipe.name} {recipe.version}"
+    info = fetch_module(recipe.module, recipe.module_version, work, what, echo)
+    go_line = GO_LINE_RE.search(Path(info["GoMod"]).read_text())
+    need_go(what, go_line.group(1) if go_line else "1.21")
+    source = uibuild.copy_tree(Path(info["Dir"]), work / "src")
+    uibuild.place(recipe.assets, source, work, lambda argv, cwd, env: _run(argv, cwd, what, echo, env, log=work))
+    out = work / "bin"
+    ldflags = " ".join(("-s", "-w", *recipe.ldflags))
+    build = ["build", "-trimpath", "-tags", ",".join(recipe.tags), "-ldflags", ldflags, "-o", f"{out}/"]
+    env = go_env() | {"GOWORK": "off", "CGO_ENABLED": "0"}
+    echo(f"{what}: go build {' '.join(recipe.commands)} (in a copy of {recipe.module}@{recipe.module_version})")
+    _run(["go", *build, *recipe.commands], source, what, echo, env, log=work)
     return out
 
 
@@ -193,9 +216,9 @@ def fetch_module(module: str, version: str, work: Path, what: str, echo: Echo) -
 
 
 def wrapper_gomod(recipe: GoRecipe, upstream: str, go: str, echo: Echo) -> str:
-    """A module requiring the upstream one, with its replace and exclude directives. A replace by a local
-    directory (a nested module of the upstream repository) cannot be carried: the upstream requirement of
-    that module stands instead, and the build says so."""
+    """A module requiring the upstream one, with its replace and exclude directives, then the recipe's own.
+    A replace by a local directory (a nested module of the upstream repository) cannot be carried: the
+    upstream requirement of that module stands instead, and the build says so."""
     lines = [f"module obsstack.build/{recipe.name}", "", f"go {go}", ""]
     lines += [f"require {recipe.module} {recipe.module_version}", ""]
     for found in REPLACE_RE.finditer(upstream):
@@ -205,6 +228,7 @@ def wrapper_gomod(recipe: GoRecipe, upstream: str, go: str, echo: Echo) -> str:
             echo(f"{recipe.name}: not carried (a directory of the upstream repository): {dropped.strip()}")
         if any(ln.strip() not in {"replace (", "exclude (", ")"} for ln in kept):
             lines.append("\n".join(kept))
+    lines += [f"replace {directive}" for directive in recipe.replaces]
     return "\n".join(lines) + "\n"
 
 
@@ -222,4 +246,4 @@ def _build_ocb(recipe: OcbRecipe, work: Path, echo: Echo) -> Path:
     shutil.rmtree(work / "dist", ignore_errors=True)
     echo(f"{what}: ocb --config manifest.yaml (generates the distribution, then compiles it)")
     _run([str(builder), "--config", "manifest.yaml"], work, what, echo, go_env())
-    return work / "dist" / recipe.binary
+    return work / "dist"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from stack import conventions as c
 from stack.errors import StackError
-from stack.runtime.binaries import locate
+from stack.runtime.binaries import bring, locate
 from stack.secrets import read_env
 from stack.settings import Service, StackSettings
 
@@ -30,7 +30,7 @@ class Layout:
 
     @property
     def data_root(self) -> str:
-        """Where the components' data lives (the placement's data_root, the Mimir processes' directories)."""
+        """Where the components' data lives (the placement's data_root)."""
         return str((self.state / "data").resolve())
 
     def data(self, name: str) -> Path:
@@ -65,11 +65,10 @@ class Program:
     cwd: str | None = None
     service: bool = False  # a service of stack.yaml rather than a stack component
     token_file: str | None = None  # bearer token the readiness URL needs (a protected /metrics)
-    component: str = ""  # the component whose binary it runs, when not `name` (mimir-1 runs mimir)
 
     def find(self, settings: StackSettings) -> str | None:
         """The cached build at the pinned version, else PATH's binary (refused if its version differs)."""
-        return locate(self.component or self.name, self.binaries, settings)
+        return locate(self.name, self.binaries, settings)
 
 
 def _prometheus(binary: str, layout: Layout, settings: StackSettings) -> list[str]:
@@ -118,49 +117,25 @@ def _build_hint(name: str, binary: str, version: str) -> str:
     return f"`obsstack components build {name}` (needs Go), or put the release binary `{binary}` {version} on PATH"
 
 
-def _mimir_replica(index: int) -> Argv:
-    def argv(binary: str, layout: Layout, settings: StackSettings) -> list[str]:
-        config = layout.local / settings.output.mimir_dir / c.MIMIR_CONFIG
-        flags = c.mimir_replica_flags(settings.components, settings.mimir.replicas, index, layout.data_root)
-        return [binary, f"-config.file={config}", *flags]
-
-    return argv
-
-
-def mimir_programs(settings: StackSettings) -> tuple[Program, ...]:
-    """The processes of a local Mimir ring (`obsstack up --mimir`): one memberlist ring, all required."""
-    hint = _build_hint("mimir", "mimir", settings.components.pinned("mimir"))
-    ports = c.mimir_http_ports(settings.components, settings.mimir.replicas)
-    return tuple(
-        Program(f"mimir-{index}", ("mimir",), port, "/ready", _mimir_replica(index), True, hint, component="mimir")
-        for index, port in enumerate(ports)
-    )
-
-
-def programs(settings: StackSettings, rules: str = "prometheus") -> tuple[Program, ...]:
-    """The components in start order; Prometheus and Alertmanager are required, or, when a local Mimir ring
-    evaluates the rules (`rules="mimir"`), Prometheus and the Mimir processes (Mimir's Alertmanager alerts)."""
+def programs(settings: StackSettings) -> tuple[Program, ...]:
+    """The components in start order; Prometheus and Alertmanager are required. Loki, Tempo and Grafana start
+    when their release binary is on PATH (obsstack never builds them)."""
     comp = settings.components
 
     def v(name: str) -> str:
         return settings.components.pinned(name)
 
-    alerting = (
-        mimir_programs(settings) if rules == "mimir" else
-        (Program("alertmanager", ("prometheus-alertmanager", "alertmanager"), comp.alertmanager.port,
-                 "/-/ready", _alertmanager, True, "apt-get install prometheus-alertmanager"),)
-    )  # fmt: skip
     return (
         Program("prometheus", ("prometheus",), comp.prometheus.port, "/-/ready", _prometheus, True,
-                "apt-get install prometheus"),
-        *alerting,
-        Program("loki", ("loki",), comp.loki.port, "/ready", _loki, hint=_build_hint("loki", "loki", v("loki"))),
-        Program("tempo", ("tempo",), comp.tempo.port, "/ready", _tempo, hint=_build_hint("tempo", "tempo", v("tempo"))),
+                _build_hint("prometheus", "prometheus", v("prometheus"))),
+        Program("alertmanager", ("alertmanager",), comp.alertmanager.port, "/-/ready", _alertmanager, True,
+                _build_hint("alertmanager", "alertmanager", v("alertmanager"))),
+        Program("loki", ("loki",), comp.loki.port, "/ready", _loki, hint=bring("loki", v("loki"))),
+        Program("tempo", ("tempo",), comp.tempo.port, "/ready", _tempo, hint=bring("tempo", v("tempo"))),
         Program("otelcol", ("otelcol-contrib", "otelcol"), c.OTELCOL_HEALTH_PORT, "/", _otelcol,
                 hint=_build_hint("otelcol", "otelcol-contrib", v("otelcol"))),
         Program("grafana", ("grafana", "grafana-server"), comp.grafana.port, "/api/health", _grafana,
-                hint="apt-get install grafana (Grafana's APT repository: https://apt.grafana.com)",
-                env=_grafana_env),
+                hint=bring("grafana", v("grafana")), env=_grafana_env),
     )  # fmt: skip
 
 

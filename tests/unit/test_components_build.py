@@ -1,15 +1,19 @@
-"""Building the pinned Go components: recipes from stack.yaml, the wrapper module, the cache and version checks.
+"""Building the pinned components: the collector manifest from stack.yaml, the wrapper module, the cache,
+the version checks of binaries on PATH, and the built Prometheus and Alertmanager themselves.
 
-The real builds run in CI (`make components`, then the e2e stack uses the binaries); these tests cover what
-decides *what* is built and which binary `up --local` accepts, without the go command's 10 minutes.
+The real builds run in CI (`make components`, before the tests); the last tests run those binaries.
 """
 
 from __future__ import annotations
 
 import os
 import stat
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -20,6 +24,9 @@ from stack.config import load_settings
 from stack.errors import StackError
 from stack.models.distributions import GoRecipe, OcbRecipe
 from stack.runtime import binaries, gobuild
+from stack.runtime.promapi import wait_until
+from stack.tools import ToolError, in_ci, locate
+from tests.support import free_port
 
 PINNED = "components:\n  otelcol: {image: 'otel/opentelemetry-collector-contrib:0.131.0', port: 8888}\n"
 
@@ -32,7 +39,7 @@ def test_collector_manifest_lists_exactly_the_components_the_config_uses(make_pr
     assert isinstance(built, OcbRecipe)
     manifest = built.manifest.to_data()
     for kind, types in used_types(build_otelcol(settings)).items():
-        expected = sorted(f"{COLLECTOR_MODULES[kind][t]} v0.132.0" for t in types)
+        expected = sorted(f"{COLLECTOR_MODULES[kind][t]} v0.165.0" for t in types)
         assert sorted(m["gomod"] for m in manifest.get(kind, [])) == expected, kind
     assert used_types(build_otelcol(settings))["exporters"] == ("otlp", "otlphttp", "prometheusremotewrite")
 
@@ -44,30 +51,11 @@ def test_bumping_an_image_tag_bumps_the_build(make_project) -> None:
     assert isinstance(built, OcbRecipe)
     assert (built.version, built.builder_version, built.manifest.dist.version) == ("0.131.0", "v0.131.0", "0.131.0")
     assert all(m.gomod.endswith(" v0.131.0") for m in built.manifest.exporters)
-    loki = recipe(settings, "loki")
-    assert isinstance(loki, GoRecipe)
-    assert (loki.module, loki.module_version) == ("github.com/grafana/loki/v3", "v3.5.3")
-    assert any(flag.endswith(".Version=3.5.3") for flag in loki.ldflags)
 
 
-def test_tempo_builds_from_the_tag_commit_pseudo_version(make_project) -> None:
-    """Tempo's module path has no /v2: the pinned 2.9.0 builds from its commit's pseudo-version."""
-    tempo = recipe(load_settings(make_project()), "tempo")
-    assert isinstance(tempo, GoRecipe)
-    assert tempo.module == "github.com/grafana/tempo"
-    assert tempo.module_version.endswith("-607c7fb69662")
-    assert "-X main.Version=2.9.0" in tempo.ldflags
+UPSTREAM = """module github.com/cortexproject/cortex-tools
 
-
-def test_a_tempo_pin_without_a_known_commit_says_what_to_add(make_project) -> None:
-    text = "project: demo\nservices: [{name: api}]\ncomponents:\n  tempo: {image: 'grafana/tempo:2.7.1', port: 3200}\n"
-    with pytest.raises(StackError, match=r"components.tempo pins 2.7.1.*PSEUDO_VERSIONS"):
-        recipe(load_settings(make_project(text)), "tempo")
-
-
-UPSTREAM = """module github.com/grafana/loki/v3
-
-go 1.24.0
+go 1.25.0
 
 require github.com/x/y v1.0.0
 
@@ -77,69 +65,112 @@ exclude k8s.io/client-go v8.0.0+incompatible
 
 replace (
 	k8s.io/api => k8s.io/api v0.25.0
-	github.com/grafana/loki/pkg/push => ./pkg/push
+	github.com/cortexproject/cortex-tools/pkg/x => ./pkg/x
 )
 """
 
 
 def test_wrapper_module_carries_upstream_replaces_but_not_local_directories() -> None:
-    """Replace and exclude directives are copied; a replace by a directory of the upstream repository
-    cannot work outside it, so it is dropped and the build says so."""
+    """Replace and exclude directives are copied, then the recipe's own; a replace by a directory of the
+    upstream repository cannot work outside it, so it is dropped and the build says so."""
     notes: list[str] = []
-    loki = GoRecipe("loki", "3.5.3", "github.com/grafana/loki/v3", "v3.5.3", "github.com/grafana/loki/v3/cmd/loki", ())
-    text = gobuild.wrapper_gomod(loki, UPSTREAM, "1.24.0", notes.append)
-    assert "require github.com/grafana/loki/v3 v3.5.3" in text
+    tool = GoRecipe("cortextool", "0.21.1", "github.com/cortexproject/cortex-tools", "v0.21.1", "x/cmd/cortextool", (),
+                    replaces=("github.com/e/f => github.com/e/f v1.0.1",))  # fmt: skip
+    text = gobuild.wrapper_gomod(tool, UPSTREAM, "1.25.0", notes.append)
+    assert "require github.com/cortexproject/cortex-tools v0.21.1" in text
     assert "replace github.com/a/b => github.com/c/b v1.2.3" in text
     assert "exclude k8s.io/client-go v8.0.0+incompatible" in text
     assert "k8s.io/api => k8s.io/api v0.25.0" in text
-    assert "./pkg/push" not in text
-    assert notes == ["loki: not carried (a directory of the upstream repository): "
-                     "github.com/grafana/loki/pkg/push => ./pkg/push"]  # fmt: skip
+    assert "./pkg/x" not in text
+    assert text.endswith("\nreplace github.com/e/f => github.com/e/f v1.0.1\n")
+    assert notes == ["cortextool: not carried (a directory of the upstream repository): "
+                     "github.com/cortexproject/cortex-tools/pkg/x => ./pkg/x"]  # fmt: skip
 
 
-def _stand_in(directory: Path, name: str, version: str) -> Path:
-    """A stand-in executable (not the real component) that prints a version line the way Loki does."""
+def _stand_in(directory: Path, name: str, line: str) -> Path:
+    """A stand-in executable (not the real tool) that prints one version line, as promtool does."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / name
-    path.write_text(f"#!/bin/sh\necho '{name}, version {version} (branch: HEAD)'\n")
+    path.write_text(f"#!/bin/sh\necho '{line}'\n")
     path.chmod(path.stat().st_mode | stat.S_IEXEC)
     return path
 
 
-def test_up_refuses_a_binary_on_path_whose_version_differs_from_the_pin(make_project, tmp_path, monkeypatch) -> None:
+def test_a_path_binary_reporting_another_version_is_refused(make_project, tmp_path, monkeypatch) -> None:
+    """Debian's promtool 2.42.0 on PATH is refused with one line naming the pin and the build command; the
+    same name reporting the pin is accepted."""
     monkeypatch.setenv("OBSSTACK_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
     settings = load_settings(make_project())
-    _stand_in(tmp_path / "bin", "loki", "3.4.0")
-    with pytest.raises(StackError, match=r"reports version 3.4.0, stack.yaml pins 3.5.3.*components build loki"):
+    _stand_in(tmp_path / "bin", "promtool", "promtool, version 2.42.0 (branch: debian/sid, revision: 2.42.0-1)")
+    with pytest.raises(ToolError, match=r"reports version 2.42.0, stack.yaml pins 3.16.0; run `obsstack components "
+                       r"build prometheus`"):  # fmt: skip
+        locate(settings.tool_pin("promtool"))
+    right = _stand_in(tmp_path / "bin", "promtool", "promtool, version 3.16.0 (branch: HEAD, revision: v0.316.0)")
+    assert locate(settings.tool_pin("promtool")) == str(right)
+
+
+def test_up_refuses_a_prometheus_on_path_whose_version_differs(make_project, tmp_path, monkeypatch) -> None:
+    """Local mode's lookup: the cached build first; without one, a PATH prometheus reporting 2.42.0 is one
+    line saying what to run; nothing at all is None (the caller names the install hint)."""
+    monkeypatch.setenv("OBSSTACK_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    settings = load_settings(make_project())
+    assert binaries.locate("prometheus", ("prometheus",), settings) is None
+    _stand_in(tmp_path / "bin", "prometheus", "prometheus, version 2.42.0 (branch: debian/sid)")
+    with pytest.raises(StackError, match=r"prometheus: .* reports version 2.42.0, stack.yaml pins 3.16.0; run"):
+        binaries.locate("prometheus", ("prometheus",), settings)
+    cache = tmp_path / "cache" / "components" / "prometheus-3.16.0"
+    built = _stand_in(cache, "prometheus", "prometheus, version 3.16.0")
+    _stand_in(cache, "promtool", "promtool, version 3.16.0")
+    assert binaries.locate("prometheus", ("prometheus",), settings) == str(built)
+
+
+def test_a_loki_on_path_is_checked_and_the_hint_names_the_release_binary(make_project, tmp_path, monkeypatch) -> None:
+    """Loki is never built: a PATH loki of another version is refused, saying to bring the official release
+    binary or use Docker; the pinned one is started."""
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    settings = load_settings(make_project())
+    _stand_in(tmp_path / "bin", "loki", "loki, version 3.4.0 (branch: HEAD)")
+    with pytest.raises(StackError, match=r"pins 3.5.3; put the official release binary of loki 3.5.3 on PATH, or "
+                       r"use Docker \(compose runs the official image\)"):  # fmt: skip
         binaries.locate("loki", ("loki",), settings)
-    right = _stand_in(tmp_path / "bin", "loki", "3.5.3")
+    right = _stand_in(tmp_path / "bin", "loki", "loki, version 3.5.3 (branch: HEAD)")
     assert binaries.locate("loki", ("loki",), settings) == str(right)
 
 
-def test_the_cached_build_is_used_before_path(make_project, tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("OBSSTACK_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
-    _stand_in(tmp_path / "bin", "tempo", "2.8.0")
-    cached = _stand_in(tmp_path / "cache" / "components" / "tempo-2.9.0", "tempo", "2.9.0")
-    assert binaries.locate("tempo", ("tempo",), load_settings(make_project())) == str(cached)
-
-
-def test_build_reuses_a_cached_binary_without_running_go(make_project, tmp_path, monkeypatch) -> None:
+def test_build_reuses_cached_binaries_without_running_go(make_project, tmp_path, monkeypatch) -> None:
     """Present in the cache means never rebuilt: no go command runs (PATH has none here)."""
     monkeypatch.setenv("OBSSTACK_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    cached = _stand_in(tmp_path / "cache" / "components" / "loki-3.5.3", "loki", "3.5.3")
+    cache = tmp_path / "cache" / "components" / "alertmanager-0.35.0"
+    cached = _stand_in(cache, "alertmanager", "alertmanager, version 0.35.0")
+    _stand_in(cache, "amtool", "amtool, version 0.35.0")
     lines: list[str] = []
-    assert gobuild.build(recipe(load_settings(make_project()), "loki"), lines.append) == cached
-    assert lines == [f"loki 3.5.3: cached at {cached}"]
+    assert gobuild.build(recipe(load_settings(make_project()), "alertmanager"), lines.append) == cached
+    assert lines == [f"alertmanager 0.35.0: cached at {cached}"]
+
+
+def test_components_list_shows_every_built_component(make_project, tmp_path, monkeypatch) -> None:
+    """`obsstack components list`: each built component with its pin, its cached binaries or the command."""
+    monkeypatch.setenv("OBSSTACK_CACHE", str(tmp_path / "cache"))
+    cache = tmp_path / "cache" / "components" / "prometheus-3.16.0"
+    _stand_in(cache, "prometheus", "prometheus, version 3.16.0")
+    _stand_in(cache, "promtool", "promtool, version 3.16.0")
+    result = CliRunner().invoke(app, ["components", "list", "--config", str(make_project())])
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line.split()[1:] for line in result.output.splitlines() if line.strip()}
+    assert list(rows) == ["prometheus", "alertmanager", "otelcol", "kubectl", "cortextool"]
+    assert rows["prometheus"] == ["3.16.0", str(cache / "prometheus"), str(cache / "promtool")]
+    assert rows["cortextool"][0] == "0.21.1"
+    assert rows["alertmanager"] == ["0.35.0", "not", "built", "(`obsstack", "components", "build", "alertmanager`)"]
 
 
 def test_build_without_go_is_one_clear_line(make_project, tmp_path, monkeypatch) -> None:
+    """No go command on PATH: one error line naming Go and the alternative, exit 2, nothing created."""
     monkeypatch.setenv("OBSSTACK_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    config = make_project()
-    result = CliRunner().invoke(app, ["components", "build", "loki", "--config", str(config)])
+    result = CliRunner().invoke(app, ["components", "build", "cortextool", "--config", str(make_project())])
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == [
         "error: go not found on PATH; building components needs Go (https://go.dev/dl/, or Debian's golang-go "
@@ -148,21 +179,75 @@ def test_build_without_go_is_one_clear_line(make_project, tmp_path, monkeypatch)
     assert not (tmp_path / "cache" / "components").exists()
 
 
-def test_unknown_component_name_is_exit_2(make_project) -> None:
-    result = CliRunner().invoke(app, ["components", "build", "grafanaa", "--config", str(make_project())])
-    assert result.exit_code == 2
-    assert "components build grafanaa: unknown; expected some of otelcol, loki, tempo" in result.output
-
-
 def test_a_module_that_cannot_be_fetched_is_one_line_with_gos_message(make_project, tmp_path, monkeypatch) -> None:
     """The module proxy switched off (GOPROXY=off, no network): the error names module, version and go's words."""
     monkeypatch.setenv("OBSSTACK_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("GOPROXY", "off")
     monkeypatch.setenv("GOMODCACHE", str(tmp_path / "modcache"))
-    text = "project: demo\nservices: [{name: api}]\ncomponents:\n  loki: {image: 'grafana/loki:3.9.99', port: 3100}\n"
-    result = CliRunner().invoke(app, ["components", "build", "loki", "--config", str(make_project(text))])
+    text = "project: demo\nservices: [{name: api}]\ncomponents:\n  alertmanager: {image: 'prom/alertmanager:v0.99.9'}\n"
+    result = CliRunner().invoke(app, ["components", "build", "alertmanager", "--config", str(make_project(text))])
     assert result.exit_code == 2, result.output
     errors = [line for line in result.output.splitlines() if line.startswith("error:")]
-    assert errors == ["error: loki 3.9.99: cannot fetch github.com/grafana/loki/v3@v3.9.99: "
-                      "github.com/grafana/loki/v3@v3.9.99: module lookup disabled by GOPROXY=off"]  # fmt: skip
-    assert not (tmp_path / "cache" / "components" / "loki-3.9.99").exists()
+    assert errors == ["error: alertmanager 0.99.9: cannot fetch github.com/prometheus/alertmanager@v0.99.9: "
+                      "github.com/prometheus/alertmanager@v0.99.9: module lookup disabled by GOPROXY=off"]  # fmt: skip
+    assert not (tmp_path / "cache" / "components" / "alertmanager-0.99.9").exists()
+
+
+def _pinned(make_project, tool: str) -> str:
+    """The pinned tool (cached build, else PATH at the pin): missing skips, or fails under CI=true."""
+    try:
+        return locate(load_settings(make_project()).tool_pin(tool))
+    except ToolError as error:
+        if in_ci() or "reports version" in error.detail:
+            pytest.fail(error.detail)
+        pytest.skip(error.detail)
+
+
+@contextmanager
+def _serving(argv: list[str], url: str) -> Iterator[None]:
+    """`argv` running until `url` answers 200; always stopped."""
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def ready() -> tuple[bool, str]:
+        try:
+            return httpx.get(url, timeout=1).status_code == 200, "not ready"
+        except httpx.HTTPError as exc:
+            return False, str(exc)
+
+    try:
+        assert wait_until(ready, 60.0, 0.3).ok, f"{argv[0]} did not become ready"
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.mark.tools
+def test_built_prometheus_reports_the_pin_and_serves_its_ui(make_project, tmp_path) -> None:
+    """The built Prometheus on a free loopback port: buildinfo says 3.16.0 and the web UI (`/query`, where
+    `/` redirects) answers 200 with the UI's HTML, not the 500 of a build without assets."""
+    binary, port = _pinned(make_project, "prometheus"), free_port()
+    (tmp_path / "prometheus.yml").write_text("global: {scrape_interval: 15s}\n")
+    base = f"http://127.0.0.1:{port}"
+    argv = [binary, f"--config.file={tmp_path / 'prometheus.yml'}", f"--storage.tsdb.path={tmp_path / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}"]  # fmt: skip
+    with _serving(argv, f"{base}/-/ready"):
+        assert httpx.get(f"{base}/api/v1/status/buildinfo").json()["data"]["version"] == "3.16.0"
+        page = httpx.get(f"{base}/", follow_redirects=True)
+    assert (page.status_code, page.url.path) == (200, "/query")
+    assert page.headers["content-type"].startswith("text/html")
+    assert "<title>Prometheus</title>" in page.text
+    assert '<div id="root">' in page.text
+
+
+@pytest.mark.tools
+def test_built_alertmanager_reports_the_pin(make_project, tmp_path) -> None:
+    """The built Alertmanager on a free loopback port: /api/v2/status reports 0.35.0 (its UI is a placeholder)."""
+    binary, port = _pinned(make_project, "alertmanager"), free_port()
+    (tmp_path / "alertmanager.yml").write_text("route: {receiver: none}\nreceivers: [{name: none}]\n")
+    base = f"http://127.0.0.1:{port}"
+    argv = [binary, f"--config.file={tmp_path / 'alertmanager.yml'}", f"--storage.path={tmp_path / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="]  # fmt: skip
+    with _serving(argv, f"{base}/-/ready"):
+        status = httpx.get(f"{base}/api/v2/status").json()
+    assert status["versionInfo"]["version"] == "0.35.0"
