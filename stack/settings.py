@@ -179,6 +179,14 @@ class Component(Frozen):
         return self.image.rsplit(":", 1)[1].removeprefix("v")
 
 
+class Backends(Frozen):
+    """Where the collector stores traces and logs: LGTM's Tempo and Loki (the default), or the licence-clean
+    (Apache-2.0) Jaeger and VictoriaLogs. Each name is one entry of the backend catalogue."""
+
+    traces: Literal["tempo", "jaeger"] = "tempo"
+    logs: Literal["loki", "victorialogs"] = "loki"
+
+
 class Components(Frozen):
     """Pinned images (a version bot may update the tags) and their ports."""
 
@@ -188,6 +196,9 @@ class Components(Frozen):
     loki: Component = Component(image="grafana/loki:3.5.3", port=3100)
     tempo: Component = Component(image="grafana/tempo:2.9.0", port=3200)
     otelcol: Component = Component(image="otel/opentelemetry-collector-contrib:0.165.0", port=8888)
+    # the licence-clean stores (Apache-2.0), run when `backends` chooses them
+    jaeger: Component = Component(image="jaegertracing/jaeger:2.12.0", port=16686)  # query UI and API
+    victorialogs: Component = Component(image="victoriametrics/victoria-logs:v1.52.2", port=9428)
     postgres: Component = Component(image="postgres:16.10-alpine", port=5432)
     mimir: Component = Component(image="grafana/mimir:3.0.5", port=9009)  # the mimir target; first of its ring
 
@@ -262,6 +273,7 @@ class StackSettings(BaseSettings):
     alerting: Alerting = Alerting()
     metrics: Metrics = Metrics()
     components: Components = Components()
+    backends: Backends = Backends()
     output: Output = Output()
     kubernetes: Kubernetes = Kubernetes()
     mimir: Mimir = Mimir()
@@ -329,8 +341,7 @@ class StackSettings(BaseSettings):
         """Everything that listens on this machine needs its own port: components, verify's alert receiver
         (alerting.webhook_url, when on loopback) and services."""
         used: dict[tuple[str, int], str] = {}
-        mimir_replicas = self.mimir.replicas if self.mimir.enabled else 0
-        ports = c.component_ports(self.components, self.needs_postgres, mimir_replicas)
+        ports = c.component_ports(self.components, self.needs_postgres)
         for name, port in sorted(ports.items(), key=lambda item: item[0] in COMPONENT_NAMES):  # fixed ones first
             _claim(used, ("127.0.0.1", port), f"components.{name}", f"components.{name}.port")
         receiver = urlparse(self.alerting.webhook_url)
