@@ -12,13 +12,14 @@ collector's own counters of data it failed to send or could not queue to a backe
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
 
-from stack.runtime.pipeline import Backends, backend_json, loki_has, new_trace, tempo_has, tempo_traces
+from stack.runtime.pipeline import Backends, backend_json, counter, loki_has, new_trace, tempo_has, tempo_traces
 from stack.runtime.promapi import PromClient, Unavailable, wait_until
 from stack.runtime.traffic import Traffic, Window
 
@@ -30,11 +31,11 @@ FLUSH_S = 10.0  # after telemetry resumed, time for queued retries to land befor
 LATENCY_SLACK_S = 0.025  # p95 during an outage may exceed the baseline's by 50 % plus this (2-core noise)
 ARRIVAL_S = 8.0  # how long one probe request is looked for (the app exports spans every few seconds)
 LOSS_COUNTERS = (
-    "otelcol_exporter_send_failed_spans_total", "otelcol_exporter_send_failed_log_records_total",
-    "otelcol_exporter_enqueue_failed_spans_total", "otelcol_exporter_enqueue_failed_log_records_total",
-    "otelcol_exporter_send_failed_metric_points_total", "otelcol_exporter_enqueue_failed_metric_points_total",
+    "otelcol_exporter_send_failed_spans", "otelcol_exporter_send_failed_log_records",
+    "otelcol_exporter_enqueue_failed_spans", "otelcol_exporter_enqueue_failed_log_records",
+    "otelcol_exporter_send_failed_metric_points", "otelcol_exporter_enqueue_failed_metric_points",
 )  # fmt: skip
-ACCEPTED_SPANS = "otelcol_receiver_accepted_spans"
+ACCEPTED_SPANS = re.compile(r"otelcol_receiver_accepted_spans(_total)?[{ ]")  # a sample line, either name
 
 
 @dataclass
@@ -158,7 +159,7 @@ def collector_accepted(metrics_url: str) -> float | None:
         text = httpx.get(metrics_url, timeout=3).text
     except httpx.HTTPError:
         return None
-    values = [line.rsplit(" ", 1)[-1] for line in text.splitlines() if line.startswith(ACCEPTED_SPANS)]
+    values = [line.rsplit(" ", 1)[-1] for line in text.splitlines() if ACCEPTED_SPANS.match(line)]
     return sum(float(v) for v in values)
 
 
@@ -171,11 +172,11 @@ def _grew(metrics_url: str, before: float | None) -> tuple[bool, str]:
 
 
 def _counters(prom: PromClient, ends: Backends) -> dict[str, float]:
-    scope = f'{{exporter=~"{"|".join(ends.exporters())}"}}'
+    scope = f'exporter=~"{"|".join(ends.exporters())}"'
     values: dict[str, float] = {}
     for name in LOSS_COUNTERS:
         try:
-            result = prom.query(f"sum({name}{scope})")
+            result = prom.query(counter(name, scope))
         except Unavailable:
             result = []
         values[name] = float(result[0]["value"][1]) if result else 0.0

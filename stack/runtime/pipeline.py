@@ -148,18 +148,24 @@ def exemplar_in_tempo(prom: PromClient, tempo: str, metric: str, service: str, s
     return check
 
 
+def counter(name: str, matchers: str) -> str:
+    """The sum of one of the collector's own counters. Its Prometheus endpoint names counters without `_total`
+    (0.165: `otelcol_receiver_accepted_spans`), earlier releases with it: either is matched."""
+    return f'sum({{__name__=~"{name}(_total)?",{matchers}}})'
+
+
 def collector_counters(prom: PromClient, job: str, exporters: tuple[str, ...]) -> dict[str, float]:
     """The collector's own counters as Prometheus scraped them: accepted and refused by its receiver, failed to
     send by `exporters` (those whose backend is part of the stack)."""
-    scope = f'job="{job}",exporter=~"{"|".join(exporters)}"'
+    ours, scope = f'job="{job}"', f'job="{job}",exporter=~"{"|".join(exporters)}"'
     exprs = {
-        "accepted spans": f'sum(otelcol_receiver_accepted_spans_total{{job="{job}"}})',
-        "accepted log records": f'sum(otelcol_receiver_accepted_log_records_total{{job="{job}"}})',
-        "refused spans": f'sum(otelcol_receiver_refused_spans_total{{job="{job}"}})',
-        "refused log records": f'sum(otelcol_receiver_refused_log_records_total{{job="{job}"}})',
-        "failed spans": f"sum(otelcol_exporter_send_failed_spans_total{{{scope}}})",
-        "failed log records": f"sum(otelcol_exporter_send_failed_log_records_total{{{scope}}})",
-        "failed metric points": f"sum(otelcol_exporter_send_failed_metric_points_total{{{scope}}})",
+        "accepted spans": counter("otelcol_receiver_accepted_spans", ours),
+        "accepted log records": counter("otelcol_receiver_accepted_log_records", ours),
+        "refused spans": counter("otelcol_receiver_refused_spans", ours),
+        "refused log records": counter("otelcol_receiver_refused_log_records", ours),
+        "failed spans": counter("otelcol_exporter_send_failed_spans", scope),
+        "failed log records": counter("otelcol_exporter_send_failed_log_records", scope),
+        "failed metric points": counter("otelcol_exporter_send_failed_metric_points", scope),
     }
     return {name: _scalar(prom.query(expr)) for name, expr in exprs.items()}
 

@@ -36,5 +36,5 @@ def show_status(root: Path, console: Console) -> State | None:
         table.add_row(*row)
     console.print(table)
     if state.missing:
-        console.print(f"not started (not installed): {', '.join(state.missing)}")
+        console.print(f"not part of this stack (no binary found when it started): {', '.join(state.missing)}")
     return state
