@@ -306,9 +306,8 @@ def dashboard_file(name: str) -> str:
 # --- ports ---------------------------------------------------------------------------------------------
 
 
-def component_ports(components: Any, postgres: bool, mimir_replicas: int = 0) -> dict[str, int]:
-    """Every port the stack's components listen on, by name (the services must use others); with
-    `mimir_replicas` (the mimir target enabled), every port of the local Mimir ring too."""
+def component_ports(components: Any, postgres: bool) -> dict[str, int]:
+    """Every port the stack's components listen on, by name (the services must use others)."""
     ports = {name: int(getattr(components, name).port) for name in
              ("prometheus", "alertmanager", "grafana", "loki", "tempo", "otelcol")}  # fmt: skip
     ports |= {
@@ -318,9 +317,6 @@ def component_ports(components: Any, postgres: bool, mimir_replicas: int = 0) ->
     }  # fmt: skip
     if postgres:
         ports["postgres"] = int(components.postgres.port)
-    if mimir_replicas:
-        mimir = mimir_ports(components, mimir_replicas)
-        ports |= {("mimir" if name == "mimir-0 http" else name): port for name, port in mimir.items()}
     return ports
 
 

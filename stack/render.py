@@ -149,11 +149,10 @@ def render_kubernetes(settings: StackSettings, placement: Placement) -> Iterable
 
 
 def render_mimir(settings: StackSettings, placement: Placement) -> Iterable[Artifact]:
-    """The Mimir target (when enabled): mimirtool rule files per service, the tenant Alertmanager config and
-    the config of a local ring of Mimir processes."""
+    """The Mimir target (when enabled): a rule namespace file per service and the tenant Alertmanager config."""
     from stack.builders.mimir import build_mimir
 
-    for name, document in build_mimir(settings, placement).items():
+    for name, document in build_mimir(settings).items():
         yield Artifact(posixpath.join(settings.output.mimir_dir, name), to_yaml(document.to_data()))
 
 

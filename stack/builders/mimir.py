@@ -1,18 +1,14 @@
-"""settings -> the Grafana Mimir target (pure): mimirtool rule files, the tenant's Alertmanager config, and the
-config of a local ring of Mimir processes.
+"""settings -> the Grafana Mimir target (pure): the ruler's rule files and the tenant's Alertmanager config.
 
-- `rules/<service>.yaml`: one mimirtool namespace per service holding exactly that service's groups of
-  `build_rule_files` (the groups promtool's generated tests prove), and `rules/obsstack-platform.yaml` with the
-  stack-wide groups (watchdog, ...).
+- `rules/<service>.yaml`: one namespace per service (the rule-file format of mimirtool and cortextool) holding
+  exactly that service's groups of `build_rule_files` (the groups promtool's generated tests prove), and
+  `rules/obsstack-platform.yaml` with the stack-wide groups (watchdog, ...).
 - `alertmanager.yaml`: the tenant's Alertmanager config, the same document as the plain Alertmanager's.
   Mimir refuses for a tenant what would read the server's files or reach through its proxy (`*_file` keys,
   TLS files, proxy settings); such a key is refused here, by name, before Mimir would.
-- `mimir.yaml`: every process of the ring runs `-target=all,alertmanager` (at this commit `all` is
-  query-frontend, query-scheduler, querier, ingester, distributor, store-gateway, ruler and compactor, not the
-  Alertmanager) on 127.0.0.1 and joins one memberlist cluster, so any one process can stop: ingesters,
-  store-gateways and Alertmanagers replicate 3 ways (or as many as there are processes), storage is one
-  filesystem bucket under the data root, and heartbeats are short so a stopped process is noticed in
-  seconds. Ingest storage (Kafka) stays off: the classic write path.
+
+Users load them into their own Mimir (`mimirtool rules sync`, `mimirtool alertmanager load`); obsstack runs no
+Mimir.
 """
 
 from __future__ import annotations
@@ -25,53 +21,20 @@ from stack.builders.rules import build_rule_files
 from stack.errors import StackError
 from stack.models import ConfigModel
 from stack.models.alertmanager import AlertmanagerConfig
-from stack.models.mimir import (
-    ActivityTracker,
-    Alertmanager,
-    Compactor,
-    Distributor,
-    Filesystem,
-    Frontend,
-    Ingester,
-    IngesterRing,
-    IngestStorage,
-    Limits,
-    Memberlist,
-    MimirConfig,
-    Querier,
-    QueryScheduler,
-    ReplicatedRing,
-    Ring,
-    RuleNamespace,
-    Ruler,
-    RulerAlertmanagerClient,
-    Server,
-    Storage,
-    StoreGateway,
-    UsageStats,
-)
+from stack.models.mimir import RuleNamespace
 from stack.settings import StackSettings
 
-LOOPBACK = "127.0.0.1"
-TARGET = "all,alertmanager"
-MAX_REPLICATION = 3
-HEARTBEAT_PERIOD = "2s"  # every ring: a member heartbeats every 2s ...
-HEARTBEAT_TIMEOUT = "10s"  # ... and is unhealthy after 10s without one (defaults: 15s and 1m)
-MEMBERLIST_LEAVE_TIMEOUT = "5s"  # a stopping process waits this long for its leave to spread (default 20s)
-RULER_POLL = "10s"  # the ruler re-reads rule groups from storage (API changes also notify it at once)
 # what Mimir's Alertmanager refuses in a tenant's config (pkg/alertmanager/api.go validateAlertmanagerConfig)
 REFUSED_KEYS = frozenset({"proxy_url", "proxy_from_environment"})
 REFUSED_TLS_KEYS = frozenset({"ca", "cert", "key"})
 
 
-
-def build_mimir(settings: StackSettings, placement: c.Placement) -> dict[str, ConfigModel]:
+def build_mimir(settings: StackSettings) -> dict[str, ConfigModel]:
     """File name (relative to output.mimir_dir) -> its document."""
     files: dict[str, ConfigModel] = {
         f"{c.MIMIR_RULES_DIR}/{ns.namespace}.yaml": ns for ns in build_rule_namespaces(settings)
     }
     files[c.MIMIR_ALERTMANAGER_CONFIG] = build_tenant_alertmanager(settings)
-    files[c.MIMIR_CONFIG] = build_mimir_config(settings, placement)
     return files
 
 
@@ -115,66 +78,3 @@ def refused_keys(data: Any, path: str = "") -> set[str]:
         for index, item in enumerate(data):
             found |= refused_keys(item, f"{path}[{index}]")
     return found
-
-
-def build_mimir_config(settings: StackSettings, placement: c.Placement) -> MimirConfig:
-    """The config all processes of the local ring share (their differences are conventions.mimir_replica_flags)."""
-    replicas = settings.mimir.replicas
-    copies = min(MAX_REPLICATION, replicas)
-    ports = c.mimir_ports(settings.components, replicas)
-    names = [c.mimir_instance(i) for i in range(replicas)]
-    shared = placement.data("mimir", "/data/mimir")  # locally c.mimir_data(data_root), beside the replicas' own
-    return MimirConfig(
-        target=TARGET,
-        # one tenant, the project (c.mimir_tenant), without relying on the X-Scope-OrgID header: Debian's
-        # Prometheus 2.42 drops remote_write `headers` (seen on the wire), so the ring names the tenant itself
-        multitenancy_enabled=False,
-        no_auth_tenant=c.mimir_tenant(settings),
-        server=Server(http_listen_address=LOOPBACK, grpc_listen_address=LOOPBACK),
-        distributor=Distributor(ring=_ring()),
-        querier=Querier(ring=_ring()),
-        ingester=Ingester(
-            ring=IngesterRing(**_ring_fields(), replication_factor=copies, min_ready_duration="0s", final_sleep="0s")
-        ),
-        ingest_storage=IngestStorage(enabled=False),
-        frontend=Frontend(address=LOOPBACK),
-        blocks_storage=_bucket(f"{shared}/blocks"),
-        compactor=Compactor(sharding_ring=_ring()),
-        store_gateway=StoreGateway(sharding_ring=ReplicatedRing(**_ring_fields(), replication_factor=copies)),
-        ruler=Ruler(
-            evaluation_interval=str(settings.timing.evaluation_interval), poll_interval=RULER_POLL, ring=_ring()
-        ),
-        ruler_storage=_bucket(f"{shared}/rules"),
-        alertmanager=Alertmanager(sharding_ring=ReplicatedRing(**_ring_fields(), replication_factor=copies)),
-        alertmanager_storage=_bucket(f"{shared}/alertmanager"),
-        memberlist=Memberlist(
-            bind_addr=(LOOPBACK,),
-            advertise_addr=LOOPBACK,
-            cluster_label=c.mimir_tenant(settings),
-            join_members=tuple(f"{LOOPBACK}:{ports[f'{name} memberlist']}" for name in names),
-            leave_timeout=MEMBERLIST_LEAVE_TIMEOUT,
-        ),
-        query_scheduler=QueryScheduler(ring=_ring()),
-        limits=Limits(
-            ruler_evaluation_delay_duration="0s",  # evaluate at "now", as Prometheus does (default: 1m behind)
-            ruler_max_rules_per_rule_group=0,  # 0: no cap; the generator decides the groups (default caps: 20
-            ruler_max_rule_groups_per_tenant=0,  # rules per group, 70 groups)
-            ruler_alertmanager_client_config=RulerAlertmanagerClient(
-                alertmanager_url=",".join(f"http://{LOOPBACK}:{ports[f'{name} http']}/alertmanager" for name in names)
-            ),
-        ),
-        activity_tracker=ActivityTracker(filepath=""),  # off: its file would be one more per-process path
-        usage_stats=UsageStats(enabled=False),  # no reports to grafana.com
-    )
-
-
-def _ring_fields() -> dict[str, Any]:
-    return {"heartbeat_period": HEARTBEAT_PERIOD, "heartbeat_timeout": HEARTBEAT_TIMEOUT, "instance_addr": LOOPBACK}
-
-
-def _ring() -> Ring:
-    return Ring(**_ring_fields())
-
-
-def _bucket(directory: str) -> Storage:
-    return Storage(filesystem=Filesystem(dir=directory))
