@@ -97,20 +97,20 @@ def generate(
 def validate_command(
     config: ConfigOption = Path("stack.yaml"), profile: ProfileOption = None, target: TargetOption = None
 ) -> None:
-    """Run promtool, amtool, compose config (and the enabled targets' checks) on the generated files."""
+    """Run the pinned promtool and amtool, compose config (and the enabled targets' checks) on the generated
+    files, printing each check as it finishes."""
     from stack.validate import validate
 
+    checks = failed = 0
     try:
-        settings = _settings(config, profile, target)
-        results = validate(config.resolve().parent, settings)
+        for result in validate(config.resolve().parent, _settings(config, profile, target)):
+            typer.echo(result.line())
+            checks, failed = checks + 1, failed + result.failed
     except StackError as error:
         _fail(error)
         return
-    for result in results:
-        typer.echo(result.line())
-    failed = [r for r in results if r.failed]
     if failed:
-        typer.echo(f"{len(failed)} of {len(results)} checks failed", err=True)
+        typer.echo(f"{failed} of {checks} checks failed", err=True)
         raise typer.Exit(1)
 
 

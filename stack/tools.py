@@ -79,12 +79,6 @@ def cached_binary(name: str, version: str, binary: str) -> Path | None:
     return path if path.is_file() and os.access(path, os.X_OK) else None
 
 
-def built_or_path(name: str, version: str) -> str | None:
-    """The binary `obsstack components build` made for `name` at `version`, else the one on PATH."""
-    built = cached_binary(name, version, name)
-    return str(built) if built else find_tool(name)
-
-
 def reported_version(binary: str, flag: str) -> str | None:
     """The x.y.z a binary prints for its version flag (arguments split on spaces: `version --client`), or None
     when it prints none."""
@@ -122,9 +116,15 @@ def run_pinned(name: str, pin: Pin, args: Sequence[str], cwd: Path) -> CheckResu
     try:
         tool = locate(pin)
     except ToolError as error:
-        on_path = "reports version" in error.detail
-        return CheckResult(name, "failed" if on_path or in_ci() else "skipped", error.detail)
+        return unavailable(name, error)
     return run_tool(name, [tool, *args], cwd)
+
+
+def unavailable(name: str, error: ToolError) -> CheckResult:
+    """Check `name` could not run its pinned tool: another version on PATH fails, a missing one is skipped
+    (failed under CI=true)."""
+    on_path = "reports version" in error.detail
+    return CheckResult(name, "failed" if on_path or in_ci() else "skipped", error.detail)
 
 
 def in_ci() -> bool:

@@ -1,4 +1,4 @@
-"""Helpers shared by the tests: free loopback ports and the real sample app as a process."""
+"""Helpers shared by the tests: free loopback ports, the real sample app as a process, and the pinned tools."""
 
 from __future__ import annotations
 
@@ -11,8 +11,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from stack.runtime.promapi import wait_until
+from stack.settings import StackSettings
+from stack.tools import ToolError, locate, unavailable
 
 START_TIMEOUT = 30.0
 
@@ -80,3 +83,15 @@ def assert_refused(project: Path, text: str, expected: list[str]) -> None:
     for fragment in expected:
         assert fragment in lines[0], (fragment, lines[0])
     assert snapshot(project) == before, "bad input must not write or remove any file"
+
+
+def require_pinned(settings: StackSettings, *tools: str) -> None:
+    """Each tool at its pinned version (cached build, else PATH): a missing one skips the test, or fails it
+    under CI=true, and another version on PATH fails it, as `obsstack validate` treats them."""
+    for tool in tools:
+        try:
+            locate(settings.tool_pin(tool))
+        except ToolError as error:
+            if unavailable(tool, error).failed:
+                pytest.fail(error.detail)
+            pytest.skip(error.detail)

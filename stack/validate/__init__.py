@@ -1,7 +1,8 @@
-"""I/O: run the real tools (promtool, amtool, docker compose) on the generated files.
+"""I/O: run the real tools (promtool, amtool, docker compose, ...) at their pinned versions on the generated files.
 
 The files are staged in a temporary copy of the project layout with placeholder secrets, so a missing
 token file (secrets are never committed) does not fail `promtool check config`, and nothing is written.
+`validate` yields each check's result as it finishes.
 """
 
 from __future__ import annotations
@@ -9,17 +10,18 @@ from __future__ import annotations
 import posixpath
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from stack import conventions as c
 from stack.settings import StackSettings
-from stack.tools import CheckResult, run_tool
+from stack.tools import CheckResult
 from stack.validate.compose import check_compose
 from stack.validate.dashboards import check_dashboards
 from stack.validate.kubernetes import check_kubernetes
 from stack.validate.mimir import check_mimir
+from stack.validate.promtool import amtool, promtool, run_rule_tests
 
 ORACLE_TESTS = "tests/promtool"
 
@@ -35,9 +37,7 @@ def staged_project(root: Path, settings: StackSettings) -> Iterator[Path]:
         for relative in copied:
             source = root / relative
             if source.is_dir():
-                shutil.copytree(
-                    source, stage / relative, ignore=shutil.ignore_patterns(".env", "__pycache__")
-                )
+                shutil.copytree(source, stage / relative, ignore=shutil.ignore_patterns(".env", "__pycache__"))
         for service in settings.services:
             if service.metrics_token_file:
                 secret = stage / service.metrics_token_file
@@ -46,36 +46,42 @@ def staged_project(root: Path, settings: StackSettings) -> Iterator[Path]:
         yield stage
 
 
-Check = Callable[[Path, StackSettings], list[CheckResult]]
+Check = Callable[[Path, StackSettings], Iterable[CheckResult]]
 
 
-def check_prometheus(stage: Path, settings: StackSettings) -> list[CheckResult]:
+def check_prometheus(stage: Path, settings: StackSettings) -> Iterator[CheckResult]:
     alerts = settings.output.alerts_dir
     config = posixpath.join(settings.output.compose_dir, c.PROMETHEUS_CONFIG)
     rule_files = sorted(str(p.relative_to(stage)) for p in (stage / alerts).glob("*.rules.yml"))
-    tests = sorted(str(p.relative_to(stage)) for p in (stage / alerts / "tests").glob("*.yml"))
-    oracles = sorted(str(p.relative_to(stage)) for p in (stage / ORACLE_TESTS).glob("*.yml"))
-    return [
-        run_tool("promtool check config", ["promtool", "check", "config", config], stage),
-        run_tool("promtool check rules", ["promtool", "check", "rules", *rule_files], stage),
-        run_tool("promtool test rules (generated)", ["promtool", "test", "rules", *tests], stage),
-        run_tool("promtool test rules (oracle)", ["promtool", "test", "rules", *oracles], stage)
-        if oracles
-        else CheckResult("promtool test rules (oracle)", "skipped", f"no tests in {ORACLE_TESTS}"),
-    ]
+    yield promtool("promtool check config", settings, ["check", "config", config], stage)
+    yield promtool("promtool check rules", settings, ["check", "rules", *rule_files], stage)
+    tests = sorted((stage / alerts / "tests").glob("*.yml"))
+    yield run_rule_tests("promtool test rules (generated)", settings, tests, stage)
+    oracles = sorted((stage / ORACLE_TESTS).glob("*.yml"))
+    if not oracles:
+        yield CheckResult("promtool test rules (oracle)", "skipped", f"no tests in {ORACLE_TESTS}")
+    else:
+        yield run_rule_tests("promtool test rules (oracle)", settings, oracles, stage)
 
 
-def check_alertmanager(stage: Path, settings: StackSettings) -> list[CheckResult]:
+def check_alertmanager(stage: Path, settings: StackSettings) -> Iterator[CheckResult]:
     config = posixpath.join(settings.output.compose_dir, c.ALERTMANAGER_CONFIG)
-    return [run_tool("amtool check-config", ["amtool", "check-config", config], stage)]
+    yield amtool("amtool check-config", settings, config, stage)
 
 
-# The ordered list of checks; each component adds one entry here.
+# The ordered checks, one entry per component; each yields its results as they finish.
 CHECKS: tuple[Check, ...] = (
-    check_prometheus, check_alertmanager, check_dashboards, check_compose, check_kubernetes, check_mimir,
-)  # fmt: skip
+    check_prometheus,
+    check_alertmanager,
+    check_dashboards,
+    check_compose,
+    check_kubernetes,
+    check_mimir,
+)
 
 
-def validate(root: Path, settings: StackSettings) -> list[CheckResult]:
+def validate(root: Path, settings: StackSettings) -> Iterator[CheckResult]:
+    """Every check's results on a staged copy of the generated files, each yielded as soon as it is known."""
     with staged_project(root, settings) as stage:
-        return [result for check in CHECKS for result in check(stage, settings)]
+        for check in CHECKS:
+            yield from check(stage, settings)

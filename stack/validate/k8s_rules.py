@@ -5,14 +5,16 @@ carry exactly the tested rules."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from stack.tools import CheckResult, run_tool
+from stack.settings import StackSettings
+from stack.tools import CheckResult
+from stack.validate.promtool import promtool, run_rule_tests
 
 STAGING = "kubernetes-promtool"
 Group = Mapping[str, Any]
@@ -74,28 +76,32 @@ def _retarget(test: Path, extracted: Extracted, directory: Path) -> tuple[Path |
     return target, problems
 
 
-def check_rules(stage: Path, objects: Iterable[Mapping[str, Any]], tests: Iterable[Path]) -> list[CheckResult]:
+def check_rules(
+    stage: Path, settings: StackSettings, objects: Iterable[Mapping[str, Any]], tests: Iterable[Path]
+) -> Iterator[CheckResult]:
     """promtool on the PrometheusRules' groups, with the promtool tests of the rule files they came from."""
     directory = stage / STAGING
     extracted = extract(objects, directory)
     if not extracted.files:
-        return [CheckResult("PrometheusRules", "failed", "no PrometheusRule in the Kubernetes output")]
-    retargeted, problems, covered = [], [], set()
+        yield CheckResult("PrometheusRules", "failed", "no PrometheusRule in the Kubernetes output")
+        return
+    files = [str(path) for path in extracted.files.values()]
+    yield promtool("promtool check rules (PrometheusRules)", settings, ["check", "rules", *files], stage)
+    retargeted: list[Path] = []
+    problems: list[str] = []
+    covered: set[str] = set()
     for test in tests:
         target, found = _retarget(test, extracted, directory)
         problems += found
         if target is not None:
-            retargeted.append(str(target))
+            retargeted.append(target)
             covered |= set(_tested_groups(test))
     problems += [f"PrometheusRule {owner}: group {name} is tested by no promtool test"
                  for name, (owner, _) in sorted(extracted.groups.items()) if name not in covered]  # fmt: skip
-    files = [str(path) for path in extracted.files.values()]
-    return [
-        run_tool("promtool check rules (PrometheusRules)", ["promtool", "check", "rules", *files], stage),
-        CheckResult("PrometheusRules carry the tested groups", "failed", "; ".join(problems))
-        if problems
-        else CheckResult("PrometheusRules carry the tested groups", "ok"),
-        run_tool("promtool test rules (PrometheusRules)", ["promtool", "test", "rules", *retargeted], stage)
-        if retargeted
-        else CheckResult("promtool test rules (PrometheusRules)", "failed", "no promtool test loads their groups"),
-    ]
+    carried = "PrometheusRules carry the tested groups"
+    yield CheckResult(carried, "failed", "; ".join(problems)) if problems else CheckResult(carried, "ok")
+    name = "promtool test rules (PrometheusRules)"
+    if not retargeted:
+        yield CheckResult(name, "failed", "no promtool test loads their groups")
+    else:
+        yield run_rule_tests(name, settings, retargeted, stage)

@@ -10,14 +10,14 @@ with the generated promtool tests (stack/validate/k8s_rules.py).
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import stack.validate.k8s_modules as m
 from stack.settings import StackSettings
 from stack.target_settings import Kubernetes
-from stack.tools import TOOL_TIMEOUT, CheckResult, built_or_path, find_tool, missing
-from stack.validate import k8s_modules as m
+from stack.tools import TOOL_TIMEOUT, CheckResult, Pin, ToolError, find_tool, locate, missing, unavailable
 from stack.validate.k8s_api_rules import api_rule_errors
 from stack.validate.k8s_rules import check_rules
 from stack.validate.k8s_schemas import Schemas, load_documents
@@ -27,16 +27,13 @@ BASE = "base"
 Objects = list[dict[str, Any]]
 
 
-def kubectl(settings: Kubernetes) -> str | None:
-    """The kubectl `obsstack components build` made at the pinned version, else one on PATH."""
-    return built_or_path("kubectl", settings.kubectl_version)
-
-
-def kustomize(base: Path, settings: Kubernetes) -> tuple[CheckResult, Objects | None]:
-    """`kubectl kustomize` of the base, and the objects it outputs (None when it did not run or failed)."""
-    tool = kubectl(settings)
-    if tool is None:
-        return missing(KUSTOMIZE, "kubectl"), None
+def kustomize(base: Path, pin: Pin) -> tuple[CheckResult, Objects | None]:
+    """`kubectl kustomize` of the base with the pinned kubectl, and the objects it outputs (None when it did not
+    run or failed)."""
+    try:
+        tool = locate(pin)
+    except ToolError as error:
+        return unavailable(KUSTOMIZE, error), None
     try:
         done = subprocess.run(
             [tool, "kustomize", str(base)], capture_output=True, text=True, timeout=TOOL_TIMEOUT, check=False
@@ -100,22 +97,26 @@ def schema_checks(objects: Objects, schemas: Schemas, settings: Kubernetes) -> l
     return results
 
 
-def check_kubernetes(stage: Path, settings: StackSettings) -> list[CheckResult]:
+def check_kubernetes(stage: Path, settings: StackSettings) -> Iterator[CheckResult]:
     k8s = settings.kubernetes
     if not k8s.enabled:
-        return []
+        return
     base = stage / settings.output.kubernetes_dir / BASE
     if not (base / "kustomization.yaml").is_file():
         where = base.relative_to(stage) / "kustomization.yaml"
-        return [CheckResult(KUSTOMIZE, "failed", f"no {where}; run obsstack generate --target kubernetes")]
-    built, objects = kustomize(base, k8s)
+        yield CheckResult(KUSTOMIZE, "failed", f"no {where}; run obsstack generate --target kubernetes")
+        return
+    built, objects = kustomize(base, settings.tool_pin("kubectl"))
+    yield built
     objects = base_objects(base) if objects is None else objects
     tests = sorted((stage / settings.output.alerts_dir / "tests").glob("*.yml"))
-    results = [built, *check_rules(stage, objects, tests)]
+    yield from check_rules(stage, settings, objects, tests)
     if find_tool("go") is None:
-        return [*results, missing("Kubernetes schemas (pinned Go modules)", "go")]
+        yield missing("Kubernetes schemas (pinned Go modules)", "go")
+        return
     try:
         schemas = load_schemas(k8s)
     except m.ModuleError as exc:
-        return [*results, CheckResult("Kubernetes schemas (pinned Go modules)", "failed", str(exc))]
-    return [*results, *schema_checks(objects, schemas, k8s)]
+        yield CheckResult("Kubernetes schemas (pinned Go modules)", "failed", str(exc))
+        return
+    yield from schema_checks(objects, schemas, k8s)

@@ -14,30 +14,23 @@ from typing import Any
 import pytest
 import yaml
 
+import stack.validate.k8s_modules as m
+import stack.validate.kubernetes as k8s
 from stack.config import load_settings
 from stack.render import render_all
 from stack.settings import StackSettings
 from stack.tools import CheckResult, find_tool
-from stack.validate import k8s_modules as m
-from stack.validate import kubernetes as k8s
 from stack.validate import staged_project
 from stack.validate.k8s_rules import check_rules
 from stack.validate.k8s_schemas import Schemas, go_regex, load_documents
+from stack.validate.promtool import run_rule_tests
 from stack.write import write_plan
+from tests.support import require_pinned
 
 pytestmark = pytest.mark.tools
 
 REPO = Path(__file__).resolve().parents[2]
 Document = dict[str, Any]
-
-
-def require(name: str, found: object) -> None:
-    """Under CI a missing tool fails the test instead of skipping it."""
-    if found is None:
-        message = f"{name} is not installed (obsstack components build kubectl; Go; apt-get install prometheus)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
 
 
 @pytest.fixture(scope="module")
@@ -58,10 +51,10 @@ def stage(project: tuple[Path, StackSettings]) -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def tools(project: tuple[Path, StackSettings]) -> None:
-    """kubectl (the pinned build, else PATH), go and promtool; under CI a missing one fails."""
-    for name in ("go", "promtool"):
-        require(name, find_tool(name))
-    require("kubectl", k8s.kubectl(project[1].kubernetes))
+    """kubectl and promtool at their pinned versions, and go; under CI a missing one fails."""
+    if find_tool("go") is None:
+        (pytest.fail if os.environ.get("CI") else pytest.skip)("go is not installed")
+    require_pinned(project[1], "kubectl", "promtool")
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +85,7 @@ def schema_result(stage: Path, settings: StackSettings, schemas: Schemas, start:
 
 def test_generated_output_passes_every_check(stage: Path, project: tuple[Path, StackSettings], tools: None) -> None:
     """The generated Kubernetes target passes kustomize, the CRD and core schemas and the promtool tests."""
-    results = k8s.check_kubernetes(stage, project[1])
+    results = list(k8s.check_kubernetes(stage, project[1]))
     assert [r.name for r in results if r.status != "ok"] == [], "\n".join(r.line() for r in results)
     names = {r.name.split(" ")[0] for r in results}
     assert {"kubectl", "promtool", "PrometheusRules", "custom", "core"} <= names
@@ -101,7 +94,7 @@ def test_generated_output_passes_every_check(stage: Path, project: tuple[Path, S
 def test_disabled_target_has_no_checks(stage: Path, project: tuple[Path, StackSettings]) -> None:
     """With kubernetes.enabled off, check_kubernetes returns no results at all."""
     off = project[1].model_copy(update={"kubernetes": project[1].kubernetes.model_copy(update={"enabled": False})})
-    assert k8s.check_kubernetes(stage, off) == []
+    assert list(k8s.check_kubernetes(stage, off)) == []
 
 
 def test_unknown_field_fails_its_crd_check(stage: Path, project: tuple[Path, StackSettings], schemas: Schemas) -> None:
@@ -162,7 +155,7 @@ def test_bad_kustomization_fails_kubectl_kustomize(
     """A kustomization listing a file that does not exist fails the real `kubectl kustomize`."""
     settings = project[1]
     edit(base_of(stage, settings) / "kustomization.yaml", lambda d: d["resources"].append("missing.yaml"))
-    result, objects = k8s.kustomize(base_of(stage, settings), settings.kubernetes)
+    result, objects = k8s.kustomize(base_of(stage, settings), settings.tool_pin("kubectl"))
     assert result.failed
     assert objects is None
     assert "missing.yaml" in result.detail
@@ -174,12 +167,29 @@ def test_changed_group_fails_the_promtool_test(stage: Path, project: tuple[Path,
     rule = base_of(stage, settings) / "prometheusrule-platform.yaml"
     edit(rule, lambda d: d["spec"]["groups"][0]["rules"][0].update({"for": "30m"}))  # TargetDown
     platform_test = stage / settings.output.alerts_dir / "tests" / "platform.test.yml"
-    results = check_rules(stage, k8s.base_objects(base_of(stage, settings)), [platform_test])
+    results = list(check_rules(stage, settings, k8s.base_objects(base_of(stage, settings)), [platform_test]))
     promtool = by_name(results, "promtool test rules")
     assert promtool.failed
     assert "TargetDown" in promtool.detail
     carried = by_name(results, "PrometheusRules carry")
     assert "group platform.alerts differs from the one platform.test.yml tests" in carried.detail
+
+
+def test_equal_groups_reuse_the_rule_files_run_and_a_changed_one_runs_again(
+    stage: Path, project: tuple[Path, StackSettings], tools: None
+) -> None:
+    """Once the rule files' tests ran in the stage, the PrometheusRules' equal groups reuse that run; a changed
+    group is another key, so promtool runs again on it and fails."""
+    settings = project[1]
+    tests = sorted((stage / settings.output.alerts_dir / "tests").glob("*.yml"))
+    assert run_rule_tests("promtool test rules (generated)", settings, tests, stage).status == "ok"
+    base = base_of(stage, settings)
+    same = by_name(list(check_rules(stage, settings, k8s.base_objects(base), tests)), "promtool test rules")
+    assert (same.status, same.detail) == ("ok", "same groups and tests as promtool test rules (generated), ran once")
+    edit(base / "prometheusrule-platform.yaml", lambda d: d["spec"]["groups"][0]["rules"][0].update({"for": "30m"}))
+    changed = by_name(list(check_rules(stage, settings, k8s.base_objects(base), tests)), "promtool test rules")
+    assert changed.failed
+    assert "TargetDown" in changed.detail
 
 
 def test_untested_group_fails(stage: Path, project: tuple[Path, StackSettings], tools: None) -> None:
@@ -188,7 +198,7 @@ def test_untested_group_fails(stage: Path, project: tuple[Path, StackSettings], 
     extra = {"name": "extra.alerts", "rules": [{"alert": "Extra", "expr": "vector(1)"}]}
     edit(base_of(stage, settings) / "prometheusrule-platform.yaml", lambda d: d["spec"]["groups"].append(extra))
     platform_test = stage / settings.output.alerts_dir / "tests" / "platform.test.yml"
-    results = check_rules(stage, k8s.base_objects(base_of(stage, settings)), [platform_test])
+    results = list(check_rules(stage, settings, k8s.base_objects(base_of(stage, settings)), [platform_test]))
     carried = by_name(results, "PrometheusRules carry")
     assert "PrometheusRule monitoring/obsstack-platform-rules: group extra.alerts is tested by no promtool test" in (
         carried.detail
@@ -198,13 +208,32 @@ def test_untested_group_fails(stage: Path, project: tuple[Path, StackSettings], 
 def test_missing_kubectl_fails_under_ci(
     stage: Path, project: tuple[Path, StackSettings], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """Without kubectl (no pinned build, none on PATH) the kustomize check fails under CI with its install hint."""
+    """Without kubectl (no pinned build, none on PATH) the kustomize check fails under CI, naming the build."""
     monkeypatch.setenv("CI", "true")
     monkeypatch.setenv("OBSSTACK_CACHE", str(tmp_path))
     monkeypatch.setenv("PATH", str(tmp_path))  # no kubectl on PATH either
-    result, objects = k8s.kustomize(base_of(stage, project[1]), project[1].kubernetes)
+    settings = project[1]
+    result, objects = k8s.kustomize(base_of(stage, settings), settings.tool_pin("kubectl"))
     assert (result.status, objects) == ("failed", None)
-    assert "install it with: obsstack components build kubectl" in result.detail
+    version = settings.kubernetes.kubectl_version
+    assert result.detail == f"kubectl {version} not found; run `obsstack components build kubectl`"
+
+
+def test_another_kubectl_version_on_path_is_refused(
+    stage: Path, project: tuple[Path, StackSettings], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A kubectl on PATH reporting another version than the pin fails the kustomize check, even outside CI."""
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv("OBSSTACK_CACHE", str(tmp_path / "cache"))
+    fake = tmp_path / "kubectl"
+    fake.write_text("#!/bin/sh\necho 'Client Version: v1.32.4'\n", encoding="utf-8")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    settings = project[1]
+    result, objects = k8s.kustomize(base_of(stage, settings), settings.tool_pin("kubectl"))
+    assert (result.status, objects) == ("failed", None)
+    pinned = settings.kubernetes.kubectl_version
+    assert f"kubectl: {fake} reports version 1.32.4, stack.yaml pins {pinned}" in result.detail
 
 
 def test_unknown_module_version_is_one_clear_line(tools: None) -> None:
