@@ -191,7 +191,12 @@ def _build_source(recipe: SourceRecipe, work: Path, echo: Echo) -> Path:
     go_line = GO_LINE_RE.search(Path(info["GoMod"]).read_text())
     need_go(what, go_line.group(1) if go_line else "1.21")
     source = uibuild.copy_tree(Path(info["Dir"]), work / "src")
-    uibuild.place(recipe.assets, source, work, lambda argv, cwd, env: _run(argv, cwd, what, echo, env, log=work))
+
+    def step(argv: list[str], cwd: Path, env: dict[str, str]) -> str:
+        echo(f"{what}: {' '.join([Path(argv[0]).name, *argv[1:3]])}{' ...' if len(argv) > 3 else ''} (in {cwd.name})")
+        return _run(argv, cwd, what, echo, env, log=work)
+
+    uibuild.place(recipe.assets, source, work, step)
     out = work / "bin"
     ldflags = " ".join(("-s", "-w", *recipe.ldflags))
     build = ["build", "-trimpath", "-tags", ",".join(recipe.tags), "-ldflags", ldflags, "-o", f"{out}/"]

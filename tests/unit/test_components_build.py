@@ -7,6 +7,7 @@ The real builds run in CI (`make components`, before the tests); the last tests 
 from __future__ import annotations
 
 import os
+import re
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -225,7 +226,8 @@ def _serving(argv: list[str], url: str) -> Iterator[None]:
 @pytest.mark.tools
 def test_built_prometheus_reports_the_pin_and_serves_its_ui(make_project, tmp_path) -> None:
     """The built Prometheus on a free loopback port: buildinfo says 3.16.0 and the web UI (`/query`, where
-    `/` redirects) answers 200 with the UI's HTML, not the 500 of a build without assets."""
+    `/` redirects) answers 200 with the UI's page and its script bundle, not the 500 of a build without
+    assets."""
     binary, port = _pinned(make_project, "prometheus"), free_port()
     (tmp_path / "prometheus.yml").write_text("global: {scrape_interval: 15s}\n")
     base = f"http://127.0.0.1:{port}"
@@ -234,10 +236,14 @@ def test_built_prometheus_reports_the_pin_and_serves_its_ui(make_project, tmp_pa
     with _serving(argv, f"{base}/-/ready"):
         assert httpx.get(f"{base}/api/v1/status/buildinfo").json()["data"]["version"] == "3.16.0"
         page = httpx.get(f"{base}/", follow_redirects=True)
+        script = re.search(r'src="\./(assets/index-[\w-]+\.js)"', page.text)
+        assert script is not None, page.text
+        bundle = httpx.get(f"{base}/{script.group(1)}")
     assert (page.status_code, page.url.path) == (200, "/query")
     assert page.headers["content-type"].startswith("text/html")
-    assert "<title>Prometheus</title>" in page.text
-    assert '<div id="root">' in page.text
+    assert re.search(r"<title>Prometheus [^<]+</title>", page.text), page.text
+    assert '<div id="root"></div>' in page.text
+    assert (bundle.status_code, bundle.headers["content-type"]) == (200, "application/javascript")
 
 
 @pytest.mark.tools
