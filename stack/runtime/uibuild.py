@@ -55,6 +55,7 @@ def prometheus_ui(ui: PrometheusUi, upstream: Path, work: Path, run: Run) -> Pat
     shutil.copytree(tree / "static", staging)
     _remove(done)
     staging.rename(done)
+    _remove(tree)  # its node_modules: hundreds of MB no later step reads
     return done
 
 
