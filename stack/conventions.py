@@ -273,7 +273,6 @@ class Placement:
     project_root: str = ""  # local mode: the project (stack.yaml's directory), for token files
     config_root: str = ""  # local mode: where the plan is written (.obsstack/local)
     running: tuple[str, ...] = ()  # local mode: the components and services that run (scrape jobs)
-    rules: str = "prometheus"  # local mode: "mimir" when a local Mimir ring evaluates the rules and alerts
 
     @property
     def listen(self) -> str:
@@ -382,76 +381,6 @@ class FaultAlerts:
 
 
 # --- Mimir ------------------------------------------------------------------------------------------
-TENANT_HEADER = "X-Scope-OrgID"  # Mimir's tenant: the project name
-
-
-def mimir_http_ports(components: Any, replicas: int) -> tuple[int, ...]:
-    """The HTTP port of each process of a local Mimir ring: components.mimir.port, then the next ones."""
-    return tuple(int(components.mimir.port) + index for index in range(replicas))
-
-
-MIMIR_CONFIG = "mimir.yaml"  # under output.mimir_dir: the config every process of the local ring reads
 MIMIR_ALERTMANAGER_CONFIG = "alertmanager.yaml"  # the tenant's Alertmanager config (`mimirtool alertmanager load`)
-MIMIR_RULES_DIR = "rules"  # one mimirtool rule file per namespace: a service's groups, or the platform's
+MIMIR_RULES_DIR = "rules"  # one rule file (mimirtool/cortextool format) per namespace: a service, or the platform
 MIMIR_PLATFORM_NAMESPACE = "obsstack-platform"  # the stack-wide groups (watchdog, ...)
-MIMIR_GRPC_OFFSET = 100  # replica i serves gRPC on components.mimir.port + 100 + i (9109, 9110, ...)
-MIMIR_MEMBERLIST_OFFSET = 200  # replica i gossips on components.mimir.port + 200 + i (9209, ...): the whole ring
-# moves with components.mimir.port (memberlist's default 7946 is left to Loki and Tempo)
-# every ring a process of `-target=all,alertmanager` joins: each needs the process's own instance id
-MIMIR_RINGS = (
-    "distributor.ring", "ingester.ring", "querier.ring", "store-gateway.sharding-ring", "compactor.ring",
-    "ruler.ring", "alertmanager.sharding-ring", "query-scheduler.ring",
-)  # fmt: skip
-
-
-def mimir_tenant(settings: Any) -> str:
-    """The Mimir tenant (X-Scope-OrgID) the stack's metrics, rules and Alertmanager config belong to."""
-    return str(settings.project)
-
-
-def mimir_tenant_headers(settings: Any) -> dict[str, str]:
-    return {TENANT_HEADER: mimir_tenant(settings)}
-
-
-def mimir_ports(components: Any, replicas: int) -> dict[str, int]:
-    """Every port of a local Mimir ring, by `mimir-<i> http|grpc|memberlist`: replica 0's HTTP port is
-    components.mimir.port, every other one follows from it."""
-    base = int(components.mimir.port)
-    ports: dict[str, int] = {}
-    for index in range(replicas):
-        ports[f"mimir-{index} http"] = base + index
-        ports[f"mimir-{index} grpc"] = base + MIMIR_GRPC_OFFSET + index
-        ports[f"mimir-{index} memberlist"] = base + MIMIR_MEMBERLIST_OFFSET + index
-    return ports
-
-
-def mimir_instance(index: int) -> str:
-    return f"mimir-{index}"
-
-
-def mimir_data(data_root: str) -> str:
-    """The ring's shared storage (blocks, rules, Alertmanager configs) and its processes' own directories."""
-    return f"{data_root}/mimir"
-
-
-def mimir_replica_flags(components: Any, replicas: int, index: int, data_root: str) -> tuple[str, ...]:
-    """What differs between the processes of a local ring, as flags after `-config.file=mimir.yaml`: ports,
-    the instance id in every ring, and the directories a process must not share (TSDB, caches, AM state)."""
-    ports = mimir_ports(components, replicas)
-    name = mimir_instance(index)
-    http, grpc, gossip = (ports[f"{name} {kind}"] for kind in ("http", "grpc", "memberlist"))
-    own = f"{mimir_data(data_root)}/{name}"
-    return (
-        f"-server.http-listen-port={http}",
-        f"-server.grpc-listen-port={grpc}",
-        f"-memberlist.bind-port={gossip}",
-        f"-memberlist.advertise-port={gossip}",
-        f"-memberlist.nodename={name}",
-        *(f"-{ring}.instance-id={name}" for ring in MIMIR_RINGS),
-        f"-blocks-storage.tsdb.dir={own}/tsdb",
-        f"-blocks-storage.bucket-store.sync-dir={own}/tsdb-sync",
-        f"-compactor.data-dir={own}/compactor",
-        f"-ruler.rule-path={own}/ruler",
-        f"-alertmanager.storage.path={own}/alertmanager",
-        f"-alertmanager.web.external-url=http://127.0.0.1:{http}/alertmanager",
-    )

@@ -152,10 +152,9 @@ def check_kubernetes_names(services: Iterable[Any]) -> None:
 
 
 class Mimir(Frozen):
-    """The Grafana Mimir target: mimirtool rule files, the tenant's Alertmanager config, and the config of a
-    local ring of Mimir processes (written under output.mimir_dir)."""
+    """The Grafana Mimir target: the ruler's rule namespaces and the tenant's Alertmanager config (written under
+    output.mimir_dir), for a Mimir the user runs."""
 
     enabled: bool = False
-    replicas: int = Field(3, ge=1, le=9)
     # cortextool (github.com/cortexproject/cortex-tools, Apache-2.0) checks the rule namespaces: same format
     cortextool_version: str = "0.21.1"

@@ -14,7 +14,6 @@ from stack.models.prometheus import (
     Authorization,
     GlobalConfig,
     PrometheusConfig,
-    RemoteWriteConfig,
     ScrapeConfig,
     StaticConfig,
 )
@@ -98,24 +97,11 @@ def _local(settings: StackSettings, config: PrometheusConfig, placement: c.Place
         for job in config.scrape_configs
         if job.job_name in placement.running
     )
-    if placement.rules == "mimir":  # the Mimir ring evaluates the rules: every sample goes to each process
-        return config.model_copy(update={"scrape_configs": jobs, "alerting": None, "rule_files": (),
-                                         "remote_write": _mimir_remote_write(settings)})  # fmt: skip
     assert config.alerting is not None  # the containers' config always alerts
     target = StaticConfig(targets=(f"127.0.0.1:{settings.components.alertmanager.port}",))
     managers = tuple(m.model_copy(update={"static_configs": (target,)}) for m in config.alerting.alertmanagers)
     alerting = config.alerting.model_copy(update={"alertmanagers": managers})
     return config.model_copy(update={"scrape_configs": jobs, "alerting": alerting})
-
-
-def _mimir_remote_write(settings: StackSettings) -> tuple[RemoteWriteConfig, ...]:
-    """One queue per Mimir process (any distributor takes the whole write, so a stopped process loses
-    nothing: the others' queues carry every sample), with the tenant header."""
-    tenant = c.mimir_tenant_headers(settings)
-    return tuple(
-        RemoteWriteConfig(name=f"mimir-{index}", url=f"http://127.0.0.1:{port}/api/v1/push", headers=tenant)
-        for index, port in enumerate(c.mimir_http_ports(settings.components, settings.mimir.replicas))
-    )
 
 
 def _local_job(job: ScrapeConfig, address: str, root: str, token: str | None) -> ScrapeConfig:
