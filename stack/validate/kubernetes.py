@@ -1,10 +1,10 @@
 """`obsstack validate` checks of the Kubernetes target (when stack.yaml enables it).
 
-The Kustomize base is built with the real `kubectl kustomize`; every object it outputs is checked against the
-pinned schemas (custom resources against the CRDs of the pinned prometheus-operator and OpenTelemetry
-Operator releases, core kinds against Kubernetes' OpenAPI spec at `kubernetes.kubectl_version`, all three
-fetched as Go modules) and the API server's own rules; the PrometheusRules' groups go through promtool
-with the generated promtool tests (stack/validate/k8s_rules.py).
+The Kustomize base is built with `kubectl kustomize` (the pinned kubectl, `kubernetes.kubectl_version`); every
+object it outputs is checked against the pinned schemas (custom resources against the CRDs of the pinned
+prometheus-operator and OpenTelemetry Operator releases, core kinds against Kubernetes' OpenAPI spec at
+`kubernetes.kubectl_version`, all three fetched as Go modules) and the API server's own rules; the
+PrometheusRules' groups go through promtool with the generated promtool tests (stack/validate/k8s_rules.py).
 """
 
 from __future__ import annotations
