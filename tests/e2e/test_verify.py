@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import threading
 import time
@@ -26,6 +27,7 @@ from stack.runtime.promapi import Unavailable, wait_until
 from stack.runtime.receiver import WebhookReceiver
 from stack.runtime.report import to_html, to_json
 from stack.runtime.scenarios import error_fault, latency_fault, pool_fault
+from stack.tools import ToolError, locate
 from stack.write import write_plan
 
 
@@ -155,9 +157,20 @@ def _start_prometheus(binary: str, config: Path, data: Path, port: int) -> subpr
     )  # fmt: skip
 
 
-def test_verify_waits_through_a_real_prometheus_restart(tmp_path: Path, prometheus_binary: str) -> None:
-    """A query made while the real Prometheus restarts is retried until it answers again (bounded)."""
-    binary, port = prometheus_binary, free_port()
+def pinned_prometheus(make_project) -> str:
+    """The Prometheus `up --local` starts (the cached build at the pin, or PATH's at that version); under CI a
+    missing one fails."""
+    try:
+        return locate(load_settings(make_project()).tool_pin("prometheus"))
+    except ToolError as error:
+        if os.environ.get("CI"):
+            pytest.fail(error.detail)
+        pytest.skip(error.detail)
+
+
+def test_verify_waits_through_a_real_prometheus_restart(tmp_path: Path, make_project) -> None:
+    """A query made while the real (pinned) Prometheus restarts is retried until it answers again (bounded)."""
+    binary, port = pinned_prometheus(make_project), free_port()
     config = tmp_path / "prometheus.yml"
     config.write_text(f"global: {{scrape_interval: 1s}}\nscrape_configs:\n  - job_name: self\n"
                       f"    static_configs: [{{targets: ['127.0.0.1:{port}']}}]\n")  # fmt: skip
