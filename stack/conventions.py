@@ -256,6 +256,50 @@ LOKI_GRPC_PORT = 9096
 TEMPO_GRPC_PORT = 9097
 TEMPO_LOCAL_OTLP_PORTS = (4417, 4418)  # locally the collector owns 4317/4318
 
+# --- the licence-clean stores (backends.traces: jaeger, backends.logs: victorialogs) -------------------------
+# What the generator and the runtime both need; the rest of each store is its entry of stack.builders.backends.
+JAEGER_CONFIG = "jaeger/config.yaml"  # Jaeger v2 is a collector distribution configured by its own YAML
+JAEGER_GRPC_PORT = 16685  # the query API over gRPC (its HTTP API and UI are on components.jaeger.port)
+JAEGER_HEALTH_PORT = 13134  # its healthcheckv2 extension (the collector's health_check has 13133)
+JAEGER_HEALTH_PATH = "/status"
+JAEGER_METRICS_PORT = 14269  # its own metrics (the collector's are on components.otelcol.port)
+JAEGER_LOCAL_OTLP_PORTS = (4427, 4428)  # locally the collector owns 4317/4318, Tempo 4417/4418
+JAEGER_TRACES_API = "/api/traces"  # /api/traces/<trace id>, and ?service=<name> to search
+VICTORIALOGS_OTLP_PATH = "/insert/opentelemetry/v1/logs"  # OTLP logs over HTTP, protobuf only
+VICTORIALOGS_QUERY_PATH = "/select/logsql/query"
+VICTORIALOGS_HEALTH_PATH = "/health"
+VICTORIALOGS_RETENTION = "7d"
+# every store's Grafana datasource UID (DATASOURCE_UIDS holds the ones the default LGTM stack provisions)
+STORE_DATASOURCE_UIDS = {"loki": "obs-loki", "tempo": "obs-tempo", "jaeger": "obs-jaeger",
+                         "victorialogs": "obs-victorialogs"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SpanMetricNames:
+    """The span-metrics and service-graph series a trace store's setup writes to Prometheus."""
+
+    calls: str  # a counter of spans, by service
+    service_label: str  # the label holding the span's service.name
+    graph_requests: str  # the service graph's request counter (client, server labels)
+
+
+# Tempo's metrics generator (traces_spanmetrics_*, label service) or the collector's spanmetrics connector,
+# namespace traces.spanmetrics (its label for service.name is service_name)
+SPAN_METRICS = {
+    "tempo": SpanMetricNames("traces_spanmetrics_calls_total", "service", "traces_service_graph_request_total"),
+    "jaeger": SpanMetricNames("traces_spanmetrics_calls_total", "service_name", "traces_service_graph_request_total"),
+}
+
+
+def victorialogs_flags(data: str, listen: str, port: int) -> tuple[str, ...]:
+    """VictoriaLogs' command line (it has no config file), the same in a container and as a local process."""
+    return (
+        f"-storageDataPath={data}",
+        f"-httpListenAddr={listen}:{port}",
+        f"-retentionPeriod={VICTORIALOGS_RETENTION}",
+    )
+
+
 STATE_DIR = ".obsstack"
 STATE_FILE = "state.json"
 
@@ -288,6 +332,10 @@ class Placement:
     def tempo_otlp_ports(self) -> tuple[int, int]:
         return TEMPO_LOCAL_OTLP_PORTS if self.local else (OTLP_GRPC_PORT, OTLP_HTTP_PORT)
 
+    @property
+    def jaeger_otlp_ports(self) -> tuple[int, int]:
+        return JAEGER_LOCAL_OTLP_PORTS if self.local else (OTLP_GRPC_PORT, OTLP_HTTP_PORT)
+
 
 IN_CONTAINERS = Placement()
 
@@ -305,7 +353,7 @@ def dashboard_file(name: str) -> str:
 # --- ports ---------------------------------------------------------------------------------------------
 
 
-def component_ports(components: Any, postgres: bool) -> dict[str, int]:
+def component_ports(components: Any, postgres: bool, backends: Any = None) -> dict[str, int]:
     """Every port the stack's components listen on, by name (the services must use others)."""
     ports = {name: int(getattr(components, name).port) for name in
              ("prometheus", "alertmanager", "grafana", "loki", "tempo", "otelcol")}  # fmt: skip
@@ -316,6 +364,19 @@ def component_ports(components: Any, postgres: bool) -> dict[str, int]:
     }  # fmt: skip
     if postgres:
         ports["postgres"] = int(components.postgres.port)
+    return ports | store_ports(components, backends)
+
+
+def store_ports(components: Any, backends: Any) -> dict[str, int]:
+    """The ports of the licence-clean stores `backends` chooses (Loki's and Tempo's are always reserved)."""
+    ports: dict[str, int] = {}
+    if backends is not None and backends.traces == "jaeger":
+        ports |= {"jaeger": int(components.jaeger.port), "jaeger grpc": JAEGER_GRPC_PORT,
+                  "jaeger health": JAEGER_HEALTH_PORT, "jaeger metrics": JAEGER_METRICS_PORT,
+                  "jaeger otlp grpc": JAEGER_LOCAL_OTLP_PORTS[0],
+                  "jaeger otlp http": JAEGER_LOCAL_OTLP_PORTS[1]}  # fmt: skip
+    if backends is not None and backends.logs == "victorialogs":
+        ports["victorialogs"] = int(components.victorialogs.port)
     return ports
 
 

@@ -77,7 +77,13 @@ def datasource_type(panel: Json, target: Json) -> str | None:
     return source.get("type") if isinstance(source, dict) else None
 
 
-QUERY_KEY = {"prometheus": "expr", "loki": "expr", "tempo": "query"}
+# the key holding a target's query, by datasource type; a Jaeger search is a form whose subject is the service
+QUERY_KEY = {"prometheus": "expr", "loki": "expr", "tempo": "query", "victoriametrics-logs-datasource": "expr",
+             "jaeger": "service"}  # fmt: skip
+
+
+def query_key(panel: Json, target: Json) -> str:
+    return QUERY_KEY.get(datasource_type(panel, target) or "", "expr")
 
 
 def promql_queries(board: Json) -> list[tuple[str, str]]:
@@ -184,8 +190,8 @@ def check_panels(name: str, board: Json, scope: Scope) -> Iterable[Finding]:
         if panel.get("type") not in UNITLESS_TYPES and not unit:
             yield Finding(name, label(panel), "no unit", "fieldConfig.defaults.unit")
         tgts = panel.get("targets") or []
-        if not any(t.get("expr") or t.get("query") for t in tgts):
-            yield Finding(name, label(panel), "no query", "at least one target with expr or query")
+        if not any(t.get("expr") or t.get("query") or t.get(query_key(panel, t)) for t in tgts):
+            yield Finding(name, label(panel), "no query", "at least one target with expr, query or (Jaeger) service")
         for source in [panel.get("datasource"), *(t.get("datasource") for t in tgts)]:
             problem = datasource_problem(source, variables, scope.datasources)
             if problem:

@@ -16,15 +16,14 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from stack import conventions as c
 from stack.builders.alertmanager import build_alertmanager
+from stack.builders.backends import store_configs
 from stack.builders.compose import build_alertmanager_compose, build_compose, build_ephemeral
 from stack.builders.dashboards import build_dashboards
 from stack.builders.grafana import build_dashboard_providers, build_datasources
-from stack.builders.loki import build_loki
 from stack.builders.otelcol import build_otelcol
 from stack.builders.prometheus import build_prometheus
 from stack.builders.rule_tests import build_rule_tests
 from stack.builders.rules import build_rule_files
-from stack.builders.tempo import build_tempo
 from stack.models import ConfigModel
 from stack.models.jsontext import to_json as to_json
 from stack.models.rules import RuleFile
@@ -113,13 +112,13 @@ def render_prometheus(settings: StackSettings, placement: Placement) -> Iterable
 
 
 def render_compose(settings: StackSettings, placement: Placement) -> Iterator[Artifact]:
-    """The compose files and the configs of Loki, Tempo, the collector and containers' Alertmanager."""
+    """The compose files and the configs of the chosen stores that read one (Loki, Tempo, Jaeger), the
+    collector and containers' Alertmanager."""
     models: dict[str, ConfigModel] = {
         c.COMPOSE_FILE: build_compose(settings),
         c.COMPOSE_EPHEMERAL_FILE: build_ephemeral(settings),
         c.ALERTMANAGER_COMPOSE_CONFIG: build_alertmanager_compose(settings),
-        c.LOKI_CONFIG: build_loki(settings, placement),
-        c.TEMPO_CONFIG: build_tempo(settings, placement),
+        **{path: build(settings, placement) for path, build in store_configs(settings).items()},
         c.OTELCOL_CONFIG: build_otelcol(settings, placement),
     }
     for name, model in models.items():

@@ -45,7 +45,9 @@ __all__ = [
 ]  # fmt: skip
 
 URL_RE = re.compile(r"^https?://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+$")
-COMPONENT_NAMES = frozenset({"prometheus", "alertmanager", "grafana", "loki", "tempo", "otelcol", "postgres", "mimir"})
+COMPONENT_NAMES = frozenset({
+    "prometheus", "alertmanager", "grafana", "loki", "tempo", "otelcol", "postgres", "mimir", "jaeger", "victorialogs",
+})  # fmt: skip
 
 
 class Profile(Frozen):
@@ -338,10 +340,10 @@ class StackSettings(BaseSettings):
                 )
 
     def _check_ports(self) -> None:
-        """Everything that listens on this machine needs its own port: components, verify's alert receiver
-        (alerting.webhook_url, when on loopback) and services."""
+        """Everything that listens on this machine needs its own port: components (with the stores `backends`
+        chooses), verify's alert receiver (alerting.webhook_url, when on loopback) and services."""
         used: dict[tuple[str, int], str] = {}
-        ports = c.component_ports(self.components, self.needs_postgres)
+        ports = c.component_ports(self.components, self.needs_postgres, self.backends)
         for name, port in sorted(ports.items(), key=lambda item: item[0] in COMPONENT_NAMES):  # fixed ones first
             _claim(used, ("127.0.0.1", port), f"components.{name}", f"components.{name}.port")
         receiver = urlparse(self.alerting.webhook_url)

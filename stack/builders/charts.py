@@ -85,6 +85,14 @@ class ClusterUrls:
         return self._svc(f"{TEMPO}-distributor", 4317)
 
     @property
+    def jaeger_query(self) -> str:  # jaegertracing/helm-charts `jaeger` (Jaeger v2 all-in-one), release jaeger
+        return self._svc("jaeger", 16686)
+
+    @property
+    def victorialogs(self) -> str:  # VictoriaMetrics' victoria-logs-single, release victoria-logs-single
+        return self._svc("victoria-logs-single-server", 9428)
+
+    @property
     def alertmanager(self) -> str:
         return self._svc(f"{KPS}-alertmanager", 9093)
 

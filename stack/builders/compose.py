@@ -18,6 +18,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 from stack import conventions as c
 from stack.builders.alertmanager import build_alertmanager
+from stack.builders.backends import (
+    LOG_STORES,
+    TRACE_STORES,
+    VICTORIALOGS_PLUGIN_VERSION,
+    LogStore,
+    StoreService,
+    TraceStore,
+    stores,
+)
 from stack.errors import StackError
 from stack.models.alertmanager import AlertmanagerConfig
 from stack.models.compose import (
@@ -34,18 +43,20 @@ from stack.models.compose import (
     TmpfsOptions,
     Volume,
 )
+from stack.models.grafana import VICTORIALOGS_PLUGIN
 from stack.secret_names import app_secret_files, compose_secret_files, scrape_token_files, secret_name, secret_variable
 from stack.service_settings import LOOPBACK
 from stack.service_settings import Build as ServiceBuild
 from stack.settings import Service as AppService
 from stack.settings import StackSettings
 
+# the log and trace stores' catalogue entries, by component
+STORES: dict[str, LogStore | TraceStore] = {**LOG_STORES, **TRACE_STORES}
 DATA = {
     "prometheus": "/prometheus",
     "alertmanager": "/alertmanager",
     "grafana": "/var/lib/grafana",
-    "loki": "/loki",
-    "tempo": "/var/tempo",
+    **{name: entry.service.data for name, entry in STORES.items() if entry.service.data},
     "postgres": "/var/lib/postgresql/data",
 }
 HEALTHY = DependsOn(condition="service_healthy")
@@ -106,8 +117,11 @@ def required_env(name: str) -> str:
 
 
 def data_volumes(settings: StackSettings) -> dict[str, str]:
-    """Component -> data path of the components that run (PostgreSQL only when a service requires it)."""
-    return {name: path for name, path in DATA.items() if name != "postgres" or settings.needs_postgres}
+    """Component -> data path of the components that run (PostgreSQL only when a service requires it, the
+    chosen stores only)."""
+    skipped = {name for name in STORES if name not in stores(settings)}
+    skipped |= set() if settings.needs_postgres else {"postgres"}
+    return {name: path for name, path in DATA.items() if name not in skipped}
 
 
 def secret_sources(settings: StackSettings) -> dict[str, SecretSource]:
@@ -137,8 +151,7 @@ def build_compose(settings: StackSettings) -> ComposeFile:
         "prometheus": _prometheus(settings),
         "alertmanager": _alertmanager(settings),
         "grafana": _grafana(settings),
-        "loki": _loki(settings),
-        "tempo": _tempo(settings),
+        **{name: _store(settings, name, STORES[name].service) for name in stores(settings)},
         "otelcol": _otelcol(settings),
         **({"postgres": _postgres(settings)} if settings.needs_postgres else {}),
         **{s.name: _app(settings, s) for s in settings.services if s.in_compose},
@@ -208,6 +221,7 @@ def _grafana(settings: StackSettings) -> Service:
             "GF_USERS_ALLOW_SIGN_UP": "false",
             "GF_ANALYTICS_REPORTING_ENABLED": "false",
             "GF_ANALYTICS_CHECK_FOR_UPDATES": "false",
+            **grafana_plugins(settings),
         },
         ports=(loopback(port),),
         volumes=(
@@ -215,31 +229,32 @@ def _grafana(settings: StackSettings) -> Service:
             f"{posixpath.join(root(settings), settings.output.dashboards_dir)}:{c.CONTAINER_DASHBOARDS}:ro",
             f"grafana-data:{DATA['grafana']}",
         ),
-        depends_on={"prometheus": HEALTHY, "loki": HEALTHY, "tempo": HEALTHY, "alertmanager": HEALTHY},
+        depends_on={"prometheus": HEALTHY, **{name: HEALTHY for name in stores(settings)}, "alertmanager": HEALTHY},
         healthcheck=http_check(port, "/api/health", start_period="30s"),
     )
 
 
-def _loki(settings: StackSettings) -> Service:
-    port = settings.components.loki.port
-    return Service(
-        image=settings.components.loki.image,
-        command=(f"-config.file={config_path(settings, c.LOKI_CONFIG)}",),
-        ports=(loopback(port),),
-        volumes=(mirror(settings, config_dir(settings, c.LOKI_CONFIG)), f"loki-data:{DATA['loki']}"),
-        healthcheck=http_check(port, "/ready", start_period="40s"),
-    )
+def grafana_plugins(settings: StackSettings) -> dict[str, str]:
+    """The datasource plugins the chosen stores need, installed (pinned) before Grafana provisions them:
+    Grafana 12's [plugins] preinstall_sync (GF_INSTALL_PLUGINS is deprecated)."""
+    if "victorialogs" not in stores(settings):
+        return {}
+    return {"GF_PLUGINS_PREINSTALL_SYNC": f"{VICTORIALOGS_PLUGIN}@{VICTORIALOGS_PLUGIN_VERSION}"}
 
 
-def _tempo(settings: StackSettings) -> Service:
-    port = settings.components.tempo.port
+def _store(settings: StackSettings, name: str, spec: StoreService) -> Service:
+    """A log or trace store as its catalogue entry describes it: config (if any) mounted, port on 127.0.0.1."""
+    config = STORES[name].config
+    volumes: tuple[str, ...] = (mirror(settings, config_dir(settings, config[0])),) if config else ()
+    volumes += (f"{name}-data:{spec.data}",) if spec.data else ()
     return Service(
-        image=settings.components.tempo.image,
-        command=(f"-config.file={config_path(settings, c.TEMPO_CONFIG)}",),
-        ports=(loopback(port),),
-        volumes=(mirror(settings, config_dir(settings, c.TEMPO_CONFIG)), f"tempo-data:{DATA['tempo']}"),
-        depends_on={"prometheus": HEALTHY},
-        healthcheck=http_check(port, "/ready", start_period="30s"),
+        image=getattr(settings.components, name).image,
+        user=spec.user,
+        command=spec.command(settings, config_path(settings, config[0]) if config else ""),
+        ports=(loopback(getattr(settings.components, name).port),),
+        volumes=volumes,
+        depends_on={dependency: HEALTHY for dependency in spec.depends} or None,
+        healthcheck=http_check(spec.health_port(settings), spec.health_path, start_period=spec.start_period),
     )
 
 
@@ -255,7 +270,7 @@ def _otelcol(settings: StackSettings) -> Service:
             loopback(c.OTELCOL_HEALTH_PORT),
         ),
         volumes=(mirror(settings, config_dir(settings, c.OTELCOL_CONFIG)),),
-        depends_on={"prometheus": HEALTHY, "loki": HEALTHY, "tempo": HEALTHY},
+        depends_on={"prometheus": HEALTHY, **{name: HEALTHY for name in stores(settings)}},
     )
 
 

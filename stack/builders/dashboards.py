@@ -15,11 +15,10 @@ from grafanalib import core as g
 from stack import conventions as c
 from stack.builders import promql as q
 from stack.builders.annotations import percent_text, seconds_text
+from stack.builders.backends import log_store, trace_store
 from stack.builders.business import business_panels
 from stack.builders.panels import (
-    LOKI,
     PROM,
-    TEMPO,
     Heatmap,
     Json,
     alert_steps,
@@ -32,10 +31,10 @@ from stack.builders.panels import (
     table,
     timeseries,
 )
-from stack.builders.queries import RATE, buckets, error_logs_query, le_matcher, rec, sel, status_class, window_text
+from stack.builders.queries import RATE, buckets, le_matcher, rec, sel, status_class, window_text
 from stack.builders.rules import burn_possible, enabled_tiers, error_budget
 from stack.dashlint import promql_queries
-from stack.models.grafana import LokiTarget, PromTarget, TempoTarget
+from stack.models.grafana import PromTarget
 from stack.settings import Service, StackSettings
 
 ID = c.PANEL_IDS
@@ -197,22 +196,25 @@ def slo(settings: StackSettings, service: Service) -> list[list[Any]]:
     ]
 
 
-def logs_and_traces(service: Service) -> list[Any]:
-    errors_query = error_logs_query()
+def logs_and_traces(settings: StackSettings, service: Service) -> list[Any]:
+    """Error logs and slow traces, each in its store's own language (LogQL or LogsQL; TraceQL or a Jaeger
+    search): the queries are the stores' catalogue entries."""
+    logs = log_store(settings).logs_target()
     slow = seconds_text(service.latency.warning)
-    traceql = f'{{ resource.service.name = "$service" && duration > {slow} }}'
+    traces = trace_store(settings).slow_traces_target(service, slow)
+    trace_source = traces.to_json_data()["datasource"]
     return [
         g.Logs(
             id=ID["logs"],
             title="Error logs",
-            dataSource=LOKI,
-            targets=[LokiTarget(errors_query)],
+            dataSource=logs.to_json_data()["datasource"],
+            targets=[logs],
             showTime=True,
             wrapLogMessages=True,
             enableLogDetails=True,
             prettifyLogMessage=True,
         ),
-        table(ID["slow_traces"], f"Slow traces (> {slow})", "ms", [TempoTarget(traceql)], datasource=TEMPO),
+        table(ID["slow_traces"], f"Slow traces (> {slow})", "ms", [traces], datasource=trace_source),
     ]
 
 
@@ -254,7 +256,7 @@ def service_dashboard(settings: StackSettings, service: Service) -> Json:
         ("Latency", ROW_IDS["latency"], [latency(settings, service)]),
         ("Saturation", ROW_IDS["saturation"], saturation(settings, service)),
         ("SLO", ROW_IDS["slo"], slo(settings, service)),
-        ("Logs and traces", ROW_IDS["logs"], [logs_and_traces(service)]),
+        ("Logs and traces", ROW_IDS["logs"], [logs_and_traces(settings, service)]),
     ]
     if service.business.metrics:
         sections.insert(5, ("Business", ROW_IDS["business"], business(service)))

@@ -96,7 +96,10 @@ COLLECTOR_MODULES: dict[str, dict[str, str]] = {
         "prometheusremotewrite": f"{CONTRIB}/exporter/prometheusremotewriteexporter",
     },
     "extensions": {"health_check": f"{CONTRIB}/extension/healthcheckextension"},
-    "connectors": {},
+    "connectors": {  # span metrics and the service graph for a trace store without Tempo's metrics generator
+        "spanmetrics": f"{CONTRIB}/connector/spanmetricsconnector",
+        "servicegraph": f"{CONTRIB}/connector/servicegraphconnector",
+    },
 }
 
 

@@ -23,6 +23,7 @@ from stack.builders.rules import build_rule_files
 from stack.models import ConfigModel
 from stack.models import alertmanager as am
 from stack.models import kubernetes as k
+from stack.models.grafana import VICTORIALOGS_PLUGIN
 from stack.models.jsontext import to_json
 from stack.settings import Service, StackSettings
 
@@ -230,6 +231,8 @@ def datasources(settings: StackSettings) -> k.ConfigMap:
         "prometheus": urls.mimir_query,
         "loki": urls.loki,
         "tempo": urls.tempo_query,
+        "jaeger": urls.jaeger_query,
+        VICTORIALOGS_PLUGIN: urls.victorialogs,
         "alertmanager": urls.alertmanager,
     }
     provisioning = build_datasources(settings)

@@ -1,25 +1,30 @@
 """settings -> the collector's config.yaml model.
 
-OTLP in (gRPC and HTTP); memory limiter first, then resource attributes, then batch; traces to Tempo
-over OTLP gRPC, logs to Loki's OTLP endpoint, metrics to Prometheus by remote write 1.0 (accepted by
-Prometheus 2.42 and 3 alike with --web.enable-remote-write-receiver; the OTLP receiver of Prometheus
-would need a version-specific flag). The collector's own metrics are served on the otelcol port.
+OTLP in (gRPC and HTTP); memory limiter first, then resource attributes, then batch; traces and logs to
+the stores `backends` chooses (each store's exporter is its entry of stack.builders.backends: Tempo or
+Jaeger over OTLP gRPC, Loki's OTLP endpoint or VictoriaLogs' OTLP/protobuf one), metrics to Prometheus by
+remote write 1.0 (accepted by Prometheus 2.42 and 3 alike with --web.enable-remote-write-receiver; the OTLP
+receiver of Prometheus would need a version-specific flag). A trace store without Tempo's metrics generator
+gets span metrics and the service graph from the collector's connectors, from the traces pipeline into the
+metrics pipeline. The collector's own metrics are served on the otelcol port.
 """
 
 from __future__ import annotations
 
 from stack import conventions as c
+from stack.builders.backends import EXPORT_TIMEOUT, QUEUE, RETRY, log_store, trace_store
 from stack.builders.tempo import remote_write_url
 from stack.models.otelcol import (
     Batch,
+    Connectors,
+    Exemplars,
+    ExplicitBuckets,
     Exporters,
     Extensions,
     HealthCheck,
     MemoryLimiter,
     MetricReader,
     OtelcolConfig,
-    OTLPExporter,
-    OTLPHTTPExporter,
     Pipeline,
     Pipelines,
     Processors,
@@ -31,24 +36,24 @@ from stack.models.otelcol import (
     ResourceAction,
     ResourceProcessor,
     ResourceToTelemetry,
-    RetryOnFailure,
-    SendingQueue,
     ServiceConfig,
+    ServiceGraphConnector,
+    ServiceGraphStore,
+    SpanMetricsConnector,
+    SpanMetricsHistogram,
     Telemetry,
     TelemetryMetrics,
-    TLSClient,
 )
 from stack.models.otlp import Endpoint, OTLPProtocols, OTLPReceiver, Receivers
 from stack.settings import StackSettings
 
 PROCESSORS = ("memory_limiter", "resource", "batch")
-# While a backend is down the collector keeps data in a bounded in-memory queue and retries with backoff;
-# data still undelivered after RETRY.max_elapsed_time, or refused by a full queue, is dropped and counted
-# in the collector's own metrics (otelcol_exporter_send_failed_*, otelcol_exporter_enqueue_failed_*).
-# The app never waits on any of it: its exports are asynchronous too.
-RETRY = RetryOnFailure(enabled=True, initial_interval="1s", max_interval="15s", max_elapsed_time="5m")
-QUEUE = SendingQueue(enabled=True, num_consumers=4, queue_size=1000)
-EXPORT_TIMEOUT = "10s"
+# RETRY and QUEUE (stack.builders.backends) hold data while a store is down; the app never waits on any of it:
+# its exports are asynchronous too.
+CONNECTORS = ("spanmetrics", "servicegraph")
+# spanmetrics' namespace gives the metric names Tempo's metrics generator writes (traces_spanmetrics_*), so
+# the same queries read either; its latency buckets are the app's (seconds), its exemplars carry trace_id
+SPAN_METRICS_NAMESPACE = "traces.spanmetrics"
 
 
 def build_otelcol(settings: StackSettings, placement: c.Placement = c.IN_CONTAINERS) -> OtelcolConfig:
@@ -71,29 +76,55 @@ def build_otelcol(settings: StackSettings, placement: c.Placement = c.IN_CONTAIN
             batch=Batch(send_batch_size=8192, timeout="1s"),
         ),
         exporters=_exporters(settings, placement),
+        connectors=connectors(settings),
         service=ServiceConfig(
             extensions=("health_check",),
             telemetry=Telemetry(metrics=TelemetryMetrics(readers=(_own_metrics(settings, listen),))),
-            pipelines=Pipelines(
-                traces=Pipeline(receivers=("otlp",), processors=PROCESSORS, exporters=("otlp/tempo",)),
-                metrics=Pipeline(receivers=("otlp",), processors=PROCESSORS, exporters=("prometheusremotewrite",)),
-                logs=Pipeline(receivers=("otlp",), processors=PROCESSORS, exporters=("otlphttp/loki",)),
-            ),
+            pipelines=_pipelines(settings),
+        ),
+    )
+
+
+def _pipelines(settings: StackSettings) -> Pipelines:
+    traces, logs = trace_store(settings), log_store(settings)
+    connected = CONNECTORS if traces.connectors else ()
+    return Pipelines(
+        traces=Pipeline(receivers=("otlp",), processors=PROCESSORS, exporters=(traces.exporter_key, *connected)),
+        metrics=Pipeline(receivers=("otlp", *connected), processors=PROCESSORS, exporters=("prometheusremotewrite",)),
+        logs=Pipeline(receivers=("otlp",), processors=PROCESSORS, exporters=(logs.exporter_key,)),
+    )
+
+
+def connectors(settings: StackSettings) -> Connectors | None:
+    """Span metrics (calls, latency histogram with exemplars) and the service graph, for a trace store
+    without Tempo's metrics generator."""
+    if not trace_store(settings).connectors:
+        return None
+    flush = str(settings.timing.scrape_interval)
+    buckets = tuple(f"{round(edge * 1000)}ms" for edge in settings.metrics.latency_buckets)
+    return Connectors(
+        spanmetrics=SpanMetricsConnector(
+            namespace=SPAN_METRICS_NAMESPACE,
+            histogram=SpanMetricsHistogram(unit="s", explicit=ExplicitBuckets(buckets=buckets)),
+            exemplars=Exemplars(enabled=True),
+            metrics_flush_interval=flush,
+        ),
+        servicegraph=ServiceGraphConnector(
+            latency_histogram_buckets=buckets,
+            store=ServiceGraphStore(ttl="10s", max_items=1000),
+            metrics_flush_interval=flush,
         ),
     )
 
 
 def _exporters(settings: StackSettings, placement: c.Placement) -> Exporters:
-    tempo_grpc, _ = placement.tempo_otlp_ports
-    loki = f"http://{placement.host('loki')}:{settings.components.loki.port}/otlp"
+    traces, logs = trace_store(settings), log_store(settings)
+    stores = {
+        traces.exporter_field: traces.exporter(settings, placement),
+        logs.exporter_field: logs.exporter(settings, placement),
+    }
     return Exporters(
-        otlp_tempo=OTLPExporter(
-            endpoint=f"{placement.host('tempo')}:{tempo_grpc}", tls=TLSClient(insecure=True),
-            timeout=EXPORT_TIMEOUT, sending_queue=QUEUE, retry_on_failure=RETRY,
-        ),
-        otlphttp_loki=OTLPHTTPExporter(
-            endpoint=loki, timeout=EXPORT_TIMEOUT, sending_queue=QUEUE, retry_on_failure=RETRY
-        ),
+        **stores,
         prometheusremotewrite=RemoteWriteExporter(
             endpoint=remote_write_url(settings, placement),
             timeout=EXPORT_TIMEOUT,

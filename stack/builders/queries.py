@@ -1,5 +1,6 @@
 """Named query functions of the dashboards: PromQL selectors of the dashboard's service, instances and
-routes, bucket edges, status classes, and the LogQL of error records."""
+routes, bucket edges, status classes. The log and trace queries are in each store's own language, in its
+entry of stack.builders.backends."""
 
 from __future__ import annotations
 
@@ -43,14 +44,3 @@ def buckets(metric: str, route: str | None = None, by: str = "le") -> str:
 def status_class(expr: str, label: str) -> str:
     """Status codes as classes (503 -> 5xx), whether the service groups them already or not."""
     return f'label_replace({expr}, "status_class", "${{1}}xx", "{label}", "(.).*")'
-
-
-# Loki 3.5.3 keeps an OTLP record's severity_text and severity_number as structured metadata and derives
-# detected_level from them (distributor/field_detection.go): severity_text as it is when set (Python's
-# "ERROR"), else the OTel range of the number ("error", "fatal"). OTLP records carry no `level`.
-ERROR_LEVELS = ("error", "err", "critical", "crit", "fatal", "panic")
-
-
-def error_logs_query() -> str:
-    """The error records of the dashboard's service, whatever case the SDK wrote the severity text in."""
-    return f'{{service_name="$service"}} | detected_level=~"(?i){"|".join(ERROR_LEVELS)}"'

@@ -74,6 +74,7 @@ class Service(ConfigModel):
     build: Build | None = None
     profiles: tuple[str, ...] | None = None
     entrypoint: tuple[str, ...] | None = None
+    user: str | None = None  # when the image runs as root: a store needs no privileges
     command: tuple[str, ...] | None = None
     environment: dict[str, str] | None = None
     ports: tuple[str, ...] | None = None

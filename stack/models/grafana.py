@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from stack.conventions import DATASOURCE_UIDS
+from stack.conventions import DATASOURCE_UIDS, STORE_DATASOURCE_UIDS
 from stack.models import ConfigModel
 
 
@@ -98,17 +98,47 @@ class TempoJsonData(ConfigModel):
     search: TempoSearch = TempoSearch()
 
 
+class JaegerJsonData(ConfigModel):
+    """The keys Grafana 12's built-in Jaeger datasource reads that we set (its JaegerJsonData: trace to logs,
+    trace to metrics, the node graph of a trace); it has no service map (Tempo's serviceMap)."""
+
+    tracesToLogsV2: TracesToLogs
+    tracesToMetrics: TracesToMetrics
+    nodeGraph: Toggle = Toggle()
+
+
+class VictoriaLogsDerivedField(ConfigModel):
+    """victorialogs-datasource's DerivedFieldConfig (src/types.ts): `matcherType: label` matches a field."""
+
+    name: str
+    matcherType: Literal["label", "regex"]
+    matcherRegex: str
+    datasourceUid: str
+    url: str
+    urlDisplayLabel: str
+
+
+class VictoriaLogsJsonData(ConfigModel):
+    """victorialogs-datasource's Options (src/types.ts at v0.30.1), the keys we set."""
+
+    maxLines: str = "1000"
+    derivedFields: tuple[VictoriaLogsDerivedField, ...]
+
+
 class AlertmanagerJsonData(ConfigModel):
     implementation: Literal["prometheus", "mimir", "cortex"] = "prometheus"
     handleGrafanaManagedAlerts: bool = False
 
 
-JsonData = PrometheusJsonData | LokiJsonData | TempoJsonData | AlertmanagerJsonData
+JsonData = (
+    PrometheusJsonData | LokiJsonData | TempoJsonData | JaegerJsonData | VictoriaLogsJsonData | AlertmanagerJsonData
+)
+VICTORIALOGS_PLUGIN = "victoriametrics-logs-datasource"  # the plugin id (type) of VictoriaLogs' datasource
 
 
 class Datasource(ConfigModel):
     name: str
-    type: Literal["prometheus", "loki", "tempo", "alertmanager"]
+    type: Literal["prometheus", "loki", "tempo", "jaeger", "victoriametrics-logs-datasource", "alertmanager"]
     uid: str
     access: Literal["proxy"] = "proxy"
     url: str
@@ -187,6 +217,43 @@ class LokiTarget:
             "expr": self.expr,
             "queryType": "range",
             "refId": self.ref,
+        }
+
+
+@dataclass(frozen=True)
+class VictoriaLogsTarget:
+    """A LogsQL query listing log records (the plugin's `instant` type: /select/logsql/query)."""
+
+    expr: str
+    ref: str = "A"
+
+    def to_json_data(self) -> dict[str, Any]:
+        return {
+            "datasource": {"type": VICTORIALOGS_PLUGIN, "uid": STORE_DATASOURCE_UIDS["victorialogs"]},
+            "editorMode": "code",
+            "expr": self.expr,
+            "queryType": "instant",
+            "refId": self.ref,
+        }
+
+
+@dataclass(frozen=True)
+class JaegerTarget:
+    """A Jaeger search (not a query language: service, minimum duration, limit) listing matching traces."""
+
+    service: str
+    min_duration: str
+    limit: int = 20
+    ref: str = "A"
+
+    def to_json_data(self) -> dict[str, Any]:
+        return {
+            "datasource": {"type": "jaeger", "uid": STORE_DATASOURCE_UIDS["jaeger"]},
+            "limit": self.limit,
+            "minDuration": self.min_duration,
+            "queryType": "search",
+            "refId": self.ref,
+            "service": self.service,
         }
 
 

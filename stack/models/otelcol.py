@@ -1,4 +1,4 @@
-"""The OpenTelemetry collector-contrib (0.13x) configuration, restricted to the components we use.
+"""The OpenTelemetry collector-contrib (0.165) configuration, restricted to the components we use.
 
 Pipelines name components by id; a validator checks that every id they name is configured.
 """
@@ -82,7 +82,12 @@ class OTLPExporter(ConfigModel):
 
 
 class OTLPHTTPExporter(ConfigModel):
-    endpoint: str
+    """otlphttpexporter: `endpoint` (the signal paths appended), or a signal's own URL (VictoriaLogs takes
+    logs at /insert/opentelemetry/v1/logs, protobuf only, so `logs_endpoint` and `encoding: proto`)."""
+
+    endpoint: str | None = None
+    logs_endpoint: str | None = None
+    encoding: Literal["proto", "json"] | None = None
     timeout: str
     sending_queue: SendingQueue
     retry_on_failure: RetryOnFailure
@@ -101,9 +106,64 @@ class RemoteWriteExporter(ConfigModel):
 
 
 class Exporters(ConfigModel):
-    otlp_tempo: OTLPExporter = Field(alias="otlp/tempo")
-    otlphttp_loki: OTLPHTTPExporter = Field(alias="otlphttp/loki")
+    """One trace store's and one log store's exporter (backends), and remote write to Prometheus."""
+
+    otlp_tempo: OTLPExporter | None = Field(None, alias="otlp/tempo")
+    otlp_jaeger: OTLPExporter | None = Field(None, alias="otlp/jaeger")
+    otlphttp_loki: OTLPHTTPExporter | None = Field(None, alias="otlphttp/loki")
+    otlphttp_victorialogs: OTLPHTTPExporter | None = Field(None, alias="otlphttp/victorialogs")
     prometheusremotewrite: RemoteWriteExporter
+
+
+class Exemplars(ConfigModel):
+    enabled: bool
+    max_per_data_point: int | None = Field(None, gt=0)
+
+
+class ExplicitBuckets(ConfigModel):
+    buckets: tuple[str, ...]
+
+
+class SpanMetricsHistogram(ConfigModel):
+    unit: Literal["ms", "s"]
+    explicit: ExplicitBuckets
+
+
+class SpanMetricsConnector(ConfigModel):
+    """spanmetricsconnector (contrib v0.165.0, config.go), the keys we set: calls and a latency histogram per
+    service, span name, kind and status, exemplars carrying the trace id. `namespace` prefixes the metric
+    names (traces.spanmetrics -> traces_spanmetrics_calls_total, the name Tempo's metrics generator uses)."""
+
+    namespace: str
+    histogram: SpanMetricsHistogram
+    exemplars: Exemplars
+    metrics_flush_interval: str
+    metrics_expiration: str | None = None
+    aggregation_temporality: Literal["AGGREGATION_TEMPORALITY_CUMULATIVE", "AGGREGATION_TEMPORALITY_DELTA"] = (
+        "AGGREGATION_TEMPORALITY_CUMULATIVE"
+    )
+
+
+class ServiceGraphStore(ConfigModel):
+    ttl: str
+    max_items: int = Field(gt=0)
+
+
+class ServiceGraphConnector(ConfigModel):
+    """servicegraphconnector (contrib, config.go): pairs client and server spans into
+    traces_service_graph_request_total{client, server} and its latency histograms."""
+
+    latency_histogram_buckets: tuple[str, ...]
+    store: ServiceGraphStore
+    metrics_flush_interval: str
+
+
+class Connectors(ConfigModel):
+    """Span metrics and the service graph from the traces pipeline into the metrics pipeline: what Tempo's
+    metrics generator does, for a trace store without one (Jaeger)."""
+
+    spanmetrics: SpanMetricsConnector
+    servicegraph: ServiceGraphConnector
 
 
 class HealthCheck(ConfigModel):
@@ -163,14 +223,16 @@ class OtelcolConfig(ConfigModel):
     receivers: Receivers
     processors: Processors
     exporters: Exporters
+    connectors: Connectors | None = None
     service: ServiceConfig
 
     @model_validator(mode="after")
     def _known_ids(self) -> OtelcolConfig:
+        connectors = set(self.connectors.to_data()) if self.connectors else set()  # both ends of a pipeline
         known = {
-            "receivers": set(self.receivers.to_data()),
+            "receivers": set(self.receivers.to_data()) | connectors,
             "processors": set(self.processors.to_data()),
-            "exporters": set(self.exporters.to_data()),
+            "exporters": set(self.exporters.to_data()) | connectors,
         }
         unknown = [f"service.extensions: {e}" for e in self.service.extensions if e not in self.extensions.to_data()]
         for name, pipeline in self.service.pipelines:

@@ -5,7 +5,9 @@ Sources, Grafana 12 documentation: administration/provisioning (data sources: `a
 `deleteDatasources`, `prune`, `datasources`; dashboard providers), administration/correlations
 (provisioned `correlations`), and each data source's "Provision the data source" page: prometheus
 (`exemplarTraceIdDestinations`, `httpMethod`...), loki (`derivedFields`), tempo (`tracesToLogsV2`,
-`tracesToMetrics`, `tracesToProfiles`, `serviceMap`, `nodeGraph`, `search`, `lokiSearch`...), alertmanager.
+`tracesToMetrics`, `tracesToProfiles`, `serviceMap`, `nodeGraph`, `search`, `lokiSearch`...), jaeger
+(`tracesToLogsV2`, `tracesToMetrics`, `nodeGraph`, `traceQuery`, `spanBar`), alertmanager, and the
+VictoriaLogs plugin's Options type (victoriametrics-logs-datasource v0.30.1, src/types.ts).
 A key these pages do not name fails, as does a value of the wrong type (no coercion: "true" is not true).
 """
 
@@ -192,6 +194,37 @@ class TempoJsonData(HttpJsonData):
     tagLimit: int | None = None
 
 
+class JaegerJsonData(HttpJsonData):
+    """Grafana's built-in Jaeger data source (docs: datasources/jaeger, "Provision the data source"): trace to
+    logs, metrics and profiles, the node graph, the trace query time shifts and the span bar."""
+
+    tracesToLogsV2: TracesToLogs | None = None
+    tracesToMetrics: TracesToMetrics | None = None
+    tracesToProfiles: TracesToProfiles | None = None
+    nodeGraph: Toggle | None = None
+    traceQuery: TraceQuery | None = None
+    spanBar: SpanBar | None = None
+
+
+class VictoriaLogsJsonData(HttpJsonData):
+    """The VictoriaLogs plugin (victoriametrics-logs-datasource, src/types.ts `Options` at v0.30.1): its
+    derived fields have Loki's shape (name, matcherType, matcherRegex, url, datasourceUid, urlDisplayLabel)."""
+
+    maxLines: str | None = None
+    httpMethod: Literal["POST", "GET"] | None = None
+    customQueryParameters: str | None = None
+    queryBuilderLimits: dict[str, int] | None = None
+    derivedFields: list[DerivedField] = []
+    enableSecureSocksProxy: bool | None = None
+    logLevelRules: list[dict[str, Any]] = []
+    multitenancyHeaders: dict[str, str] | None = None
+    vmuiUrl: str | None = None
+    otelPreset: dict[str, Any] | None = None
+
+
+VICTORIALOGS = "victoriametrics-logs-datasource"
+
+
 class AlertmanagerJsonData(HttpJsonData):
     implementation: Literal["prometheus", "mimir", "cortex"]
     handleGrafanaManagedAlerts: bool | None = None
@@ -201,6 +234,8 @@ JSON_DATA: dict[str, type[HttpJsonData]] = {
     "prometheus": PrometheusJsonData,
     "loki": LokiJsonData,
     "tempo": TempoJsonData,
+    "jaeger": JaegerJsonData,
+    VICTORIALOGS: VictoriaLogsJsonData,
     "alertmanager": AlertmanagerJsonData,
 }
 
@@ -231,7 +266,7 @@ class Datasource(Closed):
     """One data source; `jsonData` is checked against the model of its `type` (JSON_DATA) separately."""
 
     name: str
-    type: Literal["prometheus", "loki", "tempo", "alertmanager"]
+    type: Literal["prometheus", "loki", "tempo", "jaeger", "victoriametrics-logs-datasource", "alertmanager"]
     access: Literal["proxy", "direct"] = "proxy"
     orgId: int = 1
     uid: str | None = None

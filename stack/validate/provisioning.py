@@ -24,7 +24,13 @@ from stack.builders.charts import KPS, values_file
 from stack.builders.kubernetes import BASE_DIR
 from stack.settings import StackSettings
 from stack.tools import CheckResult
-from stack.validate.grafana_format import JSON_DATA, DashboardProvidersFile, Datasource, DatasourcesFile
+from stack.validate.grafana_format import (
+    JSON_DATA,
+    VICTORIALOGS,
+    DashboardProvidersFile,
+    Datasource,
+    DatasourcesFile,
+)
 
 # Grafana splits a value on `$$` and runs Go's os.ExpandEnv on each part: ${anything}, $NAME, $1, $@...
 ENV_REFERENCE = re.compile(r"\$(\{[^}]*\}|[A-Za-z_]\w*|[*#@!?0-9-])")
@@ -32,7 +38,8 @@ CONTAINER_PROVISIONING = "/etc/grafana/provisioning"  # GF_PATHS_PROVISIONING of
 DATASOURCE_LABEL = "grafana_datasource"
 DASHBOARD_LABEL = "grafana_dashboard"
 # jsonData links: (attribute path, data source types it may name)
-LINK_TYPES = {"trace": ("tempo",), "logs": ("loki",), "metrics": ("prometheus",), "any": tuple(JSON_DATA)}
+LINK_TYPES = {"trace": ("tempo", "jaeger"), "logs": ("loki", VICTORIALOGS), "metrics": ("prometheus",),
+              "any": tuple(JSON_DATA)}  # fmt: skip
 
 
 @dataclass(frozen=True)
