@@ -97,8 +97,8 @@ COLLECTOR_MODULES: dict[str, dict[str, str]] = {
     },
     "extensions": {"health_check": f"{CONTRIB}/extension/healthcheckextension"},
     "connectors": {  # span metrics and the service graph for a trace store without Tempo's metrics generator
-        "spanmetrics": f"{CONTRIB}/connector/spanmetricsconnector",
-        "servicegraph": f"{CONTRIB}/connector/servicegraphconnector",
+        "span_metrics": f"{CONTRIB}/connector/spanmetricsconnector",
+        "service_graph": f"{CONTRIB}/connector/servicegraphconnector",
     },
 }
 

@@ -50,8 +50,8 @@ from stack.settings import StackSettings
 PROCESSORS = ("memory_limiter", "resource", "batch")
 # RETRY and QUEUE (stack.builders.backends) hold data while a store is down; the app never waits on any of it:
 # its exports are asynchronous too.
-CONNECTORS = ("spanmetrics", "servicegraph")
-# spanmetrics' namespace gives the metric names Tempo's metrics generator writes (traces_spanmetrics_*), so
+CONNECTORS = ("span_metrics", "service_graph")
+# span_metrics' namespace gives the metric names Tempo's metrics generator writes (traces_spanmetrics_*), so
 # the same queries read either; its latency buckets are the app's (seconds), its exemplars carry trace_id
 SPAN_METRICS_NAMESPACE = "traces.spanmetrics"
 
@@ -103,13 +103,13 @@ def connectors(settings: StackSettings) -> Connectors | None:
     flush = str(settings.timing.scrape_interval)
     buckets = tuple(f"{round(edge * 1000)}ms" for edge in settings.metrics.latency_buckets)
     return Connectors(
-        spanmetrics=SpanMetricsConnector(
+        span_metrics=SpanMetricsConnector(
             namespace=SPAN_METRICS_NAMESPACE,
             histogram=SpanMetricsHistogram(unit="s", explicit=ExplicitBuckets(buckets=buckets)),
             exemplars=Exemplars(enabled=True),
             metrics_flush_interval=flush,
         ),
-        servicegraph=ServiceGraphConnector(
+        service_graph=ServiceGraphConnector(
             latency_histogram_buckets=buckets,
             store=ServiceGraphStore(ttl="10s", max_items=1000),
             metrics_flush_interval=flush,

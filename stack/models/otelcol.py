@@ -160,10 +160,11 @@ class ServiceGraphConnector(ConfigModel):
 
 class Connectors(ConfigModel):
     """Span metrics and the service graph from the traces pipeline into the metrics pipeline: what Tempo's
-    metrics generator does, for a trace store without one (Jaeger)."""
+    metrics generator does, for a trace store without one (Jaeger). The connectors' current type names
+    (`spanmetrics` and `servicegraph` are their deprecated aliases, internal/metadata/generated_status.go)."""
 
-    spanmetrics: SpanMetricsConnector
-    servicegraph: ServiceGraphConnector
+    span_metrics: SpanMetricsConnector
+    service_graph: ServiceGraphConnector
 
 
 class HealthCheck(ConfigModel):

@@ -52,11 +52,11 @@ def test_span_metrics_come_from_the_collector_without_tempo(project: Path, choic
         assert "connectors" not in config
         assert pipelines["metrics"]["receivers"] == ["otlp"]
         return
-    assert set(config["connectors"]) == {"spanmetrics", "servicegraph"}
-    assert config["connectors"]["spanmetrics"]["exemplars"]["enabled"] is True
-    assert config["connectors"]["spanmetrics"]["namespace"] == "traces.spanmetrics"
-    assert pipelines["traces"]["exporters"][1:] == ["spanmetrics", "servicegraph"]
-    assert pipelines["metrics"]["receivers"] == ["otlp", "spanmetrics", "servicegraph"]
+    assert set(config["connectors"]) == {"span_metrics", "service_graph"}
+    assert config["connectors"]["span_metrics"]["exemplars"]["enabled"] is True
+    assert config["connectors"]["span_metrics"]["namespace"] == "traces.spanmetrics"
+    assert pipelines["traces"]["exporters"][1:] == ["span_metrics", "service_graph"]
+    assert pipelines["metrics"]["receivers"] == ["otlp", "span_metrics", "service_graph"]
     assert c.SPAN_METRICS["jaeger"].calls == c.SPAN_METRICS["tempo"].calls
 
 
