@@ -18,17 +18,14 @@ class Unavailable(Exception):
 
 @dataclass
 class PromClient:
-    """Prometheus' API at `base_url`, or Mimir's (`http://host:port/prometheus`, with the tenant header and
-    the process' own readiness URL)."""
+    """Prometheus' (or Alertmanager's) API at `base_url`."""
 
     base_url: str
     timeout: float = 5.0
-    headers: dict[str, str] | None = None
-    ready_url: str = ""  # default: base_url/-/ready
 
     def _get(self, path: str, params: dict[str, str] | None = None) -> Any:
         try:
-            response = httpx.get(f"{self.base_url}{path}", params=params, headers=self.headers, timeout=self.timeout)
+            response = httpx.get(f"{self.base_url}{path}", params=params, timeout=self.timeout)
         except httpx.HTTPError as exc:
             raise Unavailable(f"{self.base_url}{path}: {type(exc).__name__}: {exc}") from exc
         if response.status_code != 200:
@@ -40,8 +37,7 @@ class PromClient:
 
     def ready(self) -> bool:
         try:
-            url = self.ready_url or f"{self.base_url}/-/ready"
-            return httpx.get(url, headers=self.headers, timeout=self.timeout).status_code == 200
+            return httpx.get(f"{self.base_url}/-/ready", timeout=self.timeout).status_code == 200
         except httpx.HTTPError:
             return False
 

@@ -383,8 +383,7 @@ class Verifier:
 
         def resolved() -> tuple[bool, str]:
             try:
-                alerts = httpx.get(f"{self.am.base_url}/api/v2/alerts", params={"active": "true"},
-                                   headers=self.am.headers, timeout=5)  # fmt: skip
+                alerts = httpx.get(f"{self.am.base_url}/api/v2/alerts", params={"active": "true"}, timeout=5)
                 labels = [a["labels"] for a in alerts.json()]
                 active = {x.get("alertname", "") for x in labels if self._judged(x.get("service", ""))} - lingering
             except (httpx.HTTPError, ValueError) as exc:
