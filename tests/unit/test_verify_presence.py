@@ -13,9 +13,10 @@ import pytest
 from support import free_port
 
 from stack.config import load_settings
+from stack.errors import StackError
 from stack.render import render_all
 from stack.runtime import doctor
-from stack.runtime.lifecycle import absent_components
+from stack.runtime.lifecycle import absent_components, component_switch
 from stack.runtime.outcome import CheckLine, Endpoints, VerifyReport
 from stack.runtime.pipeline import Backends
 from stack.runtime.presence import Presence
@@ -148,3 +149,21 @@ def test_the_doctor_reports_logql_and_traceql_panels_as_not_applicable(make_proj
     assert len(report.checks) == len(kinds["loki"]) + len(kinds["tempo"])
     assert {line.status for line in report.checks} == {"n/a"}
     assert {line.detail.split(" ")[0] for line in report.checks} == {"loki", "tempo"}
+
+
+def test_pipeline_faults_stop_only_what_up_started(tmp_path: Path) -> None:
+    """--pipeline-faults on a local stack without Loki and Tempo switches the collector alone; the other two
+    are left to verify, which reports them n/a (not part of the stack)."""
+    collector = Running("otelcol", "http://127.0.0.1:13133", "http://127.0.0.1:13133/", pid=1)
+    write_state(tmp_path, State("local", "fast", (collector,), missing=("loki", "tempo", "grafana")))
+    settings = load_settings(_stack(tmp_path))
+    assert component_switch(tmp_path, settings).components == ("otelcol",)
+    write_state(tmp_path, State("compose", "fast"))
+    with pytest.raises(StackError, match="supported for a local stack"):
+        component_switch(tmp_path, settings)
+
+
+def _stack(root: Path) -> Path:
+    config = root / "stack.yaml"
+    config.write_text("project: demo\nservices: [{name: orders, port: 8000}]\n", encoding="utf-8")
+    return config
