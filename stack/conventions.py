@@ -260,10 +260,13 @@ TEMPO_LOCAL_OTLP_PORTS = (4417, 4418)  # locally the collector owns 4317/4318
 # What the generator and the runtime both need; the rest of each store is its entry of stack.builders.backends.
 JAEGER_CONFIG = "jaeger/config.yaml"  # Jaeger v2 is a collector distribution configured by its own YAML
 JAEGER_GRPC_PORT = 16685  # the query API over gRPC (its HTTP API and UI are on components.jaeger.port)
-JAEGER_HEALTH_PORT = 13134  # its healthcheckv2 extension (the collector's health_check has 13133)
+JAEGER_HEALTH_PORT = 13133  # its healthcheckv2 extension, where the image and the Helm chart's probes expect it
 JAEGER_HEALTH_PATH = "/status"
-JAEGER_METRICS_PORT = 14269  # its own metrics (the collector's are on components.otelcol.port)
-JAEGER_LOCAL_OTLP_PORTS = (4427, 4428)  # locally the collector owns 4317/4318, Tempo 4417/4418
+JAEGER_METRICS_PORT = 8888  # its own metrics, where the Helm chart's Service exposes them
+# locally the collector owns 4317/4318, 13133 and 8888 (Tempo 4417/4418): Jaeger's OTLP, health, metrics ports
+JAEGER_LOCAL_OTLP_PORTS = (4427, 4428)
+JAEGER_LOCAL_HEALTH_PORT = 13134
+JAEGER_LOCAL_METRICS_PORT = 14269
 JAEGER_TRACES_API = "/api/traces"  # /api/traces/<trace id>, and ?service=<name> to search
 VICTORIALOGS_OTLP_PATH = "/insert/opentelemetry/v1/logs"  # OTLP logs over HTTP, protobuf only
 VICTORIALOGS_QUERY_PATH = "/select/logsql/query"
@@ -336,6 +339,14 @@ class Placement:
     def jaeger_otlp_ports(self) -> tuple[int, int]:
         return JAEGER_LOCAL_OTLP_PORTS if self.local else (OTLP_GRPC_PORT, OTLP_HTTP_PORT)
 
+    @property
+    def jaeger_health_port(self) -> int:
+        return JAEGER_LOCAL_HEALTH_PORT if self.local else JAEGER_HEALTH_PORT
+
+    @property
+    def jaeger_metrics_port(self) -> int:
+        return JAEGER_LOCAL_METRICS_PORT if self.local else JAEGER_METRICS_PORT
+
 
 IN_CONTAINERS = Placement()
 
@@ -368,11 +379,12 @@ def component_ports(components: Any, postgres: bool, backends: Any = None) -> di
 
 
 def store_ports(components: Any, backends: Any) -> dict[str, int]:
-    """The ports of the licence-clean stores `backends` chooses (Loki's and Tempo's are always reserved)."""
+    """The ports of the licence-clean stores `backends` chooses, as a local run binds them (Loki's and Tempo's
+    are always reserved)."""
     ports: dict[str, int] = {}
     if backends is not None and backends.traces == "jaeger":
         ports |= {"jaeger": int(components.jaeger.port), "jaeger grpc": JAEGER_GRPC_PORT,
-                  "jaeger health": JAEGER_HEALTH_PORT, "jaeger metrics": JAEGER_METRICS_PORT,
+                  "jaeger health": JAEGER_LOCAL_HEALTH_PORT, "jaeger metrics": JAEGER_LOCAL_METRICS_PORT,
                   "jaeger otlp grpc": JAEGER_LOCAL_OTLP_PORTS[0],
                   "jaeger otlp http": JAEGER_LOCAL_OTLP_PORTS[1]}  # fmt: skip
     if backends is not None and backends.logs == "victorialogs":

@@ -71,6 +71,9 @@ class Charts(Frozen):
     mimir_distributed: str = "6.2.0"  # grafana; Mimir 3.2.0
     loki: str = "18.11.0"  # grafana-community; Loki 3.7.6
     tempo_distributed: str = "3.3.0"  # grafana-community; Tempo 3.0.3
+    # the licence-clean stores (backends), their image tags set to components.jaeger / components.victorialogs
+    jaeger: str = "4.11.1"  # jaegertracing/helm-charts `jaeger`, the Jaeger v2 chart (appVersion 2.19.0)
+    victoria_logs_single: str = "0.13.9"  # VictoriaMetrics/helm-charts (appVersion v1.52.0)
 
     @field_validator("*")
     @classmethod

@@ -11,8 +11,10 @@ name given here, in kubernetes.namespace):
 - mimir-distributed: metrics and the ruler, which sends alerts to kube-prometheus-stack's Alertmanager.
   Ingest storage architecture (the chart's default since 6.0, Mimir 3's preferred and stable one) with
   the chart's single-node Kafka: see the README for why and what to change for production.
-- loki (Monolithic, filesystem) and tempo-distributed (OTLP in, span metrics and service graphs written to
-  Mimir for the Tempo datasource's service map and traces-to-metrics links).
+- the log and trace stores `backends` chooses: loki (Monolithic, filesystem) or victoria-logs-single (OTLP
+  logs from k8s-monitoring's receiver); tempo-distributed (OTLP in, span metrics and service graphs written to
+  Mimir for the Tempo datasource's service map and traces-to-metrics links) or jaeger (Jaeger v2 all-in-one,
+  configured with the same config.yaml model as compose's, memory store).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 
+from stack import conventions as c
+from stack.builders.jaeger import build_jaeger
 from stack.models import ConfigModel
 from stack.models import charts as h
 from stack.settings import StackSettings
@@ -31,15 +35,25 @@ REPOSITORIES = (
     h.HelmRepository(name="grafana", url="https://grafana.github.io/helm-charts"),
     h.HelmRepository(name="grafana-community", url="https://grafana-community.github.io/helm-charts"),
 )
+# the repositories of the licence-clean stores' charts, listed only when `backends` chooses them
+STORE_REPOSITORIES = {
+    "jaeger": h.HelmRepository(name="jaegertracing", url="https://jaegertracing.github.io/helm-charts"),
+    "victorialogs": h.HelmRepository(name="vm", url="https://victoriametrics.github.io/helm-charts/"),
+}
 # release name -> repository/chart
 KPS, K8S_MONITORING, MIMIR, LOKI, TEMPO = "kube-prometheus-stack", "k8s-monitoring", "mimir", "loki", "tempo"
+JAEGER, VICTORIALOGS = "jaeger", "victoria-logs-single"
 CHARTS = {
     KPS: "prometheus-community/kube-prometheus-stack",
     K8S_MONITORING: "grafana/k8s-monitoring",
     MIMIR: "grafana/mimir-distributed",
     LOKI: "grafana-community/loki",
     TEMPO: "grafana-community/tempo-distributed",
+    JAEGER: "jaegertracing/jaeger",
+    VICTORIALOGS: "vm/victoria-logs-single",
 }
+STORE_RELEASES = {"loki": LOKI, "tempo": TEMPO, "jaeger": JAEGER, "victorialogs": VICTORIALOGS}
+VICTORIALOGS_SERVICE = "victorialogs"  # server.fullnameOverride: the chart's naming depends on its version
 HELM_DIR = "helm"
 METRICS_COLLECTOR, RECEIVER_COLLECTOR = "alloy-metrics", "alloy-receiver"
 OTLP_HTTP_PORT = 4318  # the OTel Operator's Python agent exports http/protobuf here
@@ -85,12 +99,16 @@ class ClusterUrls:
         return self._svc(f"{TEMPO}-distributor", 4317)
 
     @property
-    def jaeger_query(self) -> str:  # jaegertracing/helm-charts `jaeger` (Jaeger v2 all-in-one), release jaeger
-        return self._svc("jaeger", 16686)
+    def jaeger_query(self) -> str:  # the jaeger chart's all-in-one Service (fullnameOverride: jaeger)
+        return self._svc(JAEGER, 16686)
 
     @property
-    def victorialogs(self) -> str:  # VictoriaMetrics' victoria-logs-single, release victoria-logs-single
-        return self._svc("victoria-logs-single-server", 9428)
+    def jaeger_otlp_grpc(self) -> str:
+        return self._svc(JAEGER, 4317)
+
+    @property
+    def victorialogs(self) -> str:  # victoria-logs-single's server Service (server.fullnameOverride)
+        return self._svc(VICTORIALOGS_SERVICE, 9428)
 
     @property
     def alertmanager(self) -> str:
@@ -101,6 +119,12 @@ class ClusterUrls:
         return self._svc(f"{K8S_MONITORING}-{RECEIVER_COLLECTOR}", OTLP_HTTP_PORT)
 
 
+def releases(settings: StackSettings) -> dict[str, str]:
+    """Release name -> repository/chart of what runs: the fixed charts and the chosen stores' charts."""
+    chosen = {STORE_RELEASES[settings.backends.logs], STORE_RELEASES[settings.backends.traces]}
+    return {name: chart for name, chart in CHARTS.items() if name not in STORE_RELEASES.values() or name in chosen}
+
+
 def build_helmfile(settings: StackSettings) -> h.Helmfile:
     k8s, charts = settings.kubernetes, settings.kubernetes.charts
     versions = {
@@ -109,9 +133,11 @@ def build_helmfile(settings: StackSettings) -> h.Helmfile:
         MIMIR: charts.mimir_distributed,
         LOKI: charts.loki,
         TEMPO: charts.tempo_distributed,
+        JAEGER: charts.jaeger,
+        VICTORIALOGS: charts.victoria_logs_single,
     }
     needs = {K8S_MONITORING: (f"{k8s.namespace}/{KPS}",)}  # the CRDs of ServiceMonitor and PrometheusRule
-    releases = tuple(
+    releases_ = tuple(
         h.HelmRelease(
             name=name,
             namespace=k8s.namespace,
@@ -120,21 +146,26 @@ def build_helmfile(settings: StackSettings) -> h.Helmfile:
             values=(values_file(name),),
             needs=needs.get(name),
         )
-        for name, chart in CHARTS.items()
+        for name, chart in releases(settings).items()
     )
-    return h.Helmfile(repositories=REPOSITORIES, releases=releases)
+    stores = (settings.backends.traces, settings.backends.logs)
+    extra = tuple(repository for store, repository in STORE_REPOSITORIES.items() if store in stores)
+    return h.Helmfile(repositories=REPOSITORIES + extra, releases=releases_)
 
 
 def build_chart_values(settings: StackSettings) -> dict[str, ConfigModel]:
     """Values file path (relative to the Kubernetes directory) -> its values model."""
     urls = ClusterUrls(settings.kubernetes.namespace)
-    return {
+    values: dict[str, ConfigModel] = {
         values_file(KPS): kube_prometheus_stack(settings),
         values_file(K8S_MONITORING): k8s_monitoring(settings, urls),
         values_file(MIMIR): mimir(settings, urls),
         values_file(LOKI): loki(),
         values_file(TEMPO): tempo(urls),
+        values_file(JAEGER): jaeger(settings),
+        values_file(VICTORIALOGS): victorialogs(settings),
     }
+    return {path: model for path, model in values.items() if path in {values_file(r) for r in releases(settings)}}
 
 
 def kube_prometheus_stack(settings: StackSettings) -> h.KubePrometheusStackValues:
@@ -172,7 +203,6 @@ def kube_prometheus_stack(settings: StackSettings) -> h.KubePrometheusStackValue
 def k8s_monitoring(settings: StackSettings, urls: ClusterUrls) -> h.K8sMonitoringValues:
     k8s = settings.kubernetes
     selection = h.MonitorSelection(namespaces=(k8s.services_namespace,), labelSelectors=dict(k8s.selector_labels))
-    off, on = h.Signal(enabled=False), h.Signal(enabled=True)
     return h.K8sMonitoringValues(
         cluster=h.Cluster(name=settings.project),
         destinations={
@@ -186,16 +216,7 @@ def k8s_monitoring(settings: StackSettings, urls: ClusterUrls) -> h.K8sMonitorin
                     labelSelectors=dict(k8s.selector_labels),
                 ),
             ),
-            LOKI: h.Destination(type="loki", url=f"{urls.loki}/loki/api/v1/push"),
-            TEMPO: h.Destination(
-                type="otlp",
-                url=urls.tempo_otlp_grpc,
-                protocol="grpc",
-                tls=h.OtlpTls(insecure=True),
-                metrics=off,
-                logs=off,
-                traces=on,
-            ),
+            **store_destinations(settings, urls),
         },
         prometheusOperatorObjects=h.PrometheusOperatorObjects(
             collector=METRICS_COLLECTOR,
@@ -262,4 +283,43 @@ def tempo(urls: ClusterUrls) -> h.TempoValues:
                 metrics_generator=h.GeneratorOverrides(processors=("service-graphs", "span-metrics"))
             )
         ),
+    )
+
+
+def store_destinations(settings: StackSettings, urls: ClusterUrls) -> dict[str, h.Destination]:
+    """k8s-monitoring's destinations for the chosen log and trace stores (the services' OTLP goes there)."""
+    off, on = h.Signal(enabled=False), h.Signal(enabled=True)
+    otlp_logs = f"{urls.victorialogs}{c.VICTORIALOGS_OTLP_PATH.removesuffix('/v1/logs')}"  # the exporter adds /v1/logs
+    logs = {
+        "loki": h.Destination(type="loki", url=f"{urls.loki}/loki/api/v1/push"),
+        "victorialogs": h.Destination(type="otlp", url=otlp_logs, protocol="http", metrics=off, logs=on, traces=off),
+    }
+    traces = {
+        "tempo": h.Destination(type="otlp", url=urls.tempo_otlp_grpc, protocol="grpc", tls=h.OtlpTls(insecure=True),
+                               metrics=off, logs=off, traces=on),
+        "jaeger": h.Destination(type="otlp", url=urls.jaeger_otlp_grpc, protocol="grpc", tls=h.OtlpTls(insecure=True),
+                                metrics=off, logs=off, traces=on),
+    }  # fmt: skip
+    log_store, trace_store = settings.backends.logs, settings.backends.traces
+    return {STORE_RELEASES[log_store]: logs[log_store], STORE_RELEASES[trace_store]: traces[trace_store]}
+
+
+def jaeger(settings: StackSettings) -> h.JaegerValues:
+    """Jaeger v2 all-in-one at components.jaeger's tag, with the config compose's Jaeger reads (memory store)."""
+    return h.JaegerValues(
+        fullnameOverride=JAEGER,
+        jaeger=h.JaegerDeployment(image=h.ImageTag(tag=settings.components.jaeger.image.rsplit(":", 1)[1])),
+        storage=h.JaegerStorageValues(type="memory"),
+        userconfig=build_jaeger(settings).to_data(),
+    )
+
+
+def victorialogs(settings: StackSettings) -> h.VictoriaLogsValues:
+    return h.VictoriaLogsValues(
+        server=h.VictoriaLogsServer(
+            fullnameOverride=VICTORIALOGS_SERVICE,
+            image=h.ImageTag(tag=settings.components.victorialogs.image.rsplit(":", 1)[1]),
+            retentionPeriod=c.VICTORIALOGS_RETENTION,
+            persistentVolume=h.Enabled(enabled=True),
+        )
     )

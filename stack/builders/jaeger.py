@@ -1,6 +1,7 @@
 """settings -> Jaeger v2's config.yaml model: OTLP in (the collector sends traces over gRPC), batch, the
 memory store, the query extension serving the UI and APIs on components.jaeger.port, health at /status and
-its own metrics on a port of its own. Locally its OTLP ports move off the collector's (Placement)."""
+its own metrics. In a container (compose, the Helm chart's userconfig) it keeps the image's ports; locally its
+OTLP, health and metrics ports move off the collector's (Placement)."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def build_jaeger(settings: StackSettings, placement: c.Placement = c.IN_CONTAINE
     listen = placement.listen
     grpc, http = placement.jaeger_otlp_ports
     own_metrics = MetricReader(pull=PullReader(exporter=PullExporter(
-        prometheus=PrometheusPullExporter(host=listen, port=c.JAEGER_METRICS_PORT))))  # fmt: skip
+        prometheus=PrometheusPullExporter(host=listen, port=placement.jaeger_metrics_port))))  # fmt: skip
     return JaegerConfig(
         service=JaegerService(
             extensions=EXTENSIONS,
@@ -58,7 +59,7 @@ def build_jaeger(settings: StackSettings, placement: c.Placement = c.IN_CONTAINE
                 http=Endpoint(endpoint=f"{listen}:{settings.components.jaeger.port}"),
                 grpc=Endpoint(endpoint=f"{listen}:{c.JAEGER_GRPC_PORT}"),
             ),
-            healthcheckv2=HealthCheckV2(http=Endpoint(endpoint=f"{listen}:{c.JAEGER_HEALTH_PORT}")),
+            healthcheckv2=HealthCheckV2(http=Endpoint(endpoint=f"{listen}:{placement.jaeger_health_port}")),
         ),
         receivers=Receivers(
             otlp=OTLPReceiver(

@@ -5,8 +5,10 @@ kube-prometheus-stack 88.5.3 (prometheus-community/helm-charts, with the grafana
 grafana-community as its dependency), k8s-monitoring 4.4.0 (grafana/k8s-monitoring-helm:
 destinations/*-values.yaml and the feature charts' values), mimir-distributed 6.x (grafana/mimir:
 operations/helm/charts/mimir-distributed, CHANGELOG 6.0.0 for `kafka.enabled`), loki 18.11.0 and
-tempo-distributed 3.3.0 (grafana-community/helm-charts). Unknown keys are refused, so a value that is not
-one of these fails in our tests rather than being ignored by Helm.
+tempo-distributed 3.3.0 (grafana-community/helm-charts), jaeger 4.11.1 (jaegertracing/helm-charts:
+charts/jaeger/values.yaml, templates/jaeger/) and victoria-logs-single 0.13.9 (VictoriaMetrics/helm-charts).
+Unknown keys are refused, so a value that is not one of these fails in our tests rather than being ignored
+by Helm.
 """
 
 from __future__ import annotations
@@ -277,3 +279,37 @@ class TempoValues(ConfigModel):
     traces: TempoTraces
     metricsGenerator: MetricsGenerator
     overrides: TempoOverrides
+
+
+# --- jaeger (Jaeger v2: one all-in-one Deployment configured by `userconfig`) ----------------------------------
+class ImageTag(ConfigModel):
+    tag: str
+
+
+class JaegerDeployment(ConfigModel):
+    image: ImageTag
+
+
+class JaegerStorageValues(ConfigModel):
+    """`storage.type` only selects the chart's Elasticsearch/Cassandra environment; the store is userconfig's."""
+
+    type: Literal["memory", "elasticsearch", "cassandra"]
+
+
+class JaegerValues(ConfigModel):
+    fullnameOverride: str  # the Service name (ports 4317/4318 OTLP, 16686 UI and API, 16685 gRPC query)
+    jaeger: JaegerDeployment
+    storage: JaegerStorageValues
+    userconfig: dict[str, Any]  # Jaeger's own config.yaml, mounted and passed as --config
+
+
+# --- victoria-logs-single ------------------------------------------------------------------------------------
+class VictoriaLogsServer(ConfigModel):
+    fullnameOverride: str  # the server's Service name (port 9428)
+    image: ImageTag
+    retentionPeriod: str
+    persistentVolume: Enabled
+
+
+class VictoriaLogsValues(ConfigModel):
+    server: VictoriaLogsServer

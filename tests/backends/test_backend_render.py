@@ -153,3 +153,29 @@ def test_local_configs_point_at_loopback_ports(settings: StackSettings, choice: 
         assert f"endpoint: 127.0.0.1:{c.JAEGER_LOCAL_OTLP_PORTS[0]}" in plan[f"compose/{c.JAEGER_CONFIG}"]
     if logs == "victorialogs":
         assert f"http://127.0.0.1:{settings.components.victorialogs.port}{c.VICTORIALOGS_OTLP_PATH}" in collector
+
+
+def test_kubernetes_runs_the_chosen_stores_charts(project: Path, choice: tuple[str, str]) -> None:
+    """The helmfile installs only the chosen stores' charts (pinned), their values set the stores' image tags,
+    and k8s-monitoring sends the services' traces and logs to them."""
+    traces, logs = choice
+    kubernetes = project / "kubernetes"
+    helmfile = read_yaml(kubernetes / "helmfile.yaml")
+    releases = {r["name"]: r for r in helmfile["releases"]}
+    chart_release = {"tempo": "tempo", "loki": "loki", "jaeger": "jaeger", "victorialogs": "victoria-logs-single"}
+    others = {"tempo", "jaeger", "loki", "victorialogs"} - {traces, logs}
+    assert {chart_release[s] for s in (traces, logs)} <= set(releases)
+    assert not {chart_release[s] for s in others} & set(releases)
+    destinations = read_yaml(kubernetes / "helm" / "k8s-monitoring.values.yaml")["destinations"]
+    assert set(destinations) == {"mimir", chart_release[traces], chart_release[logs]}
+    if traces == "jaeger":
+        assert releases["jaeger"]["version"] == "4.11.1"
+        values = read_yaml(kubernetes / "helm" / "jaeger.values.yaml")
+        assert values["jaeger"]["image"]["tag"] == "2.12.0"
+        assert values["userconfig"]["extensions"]["healthcheckv2"]["http"]["endpoint"] == "0.0.0.0:13133"
+        assert destinations["jaeger"]["url"] == "http://jaeger.monitoring.svc:4317"
+    if logs == "victorialogs":
+        assert releases["victoria-logs-single"]["version"] == "0.13.9"
+        values = read_yaml(kubernetes / "helm" / "victoria-logs-single.values.yaml")
+        assert values["server"]["image"]["tag"] == "v1.52.2"
+        assert destinations["victoria-logs-single"]["url"] == "http://victorialogs.monitoring.svc:9428/insert/opentelemetry"
