@@ -20,8 +20,10 @@ from stack.settings import StackSettings
 from stack.tools import CheckResult
 from stack.validate.compose import check_compose
 from stack.validate.dashboards import check_dashboards
+from stack.validate.grammars import check_grammars
 from stack.validate.kubernetes import check_kubernetes
 from stack.validate.mimir import check_mimir
+from stack.validate.provisioning import check_provisioning
 from stack.validate.promtool import amtool, promtool, run_rule_tests
 
 ORACLE_TESTS = "tests/promtool"
@@ -75,6 +77,8 @@ CHECKS: tuple[Check, ...] = (
     check_prometheus,
     check_alertmanager,
     check_dashboards,
+    check_provisioning,
+    check_grammars,
     check_compose,
     check_kubernetes,
     check_mimir,
