@@ -29,6 +29,10 @@ CASES = {
         VALID + "backends: {logs: victorialogs}\ncomponents:\n  victorialogs: {image: victoriametrics/victoria-logs}\n",
         ["components.victorialogs.image", "pinned tag"],
     ),
+    "jaeger_pin_missing": (
+        VALID + "backends: {traces: jaeger}\ncomponents: {jaeger: null}\n",
+        ["components.jaeger", "valid dictionary", "None"],
+    ),
     "jaeger_port_clash": (
         VALID + "backends: {traces: jaeger}\ncomponents:\n  grafana: {port: 16686}\n",
         ["components.jaeger.port", "127.0.0.1:16686", "components.grafana"],
