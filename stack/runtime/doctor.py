@@ -16,12 +16,12 @@ from typing import Any
 import yaml
 
 from stack import conventions as c
-from stack.dashlint import fill_template, panel_queries
+from stack.dashlint import datasource_type, fill_template, iter_panels, panel_queries
 from stack.errors import StackError
 from stack.runtime.outcome import CheckLine, Endpoints, VerifyReport
-from stack.runtime.pipeline import logql_has_data, traceql_has_data
 from stack.runtime.presence import Presence
 from stack.runtime.promapi import PromClient, Unavailable, wait_until
+from stack.runtime.stores import log_api, trace_api
 from stack.settings import Service, StackSettings
 
 SECTION = "no-data doctor"
@@ -89,9 +89,8 @@ def run_doctor(
     root: Path, settings: StackSettings, services: tuple[Service, ...], ends: Endpoints, report: VerifyReport,
     presence: Presence,
 ) -> list[CheckLine]:  # fmt: skip
-    """Every recording rule and PromQL panel through Prometheus, every LogQL and TraceQL panel through the
-    real Loki and Tempo (n/a when not part of the stack); the checks are appended to `report` and the failed
-    ones returned."""
+    """Every recording rule and PromQL panel through Prometheus, every log and trace panel through the chosen
+    stores (n/a when not part of the stack); the checks are appended to `report` and the failed ones returned."""
     seconds = max(60, int(time.time() - report.started) + 30)
     prom = PromClient(ends.prometheus)
     for service in services:
@@ -110,18 +109,39 @@ def _logs_and_traces(
     root: Path, settings: StackSettings, services: tuple[Service, ...], ends: Endpoints, report: VerifyReport,
     presence: Presence, seconds: int,
 ) -> None:  # fmt: skip
+    """Every log and trace panel, in the chosen stores' own language (LogQL or LogsQL; TraceQL or a Jaeger
+    search), executed against the store over the run."""
     start, end = time.time() - seconds, time.time() + 60
-    backends = (("loki", ends.loki, logql_has_data), ("tempo", ends.tempo, traceql_has_data))
-    for kind, url, has_data in backends:
-        gate = presence.gate((kind,))
+    chosen = ((log_api(settings), ends.logs), (trace_api(settings), ends.traces))
+    for store, url in chosen:
+        gate = presence.gate((store.name,))
         for service in services:
-            for name, query in dashboard_queries(root, settings, service, seconds, kind):
+            for name, target in store_targets(root, settings, service, seconds, store.panel_type):
                 title = f"{service.name}: {name}"
                 if gate is not None:
                     report.checks.append(CheckLine.of(SECTION, title, *gate))
                     continue
-                waited = wait_until(partial(has_data, url, query, start, end), 20, 2.0)
+                waited = wait_until(partial(store.panel, url, target, start, end), 20, 2.0)
                 report.checks.append(CheckLine(SECTION, title, waited.ok, "" if waited.ok else waited.last))
+
+
+def store_targets(
+    root: Path, settings: StackSettings, service: Service, seconds: int, kind: str
+) -> list[tuple[str, dict[str, Any]]]:
+    """(panel title, target with macros and variables filled in every text field) of the service's panels whose
+    datasource type is `kind`: a LogQL/LogsQL/TraceQL query, or a Jaeger search form."""
+    variables = {"service": service.name}
+
+    def filled(value: Any) -> Any:
+        return fill_template(value, f"{seconds}s", variables, ANY_VALUE) if isinstance(value, str) else value
+
+    return [
+        (f"panel {board.get('title', '')} / {panel.get('title', '')}", {k: filled(v) for k, v in target.items()})
+        for board in deployed_boards(root, settings, service)
+        for panel in iter_panels(board)
+        for target in panel.get("targets", [])
+        if datasource_type(panel, target) == kind
+    ]
 
 
 def signal_exprs(settings: StackSettings, service: Service) -> dict[str, str]:

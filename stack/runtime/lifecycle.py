@@ -10,9 +10,10 @@ from rich.console import Console
 from stack.errors import StackError
 from stack.runtime.compose import down_compose, engine, up_compose
 from stack.runtime.local import Echo, down_local, restart_component, start_command_services, stop_component, up_local
-from stack.runtime.outages import PIPELINE, Switch
+from stack.runtime.outages import Switch
 from stack.runtime.state import State, read_state, state_dir
 from stack.runtime.status import show_status
+from stack.runtime.stores import pipeline
 from stack.secrets import ensure_secrets
 from stack.settings import StackSettings
 
@@ -61,15 +62,17 @@ def status(root: Path, console: Console | None = None) -> State | None:
 
 def component_switch(root: Path, settings: StackSettings, console: Console | None = None) -> Switch:
     """Stop and start single components of the running stack, for verify's pipeline faults (local mode): those
-    of the collector, Loki and Tempo that `up` started (the others are n/a or down: verify says which)."""
+    of the collector and the chosen log and trace stores that `up` started (the others are n/a or down: verify
+    says which)."""
     echo = _echo(console or Console())
     state = read_state(root)
     if state is None:
         raise StackError("--pipeline-faults: no stack recorded in .obsstack/; run `obsstack up` first")
     if state.mode != "local":
         raise StackError("--pipeline-faults: supported for a local stack (`obsstack up --local`); this one runs in "
-                         "compose, where `docker compose stop/start otelcol loki tempo` does it by hand")  # fmt: skip
-    started = tuple(n for n in PIPELINE if n in {r.name for r in state.components if r.pid})
+                         f"compose, where `docker compose stop/start {' '.join(pipeline(settings))}` does it by "
+                         "hand")  # fmt: skip
+    started = tuple(n for n in pipeline(settings) if n in {r.name for r in state.components if r.pid})
 
     def start(name: str) -> None:
         restart_component(root, settings, name, echo)
@@ -79,7 +82,8 @@ def component_switch(root: Path, settings: StackSettings, console: Console | Non
 
 def absent_components(root: Path) -> frozenset[str]:
     """The components the running local stack does not include because `up` found no binary for them (Loki,
-    Tempo, Grafana unless a user put one on PATH): verify reports their checks as n/a. None with compose (it
+    Tempo, Grafana unless a user put one on PATH; Jaeger, VictoriaLogs unless built): verify reports their
+    checks as n/a. None with compose (it
     runs every component) or with no recorded stack."""
     state = read_state(root)
     return frozenset(state.missing) if state is not None and state.mode == "local" else frozenset()

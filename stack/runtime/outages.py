@@ -1,13 +1,17 @@
-"""Pipeline faults: under steady traffic, stop the collector, then Loki, then Tempo (those of them `up` started),
-one at a time, and start each again. The service must answer every request without errors or added latency
-(its exports are asynchronous), telemetry must resume once the component is back, and the report says what
-was lost.
+"""Pipeline faults: under steady traffic, stop the collector, then the log store, then the trace store (those of
+them `up` started; stores.pipeline), one at a time, and start each again. The service must answer every request
+without errors or added latency (its exports are asynchronous), telemetry must resume once the component is
+back, and the report says what was lost.
 
 "Resumed": a new traced request reaches the collector (its own accepted-spans counter, read on its metrics
-port, grows) and every backend of the stack (Loki: its log line; Tempo: its trace). "Lost" is measured, not
-assumed: the requests sent during the outage against the log lines Loki stored and the traces Tempo stored
+port, grows) and every store of the stack (its log line, its trace). "Lost" is measured, not assumed: the
+requests sent during the outage against the access log lines the log store and the traces the trace store hold
 for that window (when they are part of the stack), after the collector's retries had time to flush, plus the
-collector's own counters of data it failed to send or could not queue to a backend of the stack.
+collector's own counters of data it failed to send or could not queue to a store of the stack.
+
+Jaeger (memory storage) loses what it stored before a restart: after its own outage it holds only what
+arrived since, which includes the outage window the collector's queue delivers once it is back; that window
+is what is counted, and the report says the earlier traces went with the restart.
 """
 
 from __future__ import annotations
@@ -19,11 +23,10 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from stack.runtime.pipeline import Backends, backend_json, counter, loki_has, new_trace, tempo_has, tempo_traces
+from stack.runtime.pipeline import Backends, counter, new_trace
 from stack.runtime.promapi import PromClient, Unavailable, wait_until
 from stack.runtime.traffic import Traffic, Window
 
-PIPELINE = ("otelcol", "loki", "tempo")
 BASELINE_S = 10.0
 OUTAGE_S = 15.0
 RESUME_TIMEOUT = 120.0
@@ -48,12 +51,14 @@ class Outage:
     collector_lost: dict[str, float] = field(default_factory=dict)
     ok: bool = False
     detail: str = ""
+    note: str = ""  # what the outage cost by design (a memory store's earlier data)
 
     def lost_text(self) -> str:
         sent = self.during.requests if self.during else 0
-        stored = ", ".join(f"{v} {k}" for k, v in self.stored.items()) or "not measured (no Loki or Tempo runs)"
+        stored = ", ".join(f"{v} {k}" for k, v in self.stored.items()) or "not measured (no log or trace store runs)"
         counters = ", ".join(f"{k} {v:g}" for k, v in self.collector_lost.items() if v) or "no collector drops"
-        return f"{sent} requests sent during the outage; stored for that window: {stored}; {counters}"
+        note = f"; {self.note}" if self.note else ""
+        return f"{sent} requests sent during the outage; stored for that window: {stored}; {counters}{note}"
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,7 @@ class Switch:
 
     stop: Callable[[str], None]
     start: Callable[[str], None]
-    components: tuple[str, ...] = PIPELINE  # those of PIPELINE this stack started
+    components: tuple[str, ...] = ()  # those of stores.pipeline(settings) this stack started, in that order
 
 
 @dataclass(frozen=True)
@@ -75,9 +80,9 @@ class Target:
 
 
 def run_outages(switch: Switch, target: Target, ends: Backends, say: Callable[[str], None]) -> list[Outage]:
-    """One outage per component of PIPELINE the switch can stop, in PIPELINE's order."""
+    """One outage per component the switch can stop, in its order (collector, log store, trace store)."""
     prom = PromClient(ends.prometheus)
-    return [_one(name, switch, target, ends, prom, say) for name in PIPELINE if name in switch.components]
+    return [_one(name, switch, target, ends, prom, say) for name in switch.components]
 
 
 def _one(name: str, switch: Switch, target: Target, ends: Backends, prom: PromClient,
@@ -106,6 +111,9 @@ def _one(name: str, switch: Switch, target: Target, ends: Backends, prom: PromCl
     # a restarted collector starts its counters at zero again
     outage.collector_lost = {k.removeprefix("otelcol_exporter_"): v - before[k] if v >= before[k] else v
                              for k, v in after.items()}  # fmt: skip
+    if name == ends.trace_store.name and ends.trace_store.restart_loses:
+        outage.note = (f"{ends.trace_store.title} keeps traces in memory: those stored before its restart are "
+                       "gone (the outage window's arrive from the collector's queue)")  # fmt: skip
     outage.detail = _verdict(outage, resumed.last)
     outage.ok = not outage.detail
     say(f"{'ok  ' if outage.ok else 'FAIL'} pipeline fault {name}: {_summary(outage)}")
@@ -145,10 +153,11 @@ def _traced_request_arrives(url: str, service: str, ends: Backends) -> tuple[boo
     except httpx.HTTPError as exc:
         return False, f"app: {exc}"
     arrivals = {"collector": wait_until(lambda: _grew(ends.collector_metrics, before), ARRIVAL_S, 1.0)}
-    if ends.presence.expected("loki"):
-        arrivals["Loki"] = wait_until(lambda: loki_has(ends.loki, service, trace_id), ARRIVAL_S, 1.0)
-    if ends.presence.expected("tempo"):
-        arrivals["Tempo"] = wait_until(lambda: tempo_has(ends.tempo, trace_id), ARRIVAL_S, 1.0)
+    logs, traces = ends.log_store, ends.trace_store
+    if ends.presence.expected(logs.name):
+        arrivals[logs.title] = wait_until(lambda: logs.has(ends.logs, service, trace_id), ARRIVAL_S, 1.0)
+    if ends.presence.expected(traces.name):
+        arrivals[traces.title] = wait_until(lambda: traces.has(ends.traces, trace_id), ARRIVAL_S, 1.0)
     return all(w.ok for w in arrivals.values()), "; ".join(f"{k}: {w.last}" for k, w in arrivals.items())
 
 
@@ -184,32 +193,40 @@ def _counters(prom: PromClient, ends: Backends) -> dict[str, float]:
 
 
 def _stored(ends: Backends, service: str, start: float, end: float) -> dict[str, int]:
-    """Log lines in Loki and traces in Tempo whose time falls in [start, end] (0 where a backend failed), for
-    the backends of the stack."""
+    """Access log lines in the log store and traces in the trace store whose time falls in [start, end] (0 where
+    a store failed to answer), for the stores of the stack."""
     stored: dict[str, int] = {}
-    if ends.presence.expected("loki"):
-        stored["access log lines"] = _loki_lines(ends.loki, service, start, end)
-    if ends.presence.expected("tempo"):
-        stored["traces"] = _tempo_traces(ends.tempo, service, start, end)
+    logs, traces = ends.log_store, ends.trace_store
+    if ends.presence.expected(logs.name):
+        stored[f"access log lines in {logs.title}"] = _count(lambda: logs.access_lines(ends.logs, service, start, end))
+    if ends.presence.expected(traces.name):
+        stored[f"traces in {traces.title}"] = _count(lambda: traces.traces(ends.traces, service, start, end))
     return stored
 
 
-def _loki_lines(loki: str, service: str, start: float, end: float) -> int:
-    seconds = max(1, round(end - start))
-    # access lines only: the one log record per request that carries the answer's status
-    query = f'sum(count_over_time({{service_name="{service}"}} | status=~".+" [{seconds}s]))'
-    params = {"query": query, "time": f"{int(end)}000000000"}
+def _count(ask: Callable[[], int]) -> int:
     try:
-        result = backend_json(f"{loki}/loki/api/v1/query", params, "Loki", timeout=15)["data"]["result"]
+        return ask()
     except Unavailable:
         return 0
-    return int(float(result[0]["value"][1])) if result else 0
 
 
-def _tempo_traces(tempo: str, service: str, start: float, end: float) -> int:
-    service_traces = f'{{ resource.service.name = "{service}" }}'
-    try:
-        traces = tempo_traces(tempo, service_traces, start, end, limit=5000, spss="1")
-    except Unavailable:
-        return 0
-    return sum(1 for t in traces if start * 1e9 <= int(t.get("startTimeUnixNano", 0)) <= end * 1e9)
+def outage_table(outages: list[Outage]) -> list[str]:
+    """The pipeline faults as a text table: per stopped component, the requests sent while it was down, how
+    many failed, their p95 against the baseline's, what the stores hold for that window, and what was lost: per
+    store the requests without a stored record (one access line, one trace each), then the collector's drops."""
+    if not outages:
+        return []
+    rows = [("stopped", "requests", "errors", "p95 (base)", "stored for the window", "lost", "result")]
+    for o in outages:
+        assert o.during is not None
+        assert o.baseline is not None
+        stored = ", ".join(f"{v} {k}" for k, v in o.stored.items()) or "-"
+        missing = [f"{max(0, o.during.requests - v)} {k.split(' in ')[0]}" for k, v in o.stored.items()]
+        drops = [f"{k} {v:g}" for k, v in o.collector_lost.items() if v]
+        lost = ", ".join(missing + drops) or "0"
+        p95 = f"{o.during.p95_s * 1000:.0f} ms ({o.baseline.p95_s * 1000:.0f})"
+        rows.append((o.component, str(o.during.requests), str(o.during.errors), p95, stored, lost,
+                     "ok" if o.ok else f"FAILED: {o.detail}"))  # fmt: skip
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return ["  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)), row[-1]]) for row in rows]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from stack.runtime.outages import Outage
 from stack.runtime.presence import STATUSES, Status
+from stack.runtime.stores import base_url
 from stack.settings import Service, StackSettings
 
 
@@ -88,8 +89,8 @@ class Endpoints:
     prometheus: str
     alertmanager: str
     apps: dict[str, str]
-    loki: str = ""
-    tempo: str = ""
+    logs: str = ""  # the chosen log store
+    traces: str = ""  # the chosen trace store
     collector_metrics: str = ""  # the collector's own metrics (its Prometheus endpoint), read directly
 
     @classmethod
@@ -99,7 +100,7 @@ class Endpoints:
             prometheus=f"http://127.0.0.1:{comp.prometheus.port}",
             alertmanager=f"http://127.0.0.1:{comp.alertmanager.port}",
             apps={s.name: f"http://{s.local_address}:{s.port}" for s in services},
-            loki=f"http://127.0.0.1:{comp.loki.port}",
-            tempo=f"http://127.0.0.1:{comp.tempo.port}",
+            logs=base_url(settings, settings.backends.logs),
+            traces=base_url(settings, settings.backends.traces),
             collector_metrics=f"http://127.0.0.1:{comp.otelcol.port}/metrics",
         )

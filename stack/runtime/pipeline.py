@@ -1,13 +1,16 @@
-"""End to end through the real collector, Loki and Tempo: one request verify traces itself, followed into every
-backend, plus the derived signals (span metrics, service graph, exemplars) and the collector's own counters.
+"""End to end through the real collector and the chosen stores: one request verify traces itself, followed into
+every store of the stack, plus the derived signals (span metrics, service graph, exemplars) and the collector's
+own counters. Which store answers which lookup, and in what language, is its entry of stores.py.
 
 verify sends the request with its own W3C `traceparent`, so it knows the trace id; then, each wait bounded:
 - the collector's own metrics: more spans and log records accepted since the request, none refused, none failed
-  to send to a backend of the stack;
+  to send to a store of the stack;
 - Prometheus: an exemplar with a trace id on the service's latency histogram;
-- Loki: the request's log line by `trace_id` (LogQL over the OTLP stream `service_name`);
-- Tempo: the trace by id, and by a TraceQL search for that id; the newest exemplar's trace;
-- Prometheus: Tempo's span-metrics and service-graph series for the service (remote write).
+- the log store: the request's log line by `trace_id` (LogQL in Loki, LogsQL in VictoriaLogs);
+- the trace store: the trace by id, and found by a search (TraceQL in Tempo; service and time in Jaeger); the
+  newest exemplar's trace;
+- Prometheus: the span-metrics and service-graph series of the service (Tempo's metrics generator, or the
+  collector's connectors for Jaeger).
 A lookup needing a component that is not part of the running stack is "n/a"; one needing a component of the
 stack that does not answer is "skipped" (`verify --strict`: failed). See presence.py.
 """
@@ -24,10 +27,11 @@ import httpx
 
 from stack.runtime.presence import Presence, Status
 from stack.runtime.promapi import PromClient, Unavailable, wait_until
+from stack.runtime.stores import LOG_APIS, TRACE_APIS, LogApi, TraceApi, log_api, span_metric_series, trace_api
+from stack.settings import StackSettings
 
 Check = Callable[[], tuple[bool, str]]
-# the generated collector config's exporter ids (the `exporter` label of its own metrics), by backend
-EXPORTERS = {"prometheus": "prometheusremotewrite", "loki": "otlphttp/loki", "tempo": "otlp/tempo"}
+REMOTE_WRITE = "prometheusremotewrite"  # the collector's exporter to Prometheus (span metrics, service graph)
 
 
 @dataclass(frozen=True)
@@ -43,70 +47,32 @@ def new_trace() -> tuple[str, str]:
     return trace_id, f"00-{trace_id}-{span_id}-01"
 
 
-def backend_json(url: str, params: dict[str, str], what: str, timeout: float = 10) -> Any:
-    """The JSON answer of a Loki or Tempo API call; Unavailable (a wait's "not yet") on any failure."""
-    try:
-        response = httpx.get(url, params=params, timeout=timeout)
-    except httpx.HTTPError as exc:
-        raise Unavailable(f"{what}: {exc}") from exc
-    if response.status_code != 200:
-        raise Unavailable(f"{what} HTTP {response.status_code}: {response.text[:200]}")
-    return response.json()
-
-
-def loki_entries(loki: str, query: str, limit: int, start: float | None = None, end: float | None = None) -> int:
-    """How many log lines (or samples) a LogQL range query returns, in [start, end] when given."""
-    params = {"query": query, "limit": str(limit)}
-    if start is not None and end is not None:
-        params |= {"start": f"{int(start)}000000000", "end": f"{int(end) + 1}000000000"}
-    result = backend_json(f"{loki}/loki/api/v1/query_range", params, "Loki").get("data", {}).get("result", [])
-    return sum(len(r.get("values", [])) for r in result)
-
-
-def tempo_traces(tempo: str, query: str, start: float, end: float, limit: int, **extra: str) -> list[dict[str, Any]]:
-    """The traces a TraceQL search finds among those that started in [start, end]."""
-    params = {"q": query, "start": str(int(start)), "end": str(int(end) + 1), "limit": str(limit), **extra}
-    traces: list[dict[str, Any]] = backend_json(f"{tempo}/api/search", params, "Tempo search").get("traces", [])
-    return traces
-
-
-def loki_has(loki: str, service: str, trace_id: str) -> tuple[bool, str]:
-    query = f'{{service_name="{service}"}} | trace_id="{trace_id}"'
-    found = loki_entries(loki, query, limit=10)
-    return found > 0, f"{found} log lines for {query}"
-
-
-def tempo_has(tempo: str, trace_id: str) -> tuple[bool, str]:
-    body = backend_json(f"{tempo}/api/traces/{trace_id}", {}, f"Tempo, trace {trace_id}", timeout=5)
-    spans = body.get("batches") or body.get("resourceSpans") or []
-    return bool(spans), f"trace {trace_id} has {len(spans)} resource span groups"
-
-
 @dataclass(frozen=True)
 class Backends:
+    """Where verify reads telemetry: Prometheus, the chosen log and trace stores (base URLs and catalogue
+    entries), the collector's own metrics, and which components are part of the stack."""
+
     prometheus: str
-    loki: str
-    tempo: str
+    logs: str
+    traces: str
     presence: Presence
+    log_store: LogApi = LOG_APIS["loki"]
+    trace_store: TraceApi = TRACE_APIS["tempo"]
     collector_job: str = "otelcol"
     collector_metrics: str = ""  # the collector's own /metrics, read directly (local mode)
+    span_series: Callable[[str], tuple[str, str]] = lambda service: ("", "")  # service -> its derived series
+
+    @classmethod
+    def of(cls, settings: StackSettings, urls: tuple[str, str, str], presence: Presence, collector: str) -> Backends:
+        """`urls`: Prometheus, the log store, the trace store; `collector`: the collector's own metrics."""
+        return cls(*urls, presence, log_api(settings), trace_api(settings), collector_metrics=collector,
+                   span_series=lambda service: span_metric_series(settings, service))  # fmt: skip
 
     def exporters(self) -> tuple[str, ...]:
-        """The collector's exporters to backends of the stack: their send failures are losses; an exporter to a
-        backend that is not part of the stack fails by design and is not counted."""
-        ours = [backend for backend in EXPORTERS if backend == "prometheus" or self.presence.expected(backend)]
-        return tuple(EXPORTERS[backend] for backend in ours)
-
-
-def tempo_search(tempo: str, trace_id: str, since: float) -> tuple[bool, str]:
-    """TraceQL `{ trace:id = "..." }` over Tempo's search API finds the trace.
-
-    Tempo (2.9) matches `trace:id` against the id without its leading zeros, as it writes ids in answers:
-    the full id of a trace starting with "0" (1 in 16) finds nothing."""
-    query = f'{{ trace:id = "{trace_id.lstrip("0")}" }}'
-    traces = tempo_traces(tempo, query, since - 60, time.time() + 60, limit=20)
-    found = [t.get("traceID", "").rjust(32, "0") for t in traces]
-    return trace_id in found, f"TraceQL {query}: {len(found)} traces"
+        """The collector's exporters to stores of the stack: their send failures are losses; an exporter to a
+        store that is not part of the stack fails by design and is not counted."""
+        stores = (self.log_store, self.trace_store)
+        return (REMOTE_WRITE, *(s.exporter for s in stores if self.presence.expected(s.name)))
 
 
 def series(prom: PromClient, expr: str) -> Check:
@@ -135,14 +101,14 @@ def exemplar_has_trace(prom: PromClient, metric: str, service: str, since: float
     return check
 
 
-def exemplar_in_tempo(prom: PromClient, tempo: str, metric: str, service: str, since: float) -> Check:
-    """Tempo returns the trace of the newest exemplar on `metric{service}`."""
+def exemplar_in_store(prom: PromClient, ends: Backends, metric: str, service: str, since: float) -> Check:
+    """The trace store returns the trace of the newest exemplar on `metric{service}`."""
 
     def check() -> tuple[bool, str]:
         ids, selector = exemplar_ids(prom, metric, service, since)
         if not ids:
             return False, f"no exemplar with a trace id on {selector}"
-        found, detail = tempo_has(tempo, ids[-1])
+        found, detail = ends.trace_store.has(ends.traces, ids[-1])
         return found, f"{len(ids)} exemplars on {selector}; newest: {detail}"
 
     return check
@@ -194,22 +160,25 @@ Needs = tuple[str, ...]
 
 def _lookups(service: str, trace_id: str, since: float, ends: Backends, histogram: str,
              before: dict[str, float]) -> list[tuple[str, Needs, Check]]:  # fmt: skip
-    """Each lookup of the traced request, with the components it needs beside Prometheus and the app."""
-    prom, loki, tempo = PromClient(ends.prometheus), ends.loki, ends.tempo
+    """Each lookup of the traced request, with the components it needs beside Prometheus and the app, named
+    after the chosen stores."""
+    prom, logs, traces = PromClient(ends.prometheus), ends.log_store, ends.trace_store
+    calls, graph = ends.span_series(service)
+    on_logs, on_traces = ("otelcol", logs.name), ("otelcol", traces.name)
     return [
         ("collector accepted the request's spans and log records, lost none (its own counters)", ("otelcol",),
          collector_received(prom, ends, before)),
         (f"exemplar with a trace id on {histogram} in Prometheus", (),
          exemplar_has_trace(prom, histogram, service, since)),
-        ("log line by trace_id in Loki (LogQL)", ("otelcol", "loki"), lambda: loki_has(loki, service, trace_id)),
-        ("trace by id in Tempo", ("otelcol", "tempo"), lambda: tempo_has(tempo, trace_id)),
-        ("trace by TraceQL search in Tempo", ("otelcol", "tempo"), lambda: tempo_search(tempo, trace_id, since)),
-        ("Tempo span metrics in Prometheus", ("otelcol", "tempo"),
-         series(prom, f'traces_spanmetrics_calls_total{{service="{service}"}}')),
-        ("Tempo service graph in Prometheus", ("otelcol", "tempo"),
-         series(prom, f'traces_service_graph_request_total{{server="{service}"}}')),
-        ("exemplar's trace found in Tempo", ("otelcol", "tempo"),
-         exemplar_in_tempo(prom, tempo, histogram, service, since)),
+        (f"log line by trace_id in {logs.title} ({logs.language})", on_logs,
+         lambda: logs.has(ends.logs, service, trace_id)),
+        (f"trace by id in {traces.title}", on_traces, lambda: traces.has(ends.traces, trace_id)),
+        (f"trace by {traces.search} in {traces.title}", on_traces,
+         lambda: traces.find(ends.traces, service, trace_id, since)),
+        (f"span metrics in Prometheus ({traces.derived_by})", traces.derived_needs, series(prom, calls)),
+        (f"service graph in Prometheus ({traces.derived_by})", traces.derived_needs, series(prom, graph)),
+        (f"exemplar's trace found in {traces.title}", on_traces,
+         exemplar_in_store(prom, ends, histogram, service, since)),
     ]  # fmt: skip
 
 
@@ -235,15 +204,3 @@ def follow_request(app: str, path: str, service: str, ends: Backends, histogram:
         waited = wait_until(check, timeout, interval=2.0)
         results.append(Lookup(name, "ok" if waited.ok else "failed", waited.last))
     return results
-
-
-def logql_has_data(loki: str, query: str, start: float, end: float) -> tuple[bool, str]:
-    """A dashboard's LogQL returns log lines (or samples) in [start, end]."""
-    found = loki_entries(loki, query, limit=5, start=start, end=end)
-    return found > 0, f"{found} entries for {query}"
-
-
-def traceql_has_data(tempo: str, query: str, start: float, end: float) -> tuple[bool, str]:
-    """A dashboard's TraceQL search finds traces in [start, end]."""
-    found = len(tempo_traces(tempo, query, start, end, limit=5))
-    return found > 0, f"{found} traces for {query}"

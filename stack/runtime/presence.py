@@ -1,10 +1,12 @@
 """Which components a verify run may expect to answer, and what a check needing one that does not answer is.
 
 obsstack never builds or downloads Loki, Tempo or Grafana (AGPL); `obsstack up --local` starts them only when
-a user put the official binary on PATH, and records the ones it did not start (state.json's `missing`). Such a
-component is not part of the running stack: a check that needs it is "n/a" (never "ok", never a failure, even
-under --strict). A component that is part of the stack (started by `up`, run by compose, or simply answering)
-and does not answer makes the check "skipped", or "failed" under --strict, as any component that should run.
+a user put the official binary on PATH, and records the ones it did not start (state.json's `missing`), as it
+does for Jaeger and VictoriaLogs when they are chosen but not built. Such a component is not part of the running
+stack: a check that needs it is "n/a" (never "ok", never a failure, even under --strict). A component that is
+part of the stack (started by `up`, run by compose, or simply answering) and does not answer makes the check
+"skipped", or "failed" under --strict, as any component that should run. The stores' readiness URLs are their
+entries of stores.py.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Literal
 
 from stack import conventions as c
 from stack.runtime.procs import http_ok
+from stack.runtime.stores import health_urls
 from stack.settings import StackSettings
 
 Status = Literal["ok", "failed", "skipped", "n/a"]  # a check's result; "n/a": needs what is not in this stack
@@ -34,12 +37,7 @@ class Presence:
 
     @classmethod
     def from_settings(cls, settings: StackSettings, absent: Iterable[str] = (), strict: bool = False) -> Presence:
-        comp = settings.components
-        health = {
-            "otelcol": f"http://127.0.0.1:{c.OTELCOL_HEALTH_PORT}/",
-            "loki": f"http://127.0.0.1:{comp.loki.port}/ready",
-            "tempo": f"http://127.0.0.1:{comp.tempo.port}/ready",
-        }
+        health = {"otelcol": f"http://127.0.0.1:{c.OTELCOL_HEALTH_PORT}/", **health_urls(settings)}
         return cls(health, frozenset(absent), strict)
 
     def answers(self, name: str) -> bool:

@@ -19,7 +19,7 @@ from stack import conventions as c
 from stack.errors import StackError
 from stack.runtime import doctor
 from stack.runtime.faults import FaultClient, FaultRefused
-from stack.runtime.outages import PIPELINE, Switch, Target, run_outages
+from stack.runtime.outages import Switch, Target, outage_table, run_outages
 from stack.runtime.outcome import CheckLine, Endpoints, FaultOutcome, VerifyReport
 from stack.runtime.pipeline import Backends, follow_request
 from stack.runtime.presence import Presence, Status
@@ -34,6 +34,7 @@ from stack.runtime.scenarios import (
     pool_fault,
     resolve_timeout,
 )
+from stack.runtime.stores import pipeline
 from stack.runtime.traffic import BASELINE_RATE, Traffic
 from stack.settings import Service, StackSettings
 
@@ -64,12 +65,12 @@ class Verifier:
         self.root = root or Path.cwd()  # where `obsstack generate` wrote the deployed rules and dashboards
         self.expected = expected or {}  # service -> fault -> the alerts it must fire (the generator's catalogue)
         doctor.check_deployed(self.root, settings, services)
-        self.switch = switch  # set: stop and start the collector, Loki and Tempo under traffic
+        self.switch = switch  # set: stop and start the collector and the chosen stores under traffic
         self.ends = endpoints or Endpoints.from_settings(settings, services)
         self.prom, self.am = PromClient(self.ends.prometheus), PromClient(self.ends.alertmanager)
         self.presence = Presence.from_settings(settings, absent, strict)
-        self.backends = Backends(self.ends.prometheus, self.ends.loki, self.ends.tempo, self.presence,
-                                 collector_metrics=self.ends.collector_metrics)  # fmt: skip
+        urls = (self.ends.prometheus, self.ends.logs, self.ends.traces)
+        self.backends = Backends.of(settings, urls, self.presence, self.ends.collector_metrics)
         self.faults = {s.name: FaultClient(self.ends.apps[s.name], token) for s in services if s.faults and token}
         self.receiver = WebhookReceiver.for_stack(settings)
         self.traffic = {s.name: Traffic(self.ends.apps[s.name], s.traffic) for s in services}
@@ -348,9 +349,9 @@ class Verifier:
             return
         service = next((s for s in self.services if s.otlp), None)
         if service is None:
-            self._skip("pipeline faults", "collector, Loki and Tempo outages", "skipped: no service sends OTLP")
+            self._skip("pipeline faults", "collector and store outages", "skipped: no service sends OTLP")
             return
-        for name in (n for n in PIPELINE if n not in self.switch.components):  # n/a, down, or not ours to stop
+        for name in (n for n in pipeline(self.settings) if n not in self.switch.components):  # n/a, down, not ours
             not_ours: tuple[Status, str] = ("skipped", f"{name} runs, but `obsstack up` did not start it: not stopped")
             status, detail = self.presence.gate((name,)) or not_ours
             self._record(CheckLine.of("pipeline faults", f"{name} stopped and restarted", status, detail))
@@ -360,6 +361,8 @@ class Verifier:
             detail = outage.lost_text() + (f"; {outage.detail}" if outage.detail else "")
             self.report.checks.append(CheckLine("pipeline faults", f"{outage.component} stopped and restarted",
                                                 outage.ok, detail))  # fmt: skip
+        for row in outage_table(self.report.outages):
+            self.say(row)
         # the error budget burn of the error fault may linger, as between the faults
         quiet = wait_until(lambda: self._quiet(frozenset({c.ALERT_BURN})), resolve_timeout(self.settings) + 60)
         self._check("pipeline faults", "alerts clear after the outages", quiet)
