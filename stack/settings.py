@@ -197,7 +197,7 @@ class Components(Frozen):
     grafana: Component = Component(image="grafana/grafana:12.1.1", port=3000)
     loki: Component = Component(image="grafana/loki:3.5.3", port=3100)
     tempo: Component = Component(image="grafana/tempo:2.9.0", port=3200)
-    otelcol: Component = Component(image="otel/opentelemetry-collector-contrib:0.165.0", port=8888)
+    otelcol: Component = Component(image="otel/opentelemetry-collector-contrib:0.159.0", port=8888)
     # the licence-clean stores (Apache-2.0), run when `backends` chooses them
     jaeger: Component = Component(image="jaegertracing/jaeger:2.12.0", port=16686)  # query UI and API
     victorialogs: Component = Component(image="victoriametrics/victoria-logs:v1.52.2", port=9428)

@@ -1,4 +1,4 @@
-"""The OpenTelemetry collector-contrib (0.165) configuration, restricted to the components we use.
+"""The OpenTelemetry collector-contrib (0.159) configuration, restricted to the components we use.
 
 Pipelines name components by id; a validator checks that every id they name is configured.
 """
@@ -130,7 +130,7 @@ class SpanMetricsHistogram(ConfigModel):
 
 
 class SpanMetricsConnector(ConfigModel):
-    """spanmetricsconnector (contrib v0.165.0, config.go), the keys we set: calls and a latency histogram per
+    """spanmetricsconnector (contrib v0.159.0 to v0.165.0, config.go), the keys we set: calls and a latency histogram per
     service, span name, kind and status, exemplars carrying the trace id. `namespace` prefixes the metric
     names (traces.spanmetrics -> traces_spanmetrics_calls_total, the name Tempo's metrics generator uses)."""
 

@@ -40,7 +40,7 @@ def test_collector_manifest_lists_exactly_the_components_the_config_uses(make_pr
     assert isinstance(built, OcbRecipe)
     manifest = built.manifest.to_data()
     for kind, types in used_types(build_otelcol(settings)).items():
-        expected = sorted(f"{COLLECTOR_MODULES[kind][t]} v0.165.0" for t in types)
+        expected = sorted(f"{COLLECTOR_MODULES[kind][t]} v0.159.0" for t in types)
         assert sorted(m["gomod"] for m in manifest.get(kind, [])) == expected, kind
     assert used_types(build_otelcol(settings))["exporters"] == ("otlp", "otlphttp", "prometheusremotewrite")
 
