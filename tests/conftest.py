@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from stack.tools import find_tool
+from stack.tools import ToolError, find_tool, locate
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -28,26 +28,39 @@ def require_tool(name: str) -> str:
     """The tool's path; under CI a missing tool fails the test instead of skipping it."""
     found = find_tool(name)
     if found is None:
-        message = f"{name} is not installed (see README: apt-get install prometheus prometheus-alertmanager)"
+        message = f"{name} is not installed"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
     return found
 
 
+def require_pinned_tool(tool: str) -> str:
+    """The tool at the version this repository's stack.yaml pins (the cached `obsstack components build`,
+    else one on PATH reporting that version); under CI a missing one fails the test instead of skipping it."""
+    from stack.config import load_settings
+
+    try:
+        return locate(load_settings(REPO / "stack.yaml", {}).tool_pin(tool))
+    except ToolError as error:
+        if os.environ.get("CI"):
+            pytest.fail(error.detail)
+        pytest.skip(error.detail)
+
+
 @pytest.fixture
 def promtool() -> str:
-    return require_tool("promtool")
+    return require_pinned_tool("promtool")
 
 
 @pytest.fixture
 def amtool() -> str:
-    return require_tool("amtool")
+    return require_pinned_tool("amtool")
 
 
 @pytest.fixture
 def prometheus_binary() -> str:
-    return require_tool("prometheus")
+    return require_pinned_tool("prometheus")
 
 
 @pytest.fixture
