@@ -11,6 +11,8 @@ the components the generated collector config uses.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import product
+from typing import get_args
 
 from stack.builders.otelcol import build_otelcol
 from stack.errors import StackError
@@ -29,7 +31,7 @@ from stack.models.distributions import (
     pinned_version,
 )
 from stack.models.otelcol import OtelcolConfig
-from stack.settings import StackSettings
+from stack.settings import Backends, StackSettings
 
 CORE = "go.opentelemetry.io/collector"
 CONTRIB = "github.com/open-telemetry/opentelemetry-collector-contrib"
@@ -123,7 +125,18 @@ def recipe(settings: StackSettings, name: str) -> Recipe:
         return kubectl_recipe(version)
     if name == "cortextool":
         return cortextool_recipe(version)
-    return OcbRecipe("otelcol", version, f"v{version}", ocb_manifest(build_otelcol(settings), version))
+    return OcbRecipe("otelcol", version, f"v{version}", ocb_manifest(every_store_config(settings), version))
+
+
+def every_store_config(settings: StackSettings) -> tuple[OtelcolConfig, ...]:
+    """The collector config for each choice of log and trace store: one binary serves them all, so the cached
+    build of a version never lacks what another `backends` choice needs."""
+    fields = Backends.model_fields
+    choices = product(get_args(fields["traces"].annotation), get_args(fields["logs"].annotation))
+    return tuple(
+        build_otelcol(settings.model_copy(update={"backends": Backends(traces=traces, logs=logs)}))
+        for traces, logs in choices
+    )
 
 
 def pinned(settings: StackSettings, name: str) -> str:
@@ -202,10 +215,12 @@ def used_types(config: OtelcolConfig) -> dict[str, tuple[str, ...]]:
     return {kind: tuple(sorted({key.split("/", 1)[0] for key in data.get(kind, {})})) for kind in kinds}
 
 
-def ocb_manifest(config: OtelcolConfig, version: str) -> OcbManifest:
-    """Exactly the modules of the component types `config` uses, all at the collector release `version`."""
+def ocb_manifest(configs: Sequence[OtelcolConfig], version: str) -> OcbManifest:
+    """Exactly the modules of the component types `configs` use, all at the collector release `version`."""
     modules: dict[str, tuple[GoMod, ...]] = {}
-    for kind, types in used_types(config).items():
+    used = [used_types(config) for config in configs]
+    for kind in used[0]:
+        types = tuple(sorted({t for one in used for t in one[kind]}))
         unknown = [t for t in types if t not in COLLECTOR_MODULES[kind]]
         if unknown:
             raise StackError(f"collector {kind} {', '.join(unknown)}: no Go module known; add it to COLLECTOR_MODULES")

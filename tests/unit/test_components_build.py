@@ -26,23 +26,31 @@ from stack.errors import StackError
 from stack.models.distributions import GoRecipe, OcbRecipe, PlaceholderUi, PrometheusUi
 from stack.runtime import binaries, gobuild, uibuild
 from stack.runtime.promapi import wait_until
+from stack.settings import Backends
 from stack.tools import ToolError, in_ci, locate
 from tests.support import free_port
 
 PINNED = "components:\n  otelcol: {image: 'otel/opentelemetry-collector-contrib:0.131.0', port: 8888}\n"
 
 
-def test_collector_manifest_lists_exactly_the_components_the_config_uses(make_project) -> None:
-    """Every receiver/processor/exporter/extension type of the generated config has one module in the
-    manifest, at the pinned release, and nothing else is in it."""
+def test_collector_manifest_lists_exactly_the_components_every_store_choice_uses(make_project) -> None:
+    """Every receiver/processor/connector/exporter/extension type of the collector config of any `backends`
+    choice has one module in the manifest, at the pinned release, and nothing else is in it: one cached
+    build serves every choice."""
     settings = load_settings(make_project())
     built = recipe(settings, "otelcol")
     assert isinstance(built, OcbRecipe)
     manifest = built.manifest.to_data()
-    for kind, types in used_types(build_otelcol(settings)).items():
+    choices = [("tempo", "loki"), ("tempo", "victorialogs"), ("jaeger", "loki"), ("jaeger", "victorialogs")]
+    configs = [build_otelcol(settings.model_copy(update={"backends": Backends(traces=t, logs=lg)}))
+               for t, lg in choices]  # fmt: skip
+    for kind in ("receivers", "processors", "exporters", "extensions", "connectors"):
+        types = {t for config in configs for t in used_types(config)[kind]}
         expected = sorted(f"{COLLECTOR_MODULES[kind][t]} v0.159.0" for t in types)
         assert sorted(m["gomod"] for m in manifest.get(kind, [])) == expected, kind
     assert used_types(build_otelcol(settings))["exporters"] == ("otlp", "otlphttp", "prometheusremotewrite")
+    assert {m["gomod"].split()[0].rsplit("/", 1)[1] for m in manifest["connectors"]} == {
+        "servicegraphconnector", "spanmetricsconnector"}  # fmt: skip
 
 
 def test_bumping_an_image_tag_bumps_the_build(make_project) -> None:
