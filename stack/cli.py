@@ -244,8 +244,8 @@ def verify(
 
 
 components_app = typer.Typer(
-    help="Build or list the Go components (Prometheus and promtool, Alertmanager and amtool, the collector, kubectl,"
-    " cortextool) at the pinned versions."
+    help="Build or list the components (Prometheus and promtool, Alertmanager and amtool, the collector, kubectl,"
+    " cortextool) at the pinned versions, and obsstack's checkers (dashcheck, lezer)."
 )
 app.add_typer(components_app, name="components")
 NamesArgument = Annotated[list[str] | None, typer.Argument(help="Components (default: all that obsstack builds).")]
@@ -259,7 +259,9 @@ def components_build(names: NamesArgument = None, config: ConfigOption = Path("s
     from stack.runtime import binaries
 
     try:
-        for line in binaries.build_all(recipes(_settings(config, None), names or []), typer.echo):
+        components, checkers = binaries.split_names(names or [])
+        to_build = recipes(_settings(config, None), components) if components or not names else ()
+        for line in binaries.build_all(to_build, checkers, typer.echo):
             typer.echo(line)
     except StackError as error:
         _fail(error)

@@ -19,6 +19,7 @@ from stack.errors import StackError
 from stack.models.distributions import (
     BINARIES,
     BUILT,
+    CHECKERS,
     Dist,
     GoMod,
     GoRecipe,
@@ -109,7 +110,9 @@ def recipes(settings: StackSettings, names: Sequence[str]) -> tuple[Recipe, ...]
     """The recipes of `names` (all built components when empty), refusing a name obsstack does not build."""
     unknown = [n for n in names if n not in BUILT]
     if unknown:
-        raise StackError(f"components build {', '.join(unknown)}: unknown; expected some of {', '.join(BUILT)}")
+        raise StackError(
+            f"components build {', '.join(unknown)}: unknown; expected some of {', '.join(BUILT + CHECKERS)}"
+        )
     return tuple(recipe(settings, name) for name in names or BUILT)
 
 

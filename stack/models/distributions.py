@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from stack.models import ConfigModel
 
 BUILT = ("prometheus", "alertmanager", "otelcol", "kubectl", "cortextool")
+CHECKERS = ("dashcheck", "lezer")  # obsstack's own checkers, built from stack/checkers/ (stack.runtime.checkers)
 BINARIES = {  # what the build of each component produces; the first is the component's own binary
     "prometheus": ("prometheus", "promtool"), "alertmanager": ("alertmanager", "amtool"),
     "otelcol": ("otelcol-obsstack",), "kubectl": ("kubectl",), "cortextool": ("cortextool",),

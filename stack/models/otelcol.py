@@ -130,7 +130,7 @@ class SpanMetricsHistogram(ConfigModel):
 
 
 class SpanMetricsConnector(ConfigModel):
-    """spanmetricsconnector (contrib v0.159.0 to v0.165.0, config.go), the keys we set: calls and a latency histogram per
+    """spanmetricsconnector (contrib v0.159.0..v0.165.0, config.go), the keys we set: calls and a latency histogram per
     service, span name, kind and status, exemplars carrying the trace id. `namespace` prefixes the metric
     names (traces.spanmetrics -> traces_spanmetrics_calls_total, the name Tempo's metrics generator uses)."""
 

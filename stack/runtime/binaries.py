@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from stack.errors import StackError
 from stack.models.distributions import BINARIES, BUILT, VERSION_FLAG, Recipe, pinned_version
 from stack.runtime import gobuild
+from stack.runtime.checkers import checker_builds
 from stack.settings import StackSettings
 from stack.tools import Pin, ToolError, reported_version
 from stack.tools import locate as locate_pinned
@@ -47,9 +48,22 @@ def bring(name: str, version: str) -> str:
     )
 
 
-def build_all(recipes: Iterable[Recipe], echo: Echo) -> Iterable[str]:
+def build_all(recipes: Iterable[Recipe], checkers: Iterable[str], echo: Echo) -> Iterable[str]:
+    """Build each recipe's component, then each of obsstack's own checkers named in `checkers`."""
     for recipe in recipes:
         yield f"{recipe.name} {recipe.version}: {gobuild.build(recipe, echo)}"
+    builds = checker_builds()
+    for name in checkers:
+        yield f"{name}: {builds[name](echo)}"
+
+
+def split_names(names: Sequence[str]) -> tuple[list[str], list[str]]:
+    """`components build` names -> (components built from recipes, obsstack's checkers); no name is all of
+    both."""
+    checkers = list(checker_builds())
+    if not names:
+        return [], checkers
+    return [n for n in names if n not in checkers], [n for n in names if n in checkers]
 
 
 def describe(settings: StackSettings) -> Iterable[str]:

@@ -1,6 +1,6 @@
 """Build obsstack's own Go checkers into the component cache: dashcheck, the strict dashboard decoder.
 
-dashcheck (checkers/dashboards/ in the repository) decodes dashboards with the Grafana Foundation SDK's Go
+dashcheck (stack/checkers/dashboards/, shipped as package data) decodes dashboards with the Grafana Foundation SDK's Go
 types (github.com/grafana/grafana-foundation-sdk/go, Apache-2.0; its go.mod requires no other module). It is
 built like the other components: into `cache_root()/components/dashcheck-<SDK version>/dashcheck`, checked
 (`dashcheck --version` names the SDK version it was built with) in a temporary sibling, renamed into place.
@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from stack.errors import StackError
@@ -20,7 +21,7 @@ from stack.runtime.gobuild import Echo, need_go, run_go
 from stack.tools import cache_root, cached_binary, reported_version
 from stack.validate.dashboards import DASHCHECK, SDK_MODULE, SDK_VERSION
 
-SOURCE = Path(__file__).resolve().parents[2] / "checkers" / "dashboards"
+SOURCE = Path(__file__).resolve().parents[1] / "checkers" / "dashboards"
 SOURCE_FILES = ("go.mod", "go.sum", "main.go")
 GO_LINE_RE = re.compile(r"^go (\d+(?:\.\d+)*)\s*$", re.M)
 
@@ -53,7 +54,7 @@ def build_dashcheck(echo: Echo) -> Path:
 
 
 def source_gomod() -> str:
-    """checkers/dashboards/go.mod, which must require the SDK at SDK_VERSION (the pin is stated twice: the cache
+    """stack/checkers/dashboards/go.mod, which must require the SDK at SDK_VERSION (the pin is stated twice: the cache
     directory names it, Go needs it in go.mod; this keeps them equal)."""
     path = SOURCE / "go.mod"
     if not path.is_file():
@@ -73,3 +74,10 @@ def check_reports(binary: Path) -> None:
     got = reported_version(str(binary), "--version")
     if got != SDK_VERSION:
         raise StackError(f"{DASHCHECK}: the built binary reports SDK version {got}, expected {SDK_VERSION}")
+
+
+def checker_builds() -> dict[str, Callable[[Echo], Path]]:
+    """obsstack's own checkers by the name `obsstack components build NAME` takes."""
+    from stack.runtime.lezer import build_lezer
+
+    return {DASHCHECK: build_dashcheck, "lezer": build_lezer}

@@ -1,4 +1,4 @@
-"""Install the LogQL/TraceQL checker (checkers/lezer: Grafana's lezer grammars, Apache-2.0, pinned by the
+"""Install the LogQL/TraceQL checker (stack/checkers/lezer: Grafana's lezer grammars, Apache-2.0, pinned by the
 committed package-lock.json) into the component cache, `cache_root()/components/lezer-<digest>/`.
 
 `npm ci --ignore-scripts` installs exactly the lockfile (no install scripts run); the directory is staged

@@ -21,7 +21,7 @@ from stack.settings import StackSettings
 from stack.tools import TOOL_TIMEOUT, CheckResult, cached_binary, missing, run_tool
 
 SDK_MODULE = "github.com/grafana/grafana-foundation-sdk/go"
-SDK_VERSION = "0.0.22"  # the pin: the cache directory dashcheck-<this>; checkers/dashboards/go.mod requires v<this>
+SDK_VERSION = "0.0.22"  # the pin: cache dir dashcheck-<this>; stack/checkers/dashboards/go.mod requires v<this>
 DASHCHECK = "dashcheck"
 SCHEMA_CHECK = f"dashboard schema (grafana-foundation-sdk {SDK_VERSION})"
 SHOWN = 20  # findings printed per check

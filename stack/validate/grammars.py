@@ -1,5 +1,5 @@
 """`obsstack validate` parses every LogQL and TraceQL query obsstack writes with Grafana's own lezer
-grammars (@grafana/lezer-logql, @grafana/lezer-traceql; checkers/lezer/, installed into the component cache
+grammars (@grafana/lezer-logql, @grafana/lezer-traceql; stack/checkers/lezer/, installed into the component cache
 by `obsstack components build lezer`). Lezer recovers from errors, so any error node is a finding.
 
 Queries: dashboard targets on the Loki (`expr`) and Tempo (`query`, TraceQL) data sources, in the
@@ -34,7 +34,7 @@ from stack.validate.provisioning import (
 
 Json = dict[str, Any]
 NAME = "LogQL/TraceQL grammars"
-LEZER_SOURCE = Path(__file__).resolve().parents[2] / "checkers" / "lezer"
+LEZER_SOURCE = Path(__file__).resolve().parents[1] / "checkers" / "lezer"
 LEZER_FILES = ("package.json", "package-lock.json", "check.mjs")
 SAMPLE_TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 SAMPLE_SPAN_ID = "00f067aa0ba902b7"

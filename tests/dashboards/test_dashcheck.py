@@ -102,14 +102,14 @@ def test_reports_the_pinned_sdk_version(dashcheck):
 
 
 def test_go_module_requires_the_pinned_sdk_and_nothing_else():
-    """checkers/dashboards/go.mod requires exactly the pinned SDK (Apache-2.0) and no other module."""
+    """stack/checkers/dashboards/go.mod requires exactly the pinned SDK (Apache-2.0) and no other module."""
     requires = re.findall(r"^require (\S+) (\S+)$", source_gomod(), re.M)
     assert requires == [(SDK_MODULE, f"v{SDK_VERSION}")]
     assert not re.search(r"^\s*require \($", (SOURCE / "go.mod").read_text(), re.M)
 
 
 def test_build_installs_into_the_component_cache(tmp_path, monkeypatch):
-    """build_dashcheck builds checkers/dashboards into <cache>/components/dashcheck-<SDK version>/dashcheck,
+    """build_dashcheck builds stack/checkers/dashboards into <cache>/components/dashcheck-<SDK version>/dashcheck,
     and a second call reuses it."""
     if shutil.which("go") is None:
         message = "go is not installed (building dashcheck needs Go)"
