@@ -14,7 +14,7 @@ import stack.validate as validation
 from stack.cli import app
 from stack.config import load_settings
 from stack.settings import StackSettings
-from stack.tools import CheckResult, locate
+from stack.tools import CheckResult
 from stack.validate.promtool import run_rule_tests
 from tests.support import require_pinned
 
@@ -26,14 +26,6 @@ def promtool_test(promtool: str, cwd: Path, *files: str) -> subprocess.Completed
     return subprocess.run(
         [promtool, "test", "rules", *files], cwd=cwd, capture_output=True, text=True, timeout=300, check=False
     )
-
-
-@pytest.fixture
-def promtool() -> str:
-    """The pinned promtool (the cached build, else one on PATH reporting the pin); under CI a missing one fails."""
-    settings = load_settings(REPO / "stack.yaml")
-    require_pinned(settings, "promtool")
-    return locate(settings.tool_pin("promtool"))
 
 
 @pytest.fixture
