@@ -123,5 +123,5 @@ def test_components_obsstack_does_not_build_are_refused_with_exit_2(make_project
     assert result.exit_code == 2
     assert result.output.strip() == (
         f"error: components build {name}: unknown; expected some of prometheus, alertmanager, otelcol, kubectl, "
-        "cortextool"
+        "cortextool, dashcheck, lezer"
     )
