@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from stack.tools import ToolError, find_tool, locate
+from stack.tools import ToolError, find_tool, locate, unavailable
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -37,13 +37,14 @@ def require_tool(name: str) -> str:
 
 def require_pinned_tool(tool: str) -> str:
     """The tool at the version this repository's stack.yaml pins (the cached `obsstack components build`,
-    else one on PATH reporting that version); under CI a missing one fails the test instead of skipping it."""
+    else one on PATH reporting that version); a missing one skips the test, or fails it under CI, and another
+    version on PATH fails it."""
     from stack.config import load_settings
 
     try:
         return locate(load_settings(REPO / "stack.yaml", {}).tool_pin(tool))
     except ToolError as error:
-        if os.environ.get("CI"):
+        if unavailable(tool, error).failed:  # under CI, or another version on PATH: as validate treats it
             pytest.fail(error.detail)
         pytest.skip(error.detail)
 

@@ -23,8 +23,8 @@ from stack.validate.dashboards import check_dashboards
 from stack.validate.grammars import check_grammars
 from stack.validate.kubernetes import check_kubernetes
 from stack.validate.mimir import check_mimir
-from stack.validate.provisioning import check_provisioning
 from stack.validate.promtool import amtool, promtool, run_rule_tests
+from stack.validate.provisioning import check_provisioning
 
 ORACLE_TESTS = "tests/promtool"
 

@@ -18,7 +18,9 @@ import yaml
 from stack import conventions as c
 from stack.dashlint import expression_rules, lint, promql_queries
 from stack.settings import StackSettings
-from stack.tools import TOOL_TIMEOUT, CheckResult, cached_binary, missing, run_tool
+from stack.tools import TOOL_TIMEOUT, CheckResult, cached_binary, missing
+from stack.validate.grammars import linked_promql
+from stack.validate.promtool import promtool
 
 SDK_MODULE = "github.com/grafana/grafana-foundation-sdk/go"
 SDK_VERSION = "0.0.22"  # the pin: cache dir dashcheck-<this>; stack/checkers/dashboards/go.mod requires v<this>
@@ -62,11 +64,11 @@ def check_schema(files: list[Path], cwd: Path) -> CheckResult:
     return CheckResult(SCHEMA_CHECK, "failed", f"{len(findings)} findings: {shown}{more}")
 
 
-def check_expressions(queries: list[tuple[str, str]], workdir: Path) -> CheckResult:
-    """`promtool check rules` on a throw-away rule file holding every expression."""
+def check_expressions(queries: list[tuple[str, str]], workdir: Path, settings: StackSettings) -> CheckResult:
+    """The pinned `promtool check rules` on a throw-away rule file holding every expression."""
     path = workdir / "dashboard-queries.rules.yml"
     path.write_text(json.dumps(expression_rules(queries), indent=1), encoding="utf-8")
-    result = run_tool("promtool check dashboard queries", ["promtool", "check", "rules", path.name], workdir)
+    result = promtool("promtool check dashboard queries", settings, ["check", "rules", path.name], workdir)
     broken = sorted({int(i) for i in re.findall(r"dashboard_query_(\d+)", result.detail)})
     if not broken:
         return result
@@ -92,4 +94,6 @@ def check_dashboards(stage: Path, settings: StackSettings) -> list[CheckResult]:
         return [CheckResult("dashboard lint", "failed", f"no dashboards in {where}/; run `obsstack generate`")]
     files = sorted((stage / settings.output.dashboards_dir).glob("*.json"))
     queries = [pair for board in boards.values() for pair in promql_queries(board)]
-    return [check_schema(files, stage), check_lint(stage, settings, boards), check_expressions(queries, stage)]
+    queries += linked_promql(stage, settings)  # Grafana's trace-to-metrics PromQL, filled in
+    expressions = check_expressions(queries, stage, settings)
+    return [check_schema(files, stage), check_lint(stage, settings, boards), expressions]

@@ -9,6 +9,7 @@ import pytest
 from stack import conventions as c
 from stack.dashlint import concrete, lint
 from stack.durations import Duration
+from stack.settings import StackSettings
 from stack.validate.dashboards import check_expressions
 
 SCRAPE = Duration.parse("15s")
@@ -191,8 +192,8 @@ def test_macros_and_variables_become_concrete():
 def test_promtool_rejects_a_broken_expression(promtool, tmp_path):
     """promtool check rules on the throw-away rule file fails for a query that does not parse."""
     good = [("d / p", 'sum by (le) (rate(x_bucket{service="$service"}[$__rate_interval]))')]
-    assert check_expressions(good, tmp_path).status == "ok"
+    assert check_expressions(good, tmp_path, StackSettings(services=[{"name": "api"}])).status == "ok"
     broken = [*good, ("d / broken", "sum by (le (rate(x[5m]))")]
-    result = check_expressions(broken, tmp_path)
+    result = check_expressions(broken, tmp_path, StackSettings(services=[{"name": "api"}]))
     assert result.status == "failed", result.detail
     assert "dashboard_query_1" in result.detail or "parse error" in result.detail
