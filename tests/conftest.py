@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from stack.tools import ToolError, find_tool, locate, unavailable
+from stack.tools import ToolError, cached_binary, find_tool, locate, unavailable
+from stack.validate.dashboards import DASHCHECK, SDK_VERSION
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -62,6 +63,18 @@ def amtool() -> str:
 @pytest.fixture
 def prometheus_binary() -> str:
     return require_pinned_tool("prometheus")
+
+
+@pytest.fixture
+def dashcheck() -> str:
+    """dashcheck's path; under CI a missing build fails the test instead of skipping it."""
+    found = cached_binary(DASHCHECK, SDK_VERSION, DASHCHECK)
+    if found is None:
+        message = f"dashcheck {SDK_VERSION} is not built (obsstack components build dashcheck)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return str(found)
 
 
 @pytest.fixture

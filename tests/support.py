@@ -95,3 +95,15 @@ def require_pinned(settings: StackSettings, *tools: str) -> None:
             if unavailable(tool, error).failed:
                 pytest.fail(error.detail)
             pytest.skip(error.detail)
+
+
+def generated_project(root: Path, text: str) -> Path:
+    """`root` holding stack.yaml `text` and the files `obsstack generate` made from it."""
+    from typer.testing import CliRunner
+
+    from stack.cli import app
+
+    (root / "stack.yaml").write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(app, ["generate", "--config", str(root / "stack.yaml")])
+    assert result.exit_code == 0, result.output
+    return root

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -12,8 +11,6 @@ from typer.testing import CliRunner
 from stack.cli import app
 from stack.config import load_settings
 from stack.settings import StackSettings
-from stack.tools import cached_binary
-from stack.validate.dashboards import DASHCHECK, SDK_VERSION
 from tests.conftest import REPO
 
 CHOICES = [("tempo", "loki"), ("jaeger", "loki"), ("tempo", "victorialogs"), ("jaeger", "victorialogs")]
@@ -49,15 +46,3 @@ def settings(project: Path) -> StackSettings:
 def read_yaml(path: Path) -> dict:
     data: dict = yaml.safe_load(path.read_text(encoding="utf-8"))
     return data
-
-
-@pytest.fixture
-def dashcheck() -> str:
-    """dashcheck's path; under CI a missing build fails the test instead of skipping it."""
-    found = cached_binary(DASHCHECK, SDK_VERSION, DASHCHECK)
-    if found is None:
-        message = f"dashcheck {SDK_VERSION} is not built (obsstack components build dashcheck)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return str(found)

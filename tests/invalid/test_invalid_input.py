@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from stack.cli import app
-from tests.support import assert_refused
+from tests.support import assert_refused, generated_project
 
 VALID = """\
 project: demo
@@ -143,10 +143,7 @@ CASES = {
 @pytest.fixture
 def generated(tmp_path: Path) -> Path:
     """A project whose outputs were generated from a valid stack.yaml."""
-    (tmp_path / "stack.yaml").write_text(VALID, encoding="utf-8")
-    result = CliRunner().invoke(app, ["generate", "--config", str(tmp_path / "stack.yaml")])
-    assert result.exit_code == 0, result.output
-    return tmp_path
+    return generated_project(tmp_path, VALID)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
