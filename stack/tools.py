@@ -5,11 +5,13 @@ A leaf module: validate's checks, the runtime and the tests use it; it imports n
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,6 +73,22 @@ def cache_root() -> Path:
         return Path(explicit)
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "obsstack"
+
+
+@contextmanager
+def staged(final: Path) -> Iterator[Path]:
+    """A fresh sibling of cache directory `final` to build into, renamed into place when the block ends without
+    error (an install that got there first meanwhile is kept), and removed in any case: a directory in the
+    cache is complete by construction."""
+    staging = final.with_name(f".{final.name}.{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        yield staging
+        with contextlib.suppress(OSError):
+            staging.rename(final)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def cached_binary(name: str, version: str, binary: str) -> Path | None:

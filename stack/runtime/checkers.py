@@ -8,8 +8,6 @@ built like the other components: into `cache_root()/components/dashcheck-<SDK ve
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 import shutil
 import time
@@ -18,7 +16,7 @@ from pathlib import Path
 
 from stack.errors import StackError
 from stack.runtime.gobuild import Echo, need_go, run_go
-from stack.tools import cache_root, cached_binary, reported_version
+from stack.tools import cache_root, cached_binary, reported_version, staged
 from stack.validate.dashboards import DASHCHECK, SDK_MODULE, SDK_VERSION
 
 SOURCE = Path(__file__).resolve().parents[1] / "checkers" / "dashboards"
@@ -34,21 +32,14 @@ def build_dashcheck(echo: Echo) -> Path:
     what, started = f"{DASHCHECK} {SDK_VERSION}", time.monotonic()
     need_go(what, go_directive(source_gomod()))
     final = cache_root() / "components" / f"{DASHCHECK}-{SDK_VERSION}"
-    staging = final.with_name(f".{final.name}.{os.getpid()}")
     work = cache_root() / "work" / f"{DASHCHECK}-{SDK_VERSION}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
     work.mkdir(parents=True, exist_ok=True)
-    try:
+    with staged(final) as staging:
         for name in SOURCE_FILES:
             shutil.copyfile(SOURCE / name, work / name)
         out = staging / DASHCHECK
         run_go(["build", "-trimpath", "-ldflags", "-s -w", "-o", str(out), "."], work, what, echo)
         check_reports(out)
-        with contextlib.suppress(OSError):  # another build installed it meanwhile: keep theirs
-            staging.rename(final)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     echo(f"{what}: built in {time.monotonic() - started:.0f}s -> {final / DASHCHECK}")
     return final / DASHCHECK
 

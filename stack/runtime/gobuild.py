@@ -22,7 +22,7 @@ from stack.errors import StackError
 from stack.models.distributions import BINARIES, OCB_MODULE, GoRecipe, OcbRecipe, Recipe, SourceRecipe
 from stack.render import to_yaml
 from stack.runtime import uibuild
-from stack.tools import cache_root, cached_binary, reported_version
+from stack.tools import cache_root, cached_binary, reported_version, staged
 
 __all__ = ["Echo", "build", "cached", "need_go", "reported_version", "run_go"]
 
@@ -47,22 +47,13 @@ def build(recipe: Recipe, echo: Echo) -> Path:
     go_version()  # a clear line when Go is missing, before anything is created
     started = time.monotonic()
     final = cache_root() / "components" / f"{recipe.name}-{recipe.version}"
-    staging = final.with_name(f".{final.name}.{os.getpid()}")
     work = cache_root() / "work" / f"{recipe.name}-{recipe.version}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
     work.mkdir(parents=True, exist_ok=True)
-    try:
+    with staged(final) as staging:
         built = _produce(recipe, work, echo)
         for binary in recipe.binaries:
             shutil.copy2(built / binary, staging / binary)
             _check_reports(recipe, staging / binary)
-        try:
-            staging.rename(final)
-        except OSError:  # another build installed it meanwhile: keep theirs
-            shutil.rmtree(staging, ignore_errors=True)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     echo(f"{recipe.name} {recipe.version}: built in {time.monotonic() - started:.0f}s -> {final / recipe.binary}")
     return final / recipe.binary
 

@@ -8,8 +8,6 @@ network.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
 import subprocess
 import time
@@ -17,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from stack.errors import StackError
-from stack.tools import find_tool
+from stack.tools import find_tool, staged
 from stack.validate.grammars import LEZER_FILES, LEZER_SOURCE, lezer_dir
 
 Echo = Callable[[str], None]
@@ -34,17 +32,10 @@ def build_lezer(echo: Echo) -> Path:
     if npm is None or find_tool("node") is None:
         raise StackError("lezer: node and npm not found; install Node.js >= 20 (Debian: apt-get install nodejs npm)")
     started = time.monotonic()
-    staging = final.with_name(f".{final.name}.{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    try:
+    with staged(final) as staging:
         for name in LEZER_FILES:
             shutil.copy2(LEZER_SOURCE / name, staging / name)
         _npm_ci(npm, staging, echo)
-        with contextlib.suppress(OSError):  # another install put it there meanwhile: keep theirs
-            staging.rename(final)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     echo(f"lezer: installed in {time.monotonic() - started:.0f}s -> {final}")
     return final
 
