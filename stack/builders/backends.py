@@ -36,7 +36,6 @@ from stack.models.grafana import (
     TempoTarget,
     TracesToLogs,
     TracesToMetrics,
-    VictoriaLogsDerivedField,
     VictoriaLogsJsonData,
     VictoriaLogsTarget,
 )
@@ -151,7 +150,7 @@ def victorialogs_exporter(settings: StackSettings, placement: Placement) -> OTLP
 
 
 def victorialogs_datasource(settings: StackSettings, placement: Placement, trace_uid: str) -> Datasource:
-    trace_field = VictoriaLogsDerivedField(name="TraceID", matcherType="label", matcherRegex=TRACE_ID,
+    trace_field = DerivedField(name="TraceID", matcherType="label", matcherRegex=TRACE_ID,
                                            datasourceUid=trace_uid, url="$${__value.raw}",
                                            urlDisplayLabel="View trace")  # fmt: skip
     return Datasource(name="VictoriaLogs", type=VICTORIALOGS_PLUGIN, uid=UIDS["victorialogs"],

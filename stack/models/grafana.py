@@ -107,22 +107,11 @@ class JaegerJsonData(ConfigModel):
     nodeGraph: Toggle = Toggle()
 
 
-class VictoriaLogsDerivedField(ConfigModel):
-    """victorialogs-datasource's DerivedFieldConfig (src/types.ts): `matcherType: label` matches a field."""
-
-    name: str
-    matcherType: Literal["label", "regex"]
-    matcherRegex: str
-    datasourceUid: str
-    url: str
-    urlDisplayLabel: str
-
-
 class VictoriaLogsJsonData(ConfigModel):
     """victorialogs-datasource's Options (src/types.ts at v0.30.1), the keys we set."""
 
     maxLines: str = "1000"
-    derivedFields: tuple[VictoriaLogsDerivedField, ...]
+    derivedFields: tuple[DerivedField, ...]  # its DerivedFieldConfig (src/types.ts) has Loki's keys
 
 
 class AlertmanagerJsonData(ConfigModel):
