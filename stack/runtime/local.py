@@ -1,8 +1,9 @@
 """Local mode: the stack as processes on 127.0.0.1 (`--local`, or when there is no Docker engine).
 
 Prometheus, Alertmanager (obsstack's builds at the pinned versions) and the `command` services are required;
-the collector is started when built; Loki, Tempo and Grafana (AGPL: obsstack never builds or downloads them)
-only when a user put their binary on PATH. What is not started is listed with how to get it, and recorded
+the collector is started when built; of the log and trace stores, those `backends` chooses: Jaeger and
+VictoriaLogs when built, Loki and Tempo (like Grafana: AGPL, obsstack never builds or downloads them) only when
+a user put their binary on PATH. What is not started is listed with how to get it, and recorded
 (state.json's `missing`) so verify reports the checks that need it as not applicable. Configs, data, logs and
 the state file live under .obsstack/ in the project root.
 """
@@ -54,6 +55,8 @@ def up_local(root: Path, settings: StackSettings, echo: Echo, ephemeral: bool = 
         echo("ephemeral: removed the data of earlier local runs")
     to_start, missing = plan(settings)
     _check_ports(to_start)
+    echo(f"stores: logs in {settings.backends.logs}, traces in {settings.backends.traces} (stack.yaml's backends, "
+         "or OBSSTACK_BACKENDS__LOGS / OBSSTACK_BACKENDS__TRACES)")  # fmt: skip
     for program in missing:
         echo(f"not started: {program.name} ({program.binaries[0]} not on PATH); to get it: {program.hint}")
     for service in settings.services:

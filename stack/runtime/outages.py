@@ -30,7 +30,12 @@ from stack.runtime.traffic import Traffic, Window
 BASELINE_S = 10.0
 OUTAGE_S = 15.0
 RESUME_TIMEOUT = 120.0
-FLUSH_S = 10.0  # after telemetry resumed, time for queued retries to land before counting what is stored
+# after telemetry resumed, the stores' counts for the outage window are read until each holds a record per request
+# sent, or until they stop growing: the collector's queued retries back off up to 15s (RETRY.max_interval, with
+# +-50 % jitter), so a count unchanged for STEADY_S gets nothing more; SETTLE_S bounds the whole wait
+SETTLE_S, STEADY_S, POLL_S = 90.0, 25.0, 5.0
+# a request that starts inside the window and logs after it (or the reverse) is counted on one side only
+EDGE_RECORDS = 2
 LATENCY_SLACK_S = 0.025  # p95 during an outage may exceed the baseline's by 50 % plus this (2-core noise)
 ARRIVAL_S = 8.0  # how long one probe request is looked for (the app exports spans every few seconds)
 LOSS_COUNTERS = (
@@ -105,8 +110,7 @@ def _one(name: str, switch: Switch, target: Target, ends: Backends, prom: PromCl
     probe = traffic.base_url + target.path
     resumed = wait_until(lambda: _traced_request_arrives(probe, service, ends), RESUME_TIMEOUT, 1.0)
     outage.resumed_s = round(resumed.seconds, 1) if resumed.ok else None
-    time.sleep(FLUSH_S)
-    outage.stored = _stored(ends, service, down_at, up_at)
+    outage.stored = _settled(ends, service, (down_at, up_at), outage.during.requests)
     after = _counters(prom, ends)
     # a restarted collector starts its counters at zero again
     outage.collector_lost = {k.removeprefix("otelcol_exporter_"): v - before[k] if v >= before[k] else v
@@ -114,13 +118,15 @@ def _one(name: str, switch: Switch, target: Target, ends: Backends, prom: PromCl
     if name == ends.trace_store.name and ends.trace_store.restart_loses:
         outage.note = (f"{ends.trace_store.title} keeps traces in memory: those stored before its restart are "
                        "gone (the outage window's arrive from the collector's queue)")  # fmt: skip
-    outage.detail = _verdict(outage, resumed.last)
+    outage.detail = _verdict(outage, resumed.last, store=name in (ends.log_store.name, ends.trace_store.name))
     outage.ok = not outage.detail
     say(f"{'ok  ' if outage.ok else 'FAIL'} pipeline fault {name}: {_summary(outage)}")
     return outage
 
 
-def _verdict(outage: Outage, last: str) -> str:
+def _verdict(outage: Outage, last: str, store: bool = False) -> str:
+    """What went wrong in one outage; a store's outage must also lose nothing: the collector queues and retries
+    what the store cannot take (EDGE_RECORDS aside: requests straddling the window's edges)."""
     base, during = outage.baseline, outage.during
     assert base is not None
     assert during is not None
@@ -133,6 +139,9 @@ def _verdict(outage: Outage, last: str) -> str:
         problems.append(f"p95 rose from {base.p95_s * 1000:.0f} ms to {during.p95_s * 1000:.0f} ms")
     if outage.resumed_s is None:
         problems.append(f"telemetry did not resume within {RESUME_TIMEOUT:.0f}s: {last}")
+    lost = {kind: during.requests - n for kind, n in outage.stored.items() if during.requests - n > EDGE_RECORDS}
+    if store and lost:
+        problems.append("a store outage lost " + ", ".join(f"{n} of {during.requests} {k}" for k, n in lost.items()))
     return "; ".join(problems)
 
 
@@ -190,6 +199,21 @@ def _counters(prom: PromClient, ends: Backends) -> dict[str, float]:
             result = []
         values[name] = float(result[0]["value"][1]) if result else 0.0
     return values
+
+
+def _settled(ends: Backends, service: str, window: tuple[float, float], sent: int) -> dict[str, int]:
+    """What the stores hold for `window` once every request has its record there, or once the counts stopped
+    growing (what is still missing then is lost), bounded by SETTLE_S."""
+    deadline = time.monotonic() + SETTLE_S
+    last, changed = _stored(ends, service, *window), time.monotonic()
+    while any(v < sent for v in last.values()) and time.monotonic() < deadline:
+        time.sleep(POLL_S)
+        now = _stored(ends, service, *window)
+        if now != last:
+            last, changed = now, time.monotonic()
+        elif time.monotonic() - changed >= STEADY_S:
+            break
+    return last
 
 
 def _stored(ends: Backends, service: str, start: float, end: float) -> dict[str, int]:

@@ -159,7 +159,7 @@ def jaeger_has(base: str, trace_id: str) -> Found:
 
 def jaeger_find(base: str, service: str, trace_id: str, since: float) -> Found:
     """A search by service and time window (from the request until now) lists the trace."""
-    found = [t.get("traceID", "").rjust(32, "0") for t in jaeger_search(base, service, since - 5, time.time(), 2000)]
+    found = [t.get("traceID", "").rjust(32, "0") for t in jaeger_search(base, service, since - 5, time.time(), 5000)]
     return trace_id in found, f"search service={service} since the request: {len(found)} traces"
 
 
@@ -221,7 +221,7 @@ TRACE_APIS: dict[str, TraceApi] = {
     # the query API answers once the memory store serves it (the UI's own list of services)
     "jaeger": TraceApi("jaeger", "Jaeger", "search by service and time", "/api/services", "otlp/jaeger", "jaeger",
                        jaeger_has, jaeger_find, jaeger_count, jaeger_panel,
-                       "the collector's span_metrics and service_graph connectors", ("otelcol",),
+                       "the collector's connectors", ("otelcol",),
                        restart_loses=True),
 }  # fmt: skip
 

@@ -85,6 +85,7 @@ class Verifier:
                 self._telemetry()
                 for service in self.services:
                     self._alert_contract(service)
+                self._store_panels()
                 self._pipeline_faults()
                 self._doctor()
                 self._drain_notifications()
@@ -368,6 +369,11 @@ class Verifier:
         self._check("pipeline faults", "alerts clear after the outages", quiet)
 
     # --- 4. no-data doctor ----------------------------------------------------------------------
+
+    def _store_panels(self) -> None:
+        """The doctor's log and trace panels, before the pipeline faults restart the stores."""
+        self.say("...  no-data doctor: the log and trace panels, before the pipeline faults")
+        doctor.run_store_panels(self.root, self.settings, self.services, self.ends, self.report, self.presence)
 
     def _doctor(self) -> None:
         bad = doctor.run_doctor(self.root, self.settings, self.services, self.ends, self.report, self.presence)

@@ -44,3 +44,14 @@ def test_traffic_window_counts_requests_errors_and_p95() -> None:
     assert (window.requests, window.errors) == (102, 2)
     assert window.p95_s == 0.01
     assert window.max_s == 0.2
+
+
+def test_a_store_outage_that_loses_records_fails() -> None:
+    """A store's outage must lose nothing (the collector queues and retries): 59 traces of 437 requests missing
+    fail it, 1 access line straddling the window's edge does not; the collector's own outage may lose (the
+    app's exporters drop what they cannot send), and says so in the table instead."""
+    during = Window(437, 0, 0.050, 0.1)
+    lossy = outage(during)
+    lossy.stored = {"access log lines in VictoriaLogs": 436, "traces in Jaeger": 378}
+    assert _verdict(lossy, "", store=True) == "a store outage lost 59 of 437 traces in Jaeger"
+    assert _verdict(lossy, "", store=False) == ""
