@@ -29,7 +29,8 @@ INSTALL_HINTS = {
 }
 TOOL_TIMEOUT = 300
 # "promtool, version 3.16.0 (...)", "otelcol-obsstack version 0.132.0", kubectl's "Client Version: v1.37.2"
-VERSION_RE = re.compile(r"\bversion:? v?(\d+\.\d+\.\d+)", re.IGNORECASE)
+# `version 1.2.3`, `version: v1.2.3`, and VictoriaMetrics' `<app>-<date>-<time>-tags-v1.2.3-0-g<commit>`
+VERSION_RE = re.compile(r"(?:\bversion:? |-tags-)v?(\d+\.\d+\.\d+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,8 @@ CONTRIB = "github.com/open-telemetry/opentelemetry-collector-contrib"
 PROMETHEUS = "github.com/prometheus/prometheus"
 ALERTMANAGER = "github.com/prometheus/alertmanager"
 CORTEXTOOL = "github.com/cortexproject/cortex-tools"
+JAEGER = "github.com/jaegertracing/jaeger"
+VICTORIALOGS = "github.com/VictoriaMetrics/VictoriaLogs"
 # github.com/prometheus/common/version, as upstream's .promu.yml stamps it; fixed values, no clock or host:
 # the branch a release tag's checkout reports, the module version as the revision (the commit is not known
 # from the module proxy), the SOURCE_DATE_EPOCH=0 date of reproducible builds
@@ -128,6 +130,8 @@ def recipe(settings: StackSettings, name: str) -> Recipe:
         return kubectl_recipe(version)
     if name == "cortextool":
         return cortextool_recipe(version)
+    if name in STORE_RECIPES:
+        return STORE_RECIPES[name](version)
     return OcbRecipe("otelcol", version, f"v{version}", ocb_manifest(every_store_config(settings), version))
 
 
@@ -180,6 +184,31 @@ def cortextool_recipe(version: str) -> GoRecipe:
     stamp = f"-X {CORTEXTOOL}/pkg/version.Version=v{version}"
     return GoRecipe("cortextool", version, CORTEXTOOL, f"v{version}", f"{CORTEXTOOL}/cmd/cortextool", (stamp,),
                     tags=("netgo",), replaces=CORTEXTOOL_REPLACES.get(version, ()))  # fmt: skip
+
+
+def jaeger_recipe(version: str) -> GoRecipe:
+    """Jaeger 2.X.Y from github.com/jaegertracing/jaeger module v1.(X+63).Y (2.12.0 -> v1.75.0: the v2 line is
+    released from the v1 module), cmd/jaeger in a wrapper module carrying its replace directive, stamped as its
+    BuildInfo.mk does (internal/version.latestVersion is the v2 tag: `jaeger --version` prints it). Without the
+    `ui` tag its query service serves Jaeger's placeholder page instead of the UI (the module ships no UI build)."""
+    major, minor, patch = _semver("jaeger", version)
+    if major != 2:
+        raise StackError(f"components.jaeger: pins {version!r}; expected a Jaeger v2 release 2.Y.Z")
+    stamp = f"-X {JAEGER}/internal/version.latestVersion=v{version}"
+    return GoRecipe("jaeger", version, JAEGER, f"v1.{minor + 63}.{patch}", f"{JAEGER}/cmd/jaeger", (stamp,))
+
+
+def victorialogs_recipe(version: str) -> GoRecipe:
+    """VictoriaLogs X.Y.Z from its module at vX.Y.Z (app/victoria-logs, web UI embedded), in a wrapper module,
+    stamped as its Makefile does (VictoriaMetrics' lib/buildinfo.Version, `<app>-tags-v<version>`: `-version`
+    prints it)."""
+    _semver("victorialogs", version)
+    stamp = f"-X github.com/VictoriaMetrics/VictoriaMetrics/lib/buildinfo.Version=victoria-logs-tags-v{version}"
+    return GoRecipe("victorialogs", version, VICTORIALOGS, f"v{version}", f"{VICTORIALOGS}/app/victoria-logs",
+                    (stamp,))  # fmt: skip
+
+
+STORE_RECIPES = {"jaeger": jaeger_recipe, "victorialogs": victorialogs_recipe}
 
 
 def _commands(name: str) -> tuple[str, ...]:

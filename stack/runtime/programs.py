@@ -90,6 +90,15 @@ def _tempo(binary: str, layout: Layout, settings: StackSettings) -> list[str]:
     return [binary, f"-config.file={layout.config(settings, c.TEMPO_CONFIG)}"]
 
 
+def _jaeger(binary: str, layout: Layout, settings: StackSettings) -> list[str]:
+    return [binary, f"--config={layout.config(settings, c.JAEGER_CONFIG)}"]
+
+
+def _victorialogs(binary: str, layout: Layout, settings: StackSettings) -> list[str]:
+    data, port = str(layout.data("victorialogs")), settings.components.victorialogs.port
+    return [binary, *c.victorialogs_flags(data, "127.0.0.1", port)]
+
+
 def _otelcol(binary: str, layout: Layout, settings: StackSettings) -> list[str]:
     return [binary, f"--config={layout.config(settings, c.OTELCOL_CONFIG)}"]
 
@@ -118,20 +127,29 @@ def _build_hint(name: str, binary: str, version: str) -> str:
 
 
 def programs(settings: StackSettings) -> tuple[Program, ...]:
-    """The components in start order; Prometheus and Alertmanager are required. Loki, Tempo and Grafana start
-    when their release binary is on PATH (obsstack never builds them)."""
+    """The components in start order; Prometheus and Alertmanager are required. Of the stores, those `backends`
+    chooses: Loki, Tempo (and Grafana) start when their release binary is on PATH (obsstack never builds them),
+    Jaeger and VictoriaLogs when built."""
     comp = settings.components
 
     def v(name: str) -> str:
         return settings.components.pinned(name)
 
+    stores = (
+        Program("loki", ("loki",), comp.loki.port, "/ready", _loki, hint=bring("loki", v("loki"))),
+        Program("tempo", ("tempo",), comp.tempo.port, "/ready", _tempo, hint=bring("tempo", v("tempo"))),
+        Program("jaeger", ("jaeger",), comp.jaeger.port, "/api/services", _jaeger,
+                hint=_build_hint("jaeger", "jaeger", v("jaeger"))),
+        Program("victorialogs", ("victoria-logs",), comp.victorialogs.port, c.VICTORIALOGS_HEALTH_PATH, _victorialogs,
+                hint=_build_hint("victorialogs", "victoria-logs", v("victorialogs"))),
+    )
+    chosen = tuple(p for p in stores if p.name in (settings.backends.logs, settings.backends.traces))
     return (
         Program("prometheus", ("prometheus",), comp.prometheus.port, "/-/ready", _prometheus, True,
                 _build_hint("prometheus", "prometheus", v("prometheus"))),
         Program("alertmanager", ("alertmanager",), comp.alertmanager.port, "/-/ready", _alertmanager, True,
                 _build_hint("alertmanager", "alertmanager", v("alertmanager"))),
-        Program("loki", ("loki",), comp.loki.port, "/ready", _loki, hint=bring("loki", v("loki"))),
-        Program("tempo", ("tempo",), comp.tempo.port, "/ready", _tempo, hint=bring("tempo", v("tempo"))),
+        *chosen,
         Program("otelcol", ("otelcol-contrib", "otelcol"), c.OTELCOL_HEALTH_PORT, "/", _otelcol,
                 hint=_build_hint("otelcol", "otelcol-contrib", v("otelcol"))),
         Program("grafana", ("grafana", "grafana-server"), comp.grafana.port, "/api/health", _grafana,
