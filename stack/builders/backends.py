@@ -159,9 +159,10 @@ def victorialogs_datasource(settings: StackSettings, placement: Placement, trace
 
 
 def logsql_errors() -> VictoriaLogsTarget:
-    """The same records in LogsQL: an exact match on the service.name field and a regexp on severity."""
+    """The same records in LogsQL: an exact match on the service.name field and a regexp on severity_text (where
+    VictoriaLogs 1.52 stores an OTLP record's severity: app/vlinsert/opentelemetry/pb.go)."""
     levels = "|".join(ERROR_LEVELS)
-    return VictoriaLogsTarget(f'service.name:="$service" severity:~"(?i)^({levels})$"')
+    return VictoriaLogsTarget(f'service.name:="$service" severity_text:~"(?i)^({levels})$"')
 
 
 def victorialogs_to_logs() -> TracesToLogs:

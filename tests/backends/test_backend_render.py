@@ -86,7 +86,7 @@ def test_dashboards_query_each_store_in_its_language(project: Path, choice: tupl
     assert log_target["datasource"] == {"type": TYPES[logs], "uid": c.STORE_DATASOURCE_UIDS[logs]}
     assert trace_target["datasource"] == {"type": TYPES[traces], "uid": c.STORE_DATASOURCE_UIDS[traces]}
     if logs == "victorialogs":
-        assert log_target["expr"].startswith('service.name:="$service" severity:~')
+        assert log_target["expr"].startswith('service.name:="$service" severity_text:~')
     else:
         assert log_target["expr"].startswith('{service_name="$service"} | detected_level=~')
     if traces == "jaeger":
