@@ -47,10 +47,14 @@ TargetOption = Annotated[
 ]
 
 
-def _settings(config: Path, profile: str | None, targets: list[str] | None = None) -> StackSettings:
+def _settings(
+    config: Path, profile: str | None, targets: list[str] | None = None, running: dict[str, Any] | None = None
+) -> StackSettings:
+    """Settings with the flags' overrides; `running`: what the running stack was started with (it wins)."""
     from stack.config import load_settings
 
     overrides: dict[str, Any] = {"profile": profile} if profile else {}
+    overrides |= running or {}
     for target in targets or ():
         if target not in TARGETS:
             raise StackError(f"--target {target}: unknown target, expected one of {', '.join(TARGETS)}")
@@ -202,13 +206,19 @@ def verify(
     from stack.conventions import FAULTS_TOKEN_FILE
     from stack.runtime import verify as runner
     from stack.runtime.faults import read_token
-    from stack.runtime.lifecycle import absent_components, component_switch, deployed_root, verify_profile
+    from stack.runtime.lifecycle import (
+        absent_components,
+        component_switch,
+        deployed_root,
+        running_stores,
+        verify_profile,
+    )
     from stack.runtime.report import fault_table, write_reports
     from stack.runtime.scenarios import pick_services
 
     try:
         root = config.resolve().parent
-        settings = _settings(config, verify_profile(root, profile))
+        settings = _settings(config, verify_profile(root, profile), running=running_stores(root))
         targets = pick_services(settings, service)
         with_faults = any(s.faults for s in targets)
         token = read_token(token_file or root / FAULTS_TOKEN_FILE) if with_faults else None

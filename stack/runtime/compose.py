@@ -14,7 +14,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 from stack import conventions as c
 from stack.errors import StackError, ToolMissingError
 from stack.runtime import procs
-from stack.runtime.state import Running, State, clear_state, write_state
+from stack.runtime.state import Running, State, clear_state, stores_of, write_state
 from stack.settings import StackSettings
 from stack.tools import find_tool
 
@@ -70,7 +70,7 @@ def up_compose(root: Path, settings: StackSettings, client: Any, ephemeral: bool
     if not procs.http_ok(f"http://127.0.0.1:{c.OTELCOL_HEALTH_PORT}/"):
         echo("warning: the collector's health check does not answer yet")
     running = tuple(Running(name, url, url) for name, url in urls(settings).items()) + hosted()
-    state = State("compose", settings.profile, running, compose_files=files)
+    state = State("compose", settings.profile, running, compose_files=files, backends=stores_of(settings))
     write_state(root, state)
     for item in running:
         echo(f"ready: {item.name:<14} {item.url}")

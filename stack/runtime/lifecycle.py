@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from rich.console import Console
 
@@ -102,6 +102,13 @@ def verify_profile(root: Path, requested: str | None) -> str | None:
             f"with `obsstack down && obsstack up --profile {requested}`"
         )
     return state.profile
+
+
+def running_stores(root: Path) -> dict[str, Any]:
+    """The log and trace stores the running stack was started with (`up` may have had OBSSTACK_BACKENDS__*
+    set): verify asks those, whatever stack.yaml or this shell says now. Empty when nothing runs."""
+    state = read_state(root)
+    return {"backends": state.backends} if state is not None and state.backends else {}
 
 
 def deployed_root(root: Path) -> Path:

@@ -14,6 +14,7 @@ import shutil
 import socket
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from stack import conventions as c
@@ -21,7 +22,7 @@ from stack.errors import StackError
 from stack.render import render_all
 from stack.runtime import procs
 from stack.runtime.programs import Layout, Program, base_env, command_services, programs, readiness
-from stack.runtime.state import Running, State, clear_state, read_state, state_dir, write_state
+from stack.runtime.state import Running, State, clear_state, read_state, state_dir, stores_of, write_state
 from stack.settings import StackSettings
 from stack.write import write_files
 
@@ -68,7 +69,8 @@ def up_local(root: Path, settings: StackSettings, echo: Echo, ephemeral: bool = 
     write_local_plan(settings, layout, running)
     started = _start_all(to_start, layout, settings, echo)
     outside = tuple(services_outside(settings, layout.root, echo))
-    state = State("local", settings.profile, tuple(started) + outside, missing=tuple(p.name for p in missing))
+    state = State("local", settings.profile, tuple(started) + outside, missing=tuple(p.name for p in missing),
+                  backends=stores_of(settings))
     write_state(root, state)
     for item in started:
         echo(f"ready: {item.name:<14} {item.url}")
@@ -171,7 +173,7 @@ def _start_all(
             started.append(_start(program, binary, layout, settings))
             echo(f"started: {program.name} (pid {started[-1].pid})")
             if record:
-                write_state(layout.root, State("local", settings.profile, tuple(started)))
+                write_state(layout.root, State("local", settings.profile, tuple(started), backends=stores_of(settings)))
         return _wait_ready(started, to_start, echo)
     except BaseException:
         for item in reversed(started):
@@ -261,5 +263,5 @@ def restart_component(root: Path, settings: StackSettings, name: str, echo: Echo
     if not started:
         raise StackError(f"{name}: did not become ready again after its restart")
     components = tuple(started[0] if r.name == name else r for r in state.components)
-    write_state(root, State(state.mode, state.profile, components, missing=state.missing))
+    write_state(root, replace(state, components=components))
     return started[0]

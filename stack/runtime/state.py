@@ -10,6 +10,7 @@ from typing import Literal
 
 from stack import conventions as c
 from stack.runtime.procs import Started
+from stack.settings import StackSettings
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,12 @@ class State:
     components: tuple[Running, ...] = ()
     compose_files: tuple[str, ...] = field(default=())
     missing: tuple[str, ...] = ()  # local mode: components not started for want of a binary (not in this stack)
+    backends: dict[str, str] = field(default_factory=dict)  # the stores it runs: {"traces": ..., "logs": ...}
+
+
+def stores_of(settings: StackSettings) -> dict[str, str]:
+    """The log and trace stores a stack started from `settings` runs (recorded so verify asks the same ones)."""
+    return {"traces": settings.backends.traces, "logs": settings.backends.logs}
 
 
 def state_dir(root: Path) -> Path:
