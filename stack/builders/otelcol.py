@@ -3,10 +3,10 @@
 OTLP in (gRPC and HTTP); memory limiter first, then resource attributes, then batch; traces and logs to
 the stores `backends` chooses (each store's exporter is its entry of stack.builders.backends: Tempo or
 Jaeger over OTLP gRPC, Loki's OTLP endpoint or VictoriaLogs' OTLP/protobuf one), metrics to Prometheus by
-remote write 1.0 (accepted by Prometheus 2.42 and 3 alike with --web.enable-remote-write-receiver; the OTLP
-receiver of Prometheus would need a version-specific flag). A trace store without Tempo's metrics generator
-gets span metrics and the service graph from the collector's connectors, from the traces pipeline into the
-metrics pipeline. The collector's own metrics are served on the otelcol port.
+remote write 1.0 (Prometheus' --web.enable-remote-write-receiver; its OTLP receiver would be another
+choice, but remote write keeps one path for every Prometheus-compatible store). A trace store without
+Tempo's metrics generator gets span metrics and the service graph from the collector's connectors, from
+the traces pipeline into the metrics pipeline. The collector's own metrics are served on the otelcol port.
 """
 
 from __future__ import annotations
