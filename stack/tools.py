@@ -45,12 +45,14 @@ class Pin:
 
 
 class ToolError(Exception):
-    """A pinned tool is missing or reports another version: `detail` is the one line saying what to do."""
+    """A pinned tool is missing or reports another version (`wrong_version`): `detail` is the one line saying
+    what to do."""
 
-    def __init__(self, tool: str, detail: str) -> None:
+    def __init__(self, tool: str, detail: str, wrong_version: bool = False) -> None:
         super().__init__(detail)
         self.tool = tool
         self.detail = detail
+        self.wrong_version = wrong_version
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,7 @@ def locate(pin: Pin) -> str:
             pin.tool,
             f"{pin.tool}: {found} reports version {got or 'none'}, stack.yaml pins {pin.version}; {fix} "
             f"(the cached build is used first) or put {pin.tool} {pin.version} on PATH",
+            wrong_version=True,
         )
     return found
 
@@ -142,8 +145,7 @@ def run_pinned(name: str, pin: Pin, args: Sequence[str], cwd: Path) -> CheckResu
 def unavailable(name: str, error: ToolError) -> CheckResult:
     """Check `name` could not run its pinned tool: another version on PATH fails, a missing one is skipped
     (failed under CI=true)."""
-    on_path = "reports version" in error.detail
-    return CheckResult(name, "failed" if on_path or in_ci() else "skipped", error.detail)
+    return CheckResult(name, "failed" if error.wrong_version or in_ci() else "skipped", error.detail)
 
 
 def in_ci() -> bool:

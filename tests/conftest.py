@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from stack.tools import ToolError, cached_binary, find_tool, locate, unavailable
+from stack.tools import cached_binary, find_tool
 from stack.validate.dashboards import DASHCHECK, SDK_VERSION
-from tests.support import absent
+from tests.support import absent, pinned_tool
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -36,17 +36,10 @@ def require_tool(name: str) -> str:
 
 
 def require_pinned_tool(tool: str) -> str:
-    """The tool at the version this repository's stack.yaml pins (the cached `obsstack components build`,
-    else one on PATH reporting that version); a missing one skips the test, or fails it under CI, and another
-    version on PATH fails it."""
+    """The tool at the version this repository's stack.yaml pins (tests.support.pinned_tool)."""
     from stack.config import load_settings
 
-    try:
-        return locate(load_settings(REPO / "stack.yaml", {}).tool_pin(tool))
-    except ToolError as error:
-        if unavailable(tool, error).failed:  # under CI, or another version on PATH: as validate treats it
-            pytest.fail(error.detail)
-        pytest.skip(error.detail)
+    return pinned_tool(load_settings(REPO / "stack.yaml", {}), tool)
 
 
 @pytest.fixture

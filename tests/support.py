@@ -86,16 +86,21 @@ def assert_refused(project: Path, text: str, expected: list[str]) -> None:
     assert snapshot(project) == before, "bad input must not write or remove any file"
 
 
-def require_pinned(settings: StackSettings, *tools: str) -> None:
-    """Each tool at its pinned version (cached build, else PATH): a missing one skips the test, or fails it
+def pinned_tool(settings: StackSettings, tool: str) -> str:
+    """The tool at its pinned version (cached build, else PATH): a missing one skips the test, or fails it
     under CI=true, and another version on PATH fails it, as `obsstack validate` treats them."""
+    try:
+        return locate(settings.tool_pin(tool))
+    except ToolError as error:
+        if unavailable(tool, error).failed:
+            pytest.fail(error.detail)
+        pytest.skip(error.detail)
+
+
+def require_pinned(settings: StackSettings, *tools: str) -> None:
+    """Each of `tools` at its pinned version (see pinned_tool)."""
     for tool in tools:
-        try:
-            locate(settings.tool_pin(tool))
-        except ToolError as error:
-            if unavailable(tool, error).failed:
-                pytest.fail(error.detail)
-            pytest.skip(error.detail)
+        pinned_tool(settings, tool)
 
 
 def generated_project(root: Path, text: str) -> Path:

@@ -27,7 +27,7 @@ def locate(name: str, on_path: Sequence[str], settings: StackSettings) -> str | 
             try:
                 return locate_pinned(Pin(tool, name, version, VERSION_FLAG[name]))
             except ToolError as error:
-                if "reports version" in error.detail:
+                if error.wrong_version:
                     raise StackError(error.detail) from None
         return None
     found = next((found for b in on_path if (found := shutil.which(b))), None)

@@ -27,8 +27,8 @@ from stack.models.distributions import GoRecipe, OcbRecipe, PlaceholderUi, Prome
 from stack.runtime import binaries, gobuild, uibuild
 from stack.runtime.promapi import wait_until
 from stack.settings import Backends
-from stack.tools import ToolError, in_ci, locate
-from tests.support import free_port
+from stack.tools import ToolError, locate
+from tests.support import free_port, pinned_tool
 
 PINNED = "components:\n  otelcol: {image: 'otel/opentelemetry-collector-contrib:0.131.0', port: 8888}\n"
 
@@ -202,16 +202,6 @@ def test_a_module_that_cannot_be_fetched_is_one_line_with_gos_message(make_proje
     assert not (tmp_path / "cache" / "components" / "alertmanager-0.99.9").exists()
 
 
-def _pinned(make_project, tool: str) -> str:
-    """The pinned tool (cached build, else PATH at the pin): missing skips, or fails under CI=true."""
-    try:
-        return locate(load_settings(make_project()).tool_pin(tool))
-    except ToolError as error:
-        if in_ci() or "reports version" in error.detail:
-            pytest.fail(error.detail)
-        pytest.skip(error.detail)
-
-
 @contextmanager
 def _serving(argv: list[str], url: str) -> Iterator[None]:
     """`argv` running until `url` answers 200; always stopped."""
@@ -236,7 +226,7 @@ def test_built_prometheus_reports_the_pin_and_serves_its_ui(make_project, tmp_pa
     """The built Prometheus on a free loopback port: buildinfo says 3.16.0 and the web UI (`/query`, where
     `/` redirects) answers 200 with the UI's page and its script bundle, not the 500 of a build without
     assets."""
-    binary, port = _pinned(make_project, "prometheus"), free_port()
+    binary, port = pinned_tool(load_settings(make_project()), "prometheus"), free_port()
     (tmp_path / "prometheus.yml").write_text("global: {scrape_interval: 15s}\n")
     base = f"http://127.0.0.1:{port}"
     argv = [binary, f"--config.file={tmp_path / 'prometheus.yml'}", f"--storage.tsdb.path={tmp_path / 'data'}",
@@ -257,7 +247,7 @@ def test_built_prometheus_reports_the_pin_and_serves_its_ui(make_project, tmp_pa
 @pytest.mark.tools
 def test_built_alertmanager_reports_the_pin(make_project, tmp_path) -> None:
     """The built Alertmanager on a free loopback port: /api/v2/status reports 0.35.0 (its UI is a placeholder)."""
-    binary, port = _pinned(make_project, "alertmanager"), free_port()
+    binary, port = pinned_tool(load_settings(make_project()), "alertmanager"), free_port()
     (tmp_path / "alertmanager.yml").write_text("route: {receiver: none}\nreceivers: [{name: none}]\n")
     base = f"http://127.0.0.1:{port}"
     argv = [binary, f"--config.file={tmp_path / 'alertmanager.yml'}", f"--storage.path={tmp_path / 'data'}",
