@@ -15,13 +15,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from stack.errors import StackError
-from stack.runtime.gobuild import Echo, need_go, run_go
+from stack.runtime.gobuild import Echo, go_directive, need_go, run_go
 from stack.tools import cache_root, cached_binary, reported_version, staged
 from stack.validate.dashboards import DASHCHECK, SDK_MODULE, SDK_VERSION
 
 SOURCE = Path(__file__).resolve().parents[1] / "checkers" / "dashboards"
 SOURCE_FILES = ("go.mod", "go.sum", "main.go")
-GO_LINE_RE = re.compile(r"^go (\d+(?:\.\d+)*)\s*$", re.M)
 
 
 def build_dashcheck(echo: Echo) -> Path:
@@ -54,11 +53,6 @@ def source_gomod() -> str:
     if not re.search(rf"^require {re.escape(SDK_MODULE)} v{re.escape(SDK_VERSION)}$", text, re.M):
         raise StackError(f"{DASHCHECK}: {path} does not require {SDK_MODULE} v{SDK_VERSION}, expected that pin")
     return text
-
-
-def go_directive(gomod: str) -> str:
-    found = GO_LINE_RE.search(gomod)
-    return found.group(1) if found else "1.21"
 
 
 def check_reports(binary: Path) -> None:

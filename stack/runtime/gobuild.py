@@ -24,13 +24,17 @@ from stack.render import to_yaml
 from stack.runtime import uibuild
 from stack.tools import cache_root, cached_binary, reported_version, staged
 
-__all__ = ["Echo", "build", "cached", "need_go", "reported_version", "run_go"]
-
 Echo = Callable[[str], None]
 STEP_TIMEOUT = 45 * 60.0  # one build step; a cold Prometheus compile takes ~10 minutes on 2 cores
 PROGRESS_EVERY = 60.0
 REPLACE_RE = re.compile(r"^(replace|exclude)\s+(\((?:.|\n)*?^\)|.*)$", re.M)
 GO_LINE_RE = re.compile(r"^go (\d+(?:\.\d+)*)\s*$", re.M)
+
+
+def go_directive(gomod: str) -> str:
+    """The Go release a go.mod's `go` line names (1.21 when it names none)."""
+    found = GO_LINE_RE.search(gomod)
+    return found.group(1) if found else "1.21"
 
 
 def cached(name: str, version: str) -> Path | None:
@@ -154,9 +158,9 @@ def _build_go(recipe: GoRecipe, work: Path, echo: Echo) -> Path:
     what = f"{recipe.name} {recipe.version}"
     info = fetch_module(recipe.module, recipe.module_version, work, what, echo)
     upstream = Path(info["GoMod"]).read_text()
-    go_line = GO_LINE_RE.search(upstream)
-    need_go(what, go_line.group(1) if go_line else "1.21")
-    (work / "go.mod").write_text(wrapper_gomod(recipe, upstream, go_line.group(1) if go_line else "1.21", echo))
+    go = go_directive(upstream)
+    need_go(what, go)
+    (work / "go.mod").write_text(wrapper_gomod(recipe, upstream, go, echo))
     for stale in ("tools.go", "main.go"):
         (work / stale).unlink(missing_ok=True)
     if recipe.main:
@@ -179,8 +183,7 @@ def _build_source(recipe: SourceRecipe, work: Path, echo: Echo) -> Path:
     linked as upstream's release builds are, after the recipe's assets were put into the copy."""
     what = f"{recipe.name} {recipe.version}"
     info = fetch_module(recipe.module, recipe.module_version, work, what, echo)
-    go_line = GO_LINE_RE.search(Path(info["GoMod"]).read_text())
-    need_go(what, go_line.group(1) if go_line else "1.21")
+    need_go(what, go_directive(Path(info["GoMod"]).read_text()))
     source = uibuild.copy_tree(Path(info["Dir"]), work / "src")
 
     def step(argv: list[str], cwd: Path, env: dict[str, str]) -> str:
