@@ -41,8 +41,10 @@ USED_VARIABLE = re.compile(r"\$\{([A-Za-z_]\w*)(?:[:.][^}]*)?\}|\$([A-Za-z_]\w*)
 UNITLESS_TYPES = frozenset({"row", "logs"})  # a row holds no data; log lines have no unit
 MAX_UID = 40
 RANGE = re.compile(r"\[\s*([^\]:\s]+)\s*(?::[^\]]*)?\]")
-MACROS = re.compile(r"\$\{?(__rate_interval|__interval|__range)(?:_ms|_s)?\}?")
-VARIABLE = re.compile(r"\$\{?([A-Za-z_]\w*)(?::\w+)?\}?")
+# `${name}` or `$name`: a closing brace belongs to the macro only when it opened one (`{a="b",$x}` keeps its own)
+INTERVALS = r"(?:__rate_interval|__interval|__range|__auto)(?:_ms|_s)?"  # __auto: Loki's automatic step
+MACROS = re.compile(rf"\$(?:\{{{INTERVALS}\}}|{INTERVALS}\b)")
+VARIABLE = re.compile(r"\$(?:\{([A-Za-z_]\w*)(?::\w+)?\}|([A-Za-z_]\w*))")
 MACRO_STAND_IN = "5m"
 VARIABLE_STAND_IN = "placeholder"
 
@@ -305,7 +307,7 @@ def fill_template(expr: str, window: str, variables: Mapping[str, str], default:
     """The expression as Grafana would run it: interval macros ($__rate_interval, $__range...) replaced by
     `window`, each template variable by its value in `variables`, or `default`. The one macro helper."""
     expr = MACROS.sub(window, expr)
-    return VARIABLE.sub(lambda found: variables.get(found.group(1), default), expr)
+    return VARIABLE.sub(lambda found: variables.get(found.group(1) or found.group(2), default), expr)
 
 
 def concrete(expr: str) -> str:

@@ -46,9 +46,6 @@ MACRO_VALUES = {
     "__value.raw": SAMPLE_TRACE_ID,
     "__value.text": SAMPLE_TRACE_ID,
 }
-# `$__tags` before fill_template, whose VARIABLE pattern would take the selector's closing brace in `{a="b",$__tags}`
-TAGS = re.compile(r"\$__tags\b")
-AUTO = re.compile(r"\$\{?__auto\}?")  # Loki's automatic step/range macro, unknown to fill_template
 TRACE_ID = re.compile(r"[0-9a-fA-F]{16,32}")
 LANGUAGE = {"loki": "logql", "tempo": "traceql", "victoriametrics-logs-datasource": "logsql", "jaeger": "jaeger-search"}
 # No published grammar: LogsQL (VictoriaLogs publishes none) and Jaeger's search (a form, not a language).
@@ -96,8 +93,7 @@ def concrete(text: str, variables: Mapping[str, str], tags: str = "") -> str:
     variables (their current value, else a stand-in) replaced."""
     values = {**MACRO_VALUES, "__tags": tags or f'service_name="{VARIABLE_STAND_IN}"'}
     text = DOTTED.sub(lambda found: values.get(found.group(1), VARIABLE_STAND_IN), text)
-    text = TAGS.sub(lambda _: values["__tags"], AUTO.sub(MACRO_STAND_IN, text))
-    return fill_template(text, MACRO_STAND_IN, variables, VARIABLE_STAND_IN)
+    return fill_template(text, MACRO_STAND_IN, {**variables, "__tags": values["__tags"]}, VARIABLE_STAND_IN)
 
 
 def unescape(text: str) -> str:

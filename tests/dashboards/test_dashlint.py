@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from stack import conventions as c
-from stack.dashlint import concrete, lint
+from stack.dashlint import concrete, fill_template, lint
 from stack.durations import Duration
 from stack.settings import StackSettings
 from stack.validate.dashboards import check_expressions
@@ -197,3 +197,10 @@ def test_promtool_rejects_a_broken_expression(promtool, tmp_path):
     result = check_expressions(broken, tmp_path, StackSettings(services=[{"name": "api"}]))
     assert result.status == "failed", result.detail
     assert "dashboard_query_1" in result.detail or "parse error" in result.detail
+
+
+def test_a_bare_variable_leaves_the_selectors_closing_brace():
+    """`$name` without braces ends at the name: the `}` after it is the selector's, as Grafana reads it, while
+    `${name}` and `$__auto` (Loki's step) are replaced whole."""
+    assert fill_template('{a="b",$x}', "5m", {"x": 'c="d"'}, "p") == '{a="b",c="d"}'
+    assert fill_template('{a="${x}"}[$__auto]', "5m", {"x": "v"}, "p") == '{a="v"}[5m]'
