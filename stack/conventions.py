@@ -31,11 +31,12 @@ PROCESS_START = "process_start_time_seconds"
 
 @dataclass(frozen=True)
 class HttpNames:
-    """The HTTP metric and label names of one metric convention, as Prometheus exposes them."""
+    """The HTTP metric and label names of one metric convention, as Prometheus exposes them. `inprogress`
+    is None when the service has no in-flight gauge (its panel is left out)."""
 
     requests: str  # a counter of requests
     duration: str  # the latency histogram (without _bucket)
-    inprogress: str
+    inprogress: str | None
     route: str
     method: str
     status: str
@@ -46,12 +47,33 @@ CONVENTIONS = {
         requests="http_requests_total", duration="http_request_duration_seconds",
         inprogress="http_requests_inprogress", route="handler", method="method", status="status",
     ),
+    # OpenTelemetry's stable HTTP semantic conventions (http.server.request.duration in seconds), as the
+    # collector's Prometheus remote write names them; Python's instrumentations emit them with
+    # OTEL_SEMCONV_STABILITY_OPT_IN=http (obsstack sets it for the otel services it starts)
     "otel": HttpNames(
         requests="http_server_request_duration_seconds_count", duration="http_server_request_duration_seconds",
         inprogress="http_server_active_requests", route="http_route", method="http_request_method",
         status="http_response_status_code",
     ),
 }  # fmt: skip
+
+# The latency buckets each convention really has when the service does not declare its own. None: the
+# instrumentator-shaped services obsstack starts get `metrics.latency_buckets` (OBS_LATENCY_BUCKETS).
+OTEL_SEMCONV_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
+CLIENT_PYTHON_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
+CONVENTION_BUCKETS: dict[str, tuple[float, ...] | None] = {
+    "instrumentator": None,
+    "otel": OTEL_SEMCONV_BUCKETS,  # the semantic conventions' advice for http.server.request.duration
+    "custom": CLIENT_PYTHON_BUCKETS,  # prometheus_client's Histogram.DEFAULT_BUCKETS (without +Inf)
+}
+# Whether a convention's services expose process_* (client_python's process collector) unless stack.yaml
+# says otherwise (`process_metrics`): OpenTelemetry's SDK does not.
+CONVENTION_PROCESS_METRICS = {"instrumentator": True, "otel": False, "custom": True}
+# Metric name suffixes each metric of a custom convention must (not) end with, by type
+COUNTER_SUFFIX = "_total"
+HISTOGRAM_SERIES_SUFFIXES = ("_bucket", "_count", "_sum", "_created")
+EXPORT_INTERVAL_ENV = "OTEL_METRIC_EXPORT_INTERVAL"  # ms between OTLP metric pushes (the SDK default is 60000)
+SEMCONV_OPT_IN_ENV = "OTEL_SEMCONV_STABILITY_OPT_IN"
 
 # --- alerts -----------------------------------------------------------------------------------------
 ALERT_LATENCY = "HighLatencyP95"
@@ -396,8 +418,12 @@ def store_ports(components: Any, backends: Any) -> dict[str, int]:
 
 
 def service_env(name: str, buckets: tuple[float, ...], faults_token: str | None,
-                metrics_token: str | None, otlp: str | None, environment: str) -> dict[str, str]:  # fmt: skip
-    """Standard OTel variables plus obsstack_fastapi's OBS_* settings; services that read neither ignore them."""
+                metrics_token: str | None, otlp: str | None, environment: str, *,
+                export_interval_ms: int | None = None, stable_semconv: bool = False) -> dict[str, str]:  # fmt: skip
+    """Standard OTel variables plus obsstack_fastapi's OBS_* settings; services that read neither ignore them.
+    `export_interval_ms`: how often a service's OpenTelemetry SDK pushes metrics (the profile's scrape interval,
+    so a pushed service is as fresh as a scraped one); `stable_semconv`: the instrumentations emit the stable
+    HTTP semantic conventions (the otel convention's names) instead of the old ones."""
     env = {
         "OTEL_SERVICE_NAME": name,
         "OBS_ENVIRONMENT": environment,
@@ -405,6 +431,10 @@ def service_env(name: str, buckets: tuple[float, ...], faults_token: str | None,
     }
     if otlp:
         env["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp
+    if otlp and export_interval_ms is not None:
+        env[EXPORT_INTERVAL_ENV] = str(export_interval_ms)
+    if stable_semconv:
+        env[SEMCONV_OPT_IN_ENV] = "http"
     if faults_token:
         env |= {"OBS_FAULTS_ENABLED": "true", "OBS_FAULTS_TOKEN_FILE": faults_token}
     if metrics_token:

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from stack import conventions as c
 from stack.conventions import BUILT_IN_ALERTS, HOST_GATEWAY
 from stack.durations import Duration
 
@@ -27,6 +28,7 @@ IMAGE_RE = re.compile(
 )
 PATH_RE = re.compile(r"^/[A-Za-z0-9._~/-]*$")
 METRIC_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,99}$")
+METRIC_LABEL_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,63}$")
 ALERT_NAME_RE = re.compile(r"^[A-Z][A-Za-z0-9]{0,63}$")
 TITLE_RE = re.compile(r"^[A-Za-z0-9 ._:/()%+-]{1,80}$")
 UNIT_RE = re.compile(r"^[a-z][a-z0-9_:/.-]{0,31}$")
@@ -221,6 +223,66 @@ class Request(Frozen):
         return value
 
 
+class MetricNames(Frozen):
+    """The metric names of a `metrics_convention: custom` service (as Prometheus has them)."""
+
+    requests: str  # a counter of requests: `<name>_total`, or the duration histogram's `<duration>_count`
+    duration: str  # the latency histogram in seconds, without _bucket
+    inprogress: str | None = None  # a gauge of requests in flight, when the service has one
+
+    @field_validator("requests", "duration", "inprogress")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        if value is not None and not METRIC_NAME_RE.fullmatch(value):
+            raise ValueError(f"must be a Prometheus metric name ([a-zA-Z_][a-zA-Z0-9_]*), got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _suffixes(self) -> MetricNames:
+        if not (self.requests.endswith(c.COUNTER_SUFFIX) or self.requests == f"{self.duration}_count"):
+            raise ValueError(
+                f"requests: {self.requests!r} is a counter, expected a name ending in _total "
+                f"(or {self.duration}_count, the duration histogram's count)"
+            )
+        for key in ("duration", "inprogress"):
+            name = getattr(self, key)
+            suffixes = (c.COUNTER_SUFFIX, *c.HISTOGRAM_SERIES_SUFFIXES)
+            wrong = next((s for s in suffixes if name and name.endswith(s)), None)
+            if wrong:
+                kind = "a histogram (named without _bucket)" if key == "duration" else "a gauge"
+                raise ValueError(f"{key}: {name!r} ends in {wrong} but is {kind}, expected a name without it")
+        given = [n for n in (self.requests, self.duration, self.inprogress) if n]
+        if len(set(given)) < len(given):
+            raise ValueError("requests, duration and inprogress must be three different metrics")
+        return self
+
+
+class MetricLabels(Frozen):
+    """The label names of a `metrics_convention: custom` service's HTTP metrics."""
+
+    route: str  # the route template (never a raw path)
+    method: str = "method"
+    status: str = "status"  # grouped (5xx) or raw (503) status codes alike
+
+    @field_validator("route", "method", "status")
+    @classmethod
+    def _label(cls, value: str) -> str:
+        if not METRIC_LABEL_RE.fullmatch(value) or value.startswith("__"):
+            raise ValueError(f"must be a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*), got {value!r}")
+        if value in RESERVED_LABELS:
+            raise ValueError(f"{value!r} is a label obsstack sets itself, expected another label name")
+        return value
+
+    @model_validator(mode="after")
+    def _distinct(self) -> MetricLabels:
+        for first, second in (("route", "status"), ("route", "method"), ("method", "status")):
+            if getattr(self, first) == getattr(self, second):
+                raise ValueError(
+                    f"{first} and {second} are both {getattr(self, first)!r}, expected two different label names"
+                )
+        return self
+
+
 class Service(Frozen):
     """One instrumented web service that Prometheus scrapes (see the module docstring for the kinds)."""
 
@@ -236,8 +298,13 @@ class Service(Frozen):
     host: str | None = None
     port: Port = 8000
     metrics_path: str = "/metrics"
+    metrics_port: Port | None = None  # the scrape port, when it differs from the traffic port
     metrics_token_file: str | None = None
-    metrics_convention: Literal["instrumentator", "otel"] = "instrumentator"
+    metrics_source: Literal["scrape", "otlp"] = "scrape"  # otlp: pushed through the collector, not scraped
+    metrics_convention: Literal["instrumentator", "otel", "custom"] = "instrumentator"
+    metric_names: MetricNames | None = None  # custom convention only
+    metric_labels: MetricLabels | None = None  # custom convention only
+    process_metrics: bool | None = None  # exposes process_*; default: the convention's (otel: no)
     health_path: str | None = None
     faults: bool = False
     otlp: bool = True  # sends its logs and traces to the collector by OTLP (verify follows a request through)
@@ -331,6 +398,45 @@ class Service(Frozen):
                 raise ValueError(f"label {key} must be at most 128 of A-Z a-z 0-9 space . _ : / @ + -, got {val!r}")
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _default_latency(cls, data: Any) -> Any:
+        """Without `latency`, the thresholds are the edges of the service's own buckets nearest above 0.2 s and
+        0.5 s (a convention's default buckets need not have 0.2); with the global buckets, 0.2 and 0.5."""
+        if not isinstance(data, dict) or "latency" in data:
+            return data
+        buckets = data.get("latency_buckets") or c.CONVENTION_BUCKETS.get(str(data.get("metrics_convention")))
+        try:
+            edges = sorted({float(b) for b in buckets})[:-1] if buckets else []
+        except (TypeError, ValueError):
+            return data  # the field's own validation says what is wrong
+        warning = next((e for e in edges if e >= 0.2), None)
+        critical = next((e for e in edges if e >= 0.5 and warning is not None and e > warning), None)
+        if warning is not None and critical is not None:
+            return {**data, "latency": {"warning": warning, "critical": critical}}
+        return data
+
+    @model_validator(mode="after")
+    def _metrics(self) -> Service:
+        custom = self.metrics_convention == "custom"
+        for key in ("metric_names", "metric_labels"):
+            if custom and getattr(self, key) is None:
+                raise ValueError(f"{key}: metrics_convention custom needs {key}, got none")
+            if not custom and getattr(self, key) is not None:
+                raise ValueError(
+                    f"{key}: is for metrics_convention custom, got metrics_convention {self.metrics_convention}"
+                )
+        if self.metrics_source == "otlp":
+            scraping = sorted({"metrics_port", "metrics_path", "metrics_token_file"} & self.model_fields_set)
+            if scraping:
+                raise ValueError(
+                    f"{scraping[0]}: a metrics_source otlp service pushes its metrics and is not scraped, "
+                    f"expected no {', '.join(scraping)}"
+                )
+            if not self.otlp:
+                raise ValueError("metrics_source: otlp pushes metrics to the collector, which needs otlp: true")
+        return self
+
     @model_validator(mode="after")
     def _one_kind(self) -> Service:
         given = [kind for kind in KINDS if getattr(self, kind) not in (None, False)]
@@ -380,6 +486,33 @@ class Service(Frozen):
         if self.in_compose:
             return f"{self.name}:{self.port}"
         return f"{HOST_GATEWAY if self.address in LOOPBACK else self.address}:{self.port}"
+
+    @property
+    def http_names(self) -> c.HttpNames:
+        """The HTTP metric and label names of the service's convention (its own, for custom)."""
+        if self.metric_names is None or self.metric_labels is None:
+            return c.CONVENTIONS[self.metrics_convention]
+        names, labels = self.metric_names, self.metric_labels
+        return c.HttpNames(
+            requests=names.requests, duration=names.duration, inprogress=names.inprogress,
+            route=labels.route, method=labels.method, status=labels.status,
+        )  # fmt: skip
+
+    @property
+    def scraped(self) -> bool:
+        """Prometheus scrapes it (metrics_source scrape); an otlp service pushes through the collector."""
+        return self.metrics_source == "scrape"
+
+    @property
+    def scrape_port(self) -> int:
+        return self.metrics_port or self.port
+
+    @property
+    def has_process_metrics(self) -> bool:
+        """Exposes process_* (CPU, memory, start time): said in stack.yaml, else the convention's default."""
+        if self.process_metrics is not None:
+            return self.process_metrics
+        return c.CONVENTION_PROCESS_METRICS[self.metrics_convention]
 
     @property
     def has_db_pool(self) -> bool:

@@ -330,13 +330,16 @@ class StackSettings(BaseSettings):
 
     def _check_thresholds(self, where: str, service: Service) -> None:
         buckets = self.buckets(service)
-        source = "latency_buckets" if service.latency_buckets else "metrics.latency_buckets"
         for level in ("warning", "critical"):
             edge = getattr(service.latency, level)
             if edge not in buckets[:-1]:
+                below = [b for b in buckets[:-1] if b < edge]
+                above = [b for b in buckets[:-1] if b > edge]
+                nearest = " and ".join(f"{b:g}" for b in (below[-1:] + above[:1]))
                 raise ValueError(
-                    f"{where}.latency.{level}: {edge} must be an edge of the service's {source} "
-                    f"{list(buckets)} other than the last, so the alert threshold is exact"
+                    f"{where}.latency.{level}: {edge:g} is not an edge of the service's buckets "
+                    f"({self.buckets_source(service)}: {', '.join(f'{b:g}' for b in buckets)}); "
+                    f"expected an edge other than the last, the nearest are {nearest}"
                 )
 
     def _check_ports(self) -> None:
@@ -353,14 +356,26 @@ class StackSettings(BaseSettings):
         for index, service in enumerate(self.services):
             owner = f"services[{index}] ({service.name})"
             _claim(used, (service.local_address, service.port), owner, f"{owner}.port")
+            if service.metrics_port is not None and service.metrics_port != service.port:
+                _claim(used, (service.local_address, service.metrics_port), owner, f"{owner}.metrics_port")
 
     @property
     def needs_postgres(self) -> bool:
         return any("postgres" in s.requires for s in self.services)
 
     def buckets(self, service: Service) -> tuple[float, ...]:
-        """The service's latency histogram buckets: its own, else the global list."""
-        return service.latency_buckets or self.metrics.latency_buckets
+        """The service's latency histogram buckets: its own, else its convention's default, else the global list
+        (which obsstack passes to the instrumentator-shaped services it starts)."""
+        own = service.latency_buckets or c.CONVENTION_BUCKETS[service.metrics_convention]
+        return own or self.metrics.latency_buckets
+
+    def buckets_source(self, service: Service) -> str:
+        """Where the service's buckets come from, as an error names it."""
+        if service.latency_buckets:
+            return "its latency_buckets"
+        if c.CONVENTION_BUCKETS[service.metrics_convention]:
+            return f"the {service.metrics_convention} convention's default"
+        return "metrics.latency_buckets"
 
     def tool_pin(self, tool: str) -> Pin:
         """The version a tool obsstack runs must report, and the component whose build provides it."""

@@ -38,8 +38,8 @@ def number(value: float) -> str:
 
 
 def names(service: Service) -> c.HttpNames:
-    """The HTTP metric and label names of the service's metric convention."""
-    return c.CONVENTIONS[service.metrics_convention]
+    """The HTTP metric and label names of the service's metric convention (its own, for custom)."""
+    return service.http_names
 
 
 def failed(service: Service) -> str:

@@ -188,7 +188,7 @@ class Verifier:
                 self._skip("pipeline", f"{service.name}: traced request", "skipped: otlp: false in stack.yaml")
                 continue
             app, path = self.ends.apps[service.name], service.traffic[0].path
-            histogram = c.CONVENTIONS[service.metrics_convention].duration + "_bucket"
+            histogram = service.http_names.duration + "_bucket"
             for lookup in follow_request(app, path, service.name, self.backends, histogram, PIPELINE_TIMEOUT):
                 self._record(CheckLine.of("pipeline", f"{service.name}: {lookup.name}", lookup.status, lookup.detail))
 
