@@ -104,7 +104,7 @@ CASES = {
     ),
     "threshold_not_an_edge_of_own_buckets": (
         VALID + "    latency_buckets: [0.1, 0.5, 1]\n",
-        ["services[0].latency.warning", "0.2", "service's latency_buckets [0.1, 0.5, 1.0]"],
+        ["services[0].latency.warning", "0.2 is not an edge", "its latency_buckets: 0.1, 0.5, 1", "nearest are 0.1 and 0.5"],  # noqa: E501
     ),
     "critical_below_warning": (VALID + "    latency: {warning: 0.5, critical: 0.2}\n", ["critical (0.2)"]),
     "business_counter_without_total": (
