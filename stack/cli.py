@@ -121,14 +121,42 @@ def validate_command(
 @app.command()
 def init(
     directory: Annotated[Path, typer.Argument(help="The project directory (created if missing).")] = Path("."),
-    service: Annotated[str, typer.Option("--service", help="Name of your first service.")] = "api",
-    port: Annotated[int, typer.Option("--port", help="Port your service listens on.", min=1, max=65535)] = 8000,
+    service: Annotated[
+        str | None, typer.Option("--service", help="Name of the service (default: api, or OTLP's service.name).")
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            "--port", help="Port the service serves on (default: 8000, or the --probe URL's).", min=1, max=65535
+        ),
+    ] = None,
+    probe: Annotated[
+        str | None, typer.Option("--probe", help="Read this running service's metrics URL and write its entry.")
+    ] = None,
+    probe_otlp: Annotated[
+        bool, typer.Option("--probe-otlp", help="Listen for a service pushing OTLP metrics and write its entry.")
+    ] = False,
+    seconds: Annotated[
+        float, typer.Option("--seconds", help="--probe-otlp: listen at most this long.", min=1, max=600)
+    ] = 70.0,
+    grpc_port: Annotated[
+        int, typer.Option("--grpc-port", help="--probe-otlp: OTLP gRPC port.", min=1, max=65535)
+    ] = 4317,
+    http_port: Annotated[
+        int, typer.Option("--http-port", help="--probe-otlp: OTLP HTTP port.", min=1, max=65535)
+    ] = 4318,
 ) -> None:
-    """Start a project: a commented stack.yaml and a .gitignore for what obsstack creates."""
-    from stack.scaffold import init_project
+    """Start a project: a commented stack.yaml and a .gitignore for what obsstack creates. With --probe or
+    --probe-otlp: the entry of a running service, as its metrics show it (added to an existing stack.yaml)."""
+    from stack.probe.receiver import Listen
+    from stack.scaffold import Probe, init_project
 
     try:
-        for line in init_project(directory, service, port):
+        if probe is not None and probe_otlp:
+            raise StackError("--probe and --probe-otlp exclude each other; pick one")
+        listen = Listen(grpc_port, http_port, seconds) if probe_otlp else None
+        chosen = Probe(url=probe, listen=listen) if probe is not None or probe_otlp else None
+        for line in init_project(directory, service, port, chosen):
             typer.echo(line)
     except StackError as error:
         _fail(error)
