@@ -1,7 +1,8 @@
 """Local mode: the stack as processes on 127.0.0.1 (`--local`, or when there is no Docker engine).
 
 Prometheus, Alertmanager (obsstack's builds at the pinned versions) and the `command` services are required;
-the collector is started when built; of the log and trace stores, those `backends` chooses: Jaeger and
+the collector is started when built (and required when a service pushes its metrics by OTLP, which reach
+Prometheus only through it); of the log and trace stores, those `backends` chooses: Jaeger and
 VictoriaLogs when built, Loki and Tempo (like Grafana: AGPL, obsstack never builds or downloads them) only when
 a user put their binary on PATH. What is not started is listed with how to get it, and recorded
 (state.json's `missing`) so verify reports the checks that need it as not applicable. Configs, data, logs and
@@ -21,7 +22,16 @@ from stack import conventions as c
 from stack.errors import StackError
 from stack.render import render_all
 from stack.runtime import procs
-from stack.runtime.programs import Layout, Program, base_env, command_services, programs, readiness
+from stack.runtime.programs import (
+    Layout,
+    Program,
+    base_env,
+    command_services,
+    metrics_route,
+    programs,
+    pushing,
+    readiness,
+)
 from stack.runtime.state import Running, State, clear_state, read_state, state_dir, stores_of, write_state
 from stack.settings import StackSettings
 from stack.write import write_files
@@ -37,7 +47,8 @@ def plan(settings: StackSettings) -> tuple[list[tuple[Program, str]], list[Progr
     for program in programs(settings):
         binary = program.find(settings)
         if binary is None and program.required:
-            raise StackError(f"{program.binaries[0]} not found on PATH; install it with: {program.hint}")
+            why = f" (metrics of {', '.join(pushing(settings))} arrive through it)" if program.name == "otelcol" else ""
+            raise StackError(f"{program.binaries[0]} not found on PATH{why}; install it with: {program.hint}")
         if binary is None:
             missing.append(program)
         else:
@@ -110,12 +121,15 @@ def services_outside(settings: StackSettings, root: Path, echo: Echo) -> Iterabl
     for service in settings.services:
         if service.kind == "command":
             continue
-        path, token = readiness(service)
-        url = f"http://{service.local_address}:{service.port}"
-        item = Running(service.name, url, url + path, kind=service.kind, token_file=str(root / token) if token else "")
+        ready = readiness(service)
+        url, health = f"http://{service.local_address}:{service.port}", f"http://{service.local_address}:{ready.port}"
+        token = str(root / ready.token_file) if ready.token_file else ""
+        item = Running(service.name, url, health + ready.path, kind=service.kind, token_file=token,
+                       any_status=ready.any_status, metrics=metrics_route(service))  # fmt: skip
         if service.kind == "external":
             answers = wait_answering(item, EXTERNAL_TIMEOUT)
-            note = "" if answers else f", does not answer at {item.health_url}: start it, Prometheus scrapes it"
+            how = "Prometheus scrapes it" if service.scraped else "it pushes its metrics to the collector"
+            note = "" if answers else f", does not answer at {item.health_url}: start it, {how}"
             echo(f"{'ready' if answers else 'warning'}: {service.name:<14} {url} (external{note})")
         yield item
 
@@ -123,7 +137,7 @@ def services_outside(settings: StackSettings, root: Path, echo: Echo) -> Iterabl
 def wait_answering(item: Running, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while True:
-        if procs.http_ok(item.health_url, timeout=1.0, token_file=item.token_file):
+        if procs.http_ok(item.health_url, timeout=1.0, token_file=item.token_file, any_status=item.any_status):
             return True
         if time.monotonic() >= deadline:
             return False
@@ -145,7 +159,8 @@ def _still_running(root: Path, current: State, echo: Echo) -> bool:
 
 
 def _check_ports(to_start: Iterable[tuple[Program, str]]) -> None:
-    busy = [f"{p.name} (127.0.0.1:{p.port})" for p, _ in to_start if not _port_free(p.port)]
+    ports = [(p.name, port) for p, _ in to_start for port in dict.fromkeys((p.port, p.health_port or p.port))]
+    busy = [f"{name} (127.0.0.1:{port})" for name, port in ports if not _port_free(port)]
     if busy and any(p.service for p, _ in to_start):
         busy.append("(a service that runs by itself is declared `external: true` in stack.yaml)")
     if busy:
@@ -192,9 +207,11 @@ def _start(program: Program, binary: str, layout: Layout, settings: StackSetting
         raise StackError(f"service {program.name}: cwd {cwd} is not a directory; expected the service's directory")
     pid = procs.spawn(program.argv(binary, layout, settings), env, cwd, log)
     url = f"http://{program.address}:{program.port}"
+    health = f"http://{program.address}:{program.health_port or program.port}{program.health_path}"
     token = str(layout.root / program.token_file) if program.token_file else ""
     kind = "command" if program.service else "component"
-    return Running(program.name, url, url + program.health_path, pid.pid, pid.start_time, str(log), kind, token)
+    return Running(program.name, url, health, pid.pid, pid.start_time, str(log), kind, token, program.any_status,
+                   program.metrics)  # fmt: skip
 
 
 def _wait_ready(started: list[Running], to_start: list[tuple[Program, str]], echo: Echo) -> list[Running]:
@@ -204,7 +221,7 @@ def _wait_ready(started: list[Running], to_start: list[tuple[Program, str]], ech
     failed: dict[str, str] = {}
     while pending and time.monotonic() < deadline:
         for item in list(pending):
-            if procs.http_ok(item.health_url, timeout=1.0, token_file=item.token_file):
+            if procs.http_ok(item.health_url, timeout=1.0, token_file=item.token_file, any_status=item.any_status):
                 pending.remove(item)
             elif not procs.alive(item.started):
                 pending.remove(item)

@@ -94,8 +94,9 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
         os.killpg(pgid, sig)
 
 
-def http_ok(url: str, timeout: float = 2.0, token_file: str = "") -> bool:
-    """True if `url` answers 2xx (with `Authorization: Bearer <token>` read from `token_file` if given)."""
+def http_ok(url: str, timeout: float = 2.0, token_file: str = "", any_status: bool = False) -> bool:
+    """True if `url` answers 2xx (with `Authorization: Bearer <token>` read from `token_file` if given); with
+    `any_status`, if it answers HTTP at all (a service with no health or metrics path: only its routes)."""
     headers = {}
     if token_file:
         try:
@@ -106,6 +107,8 @@ def http_ok(url: str, timeout: float = 2.0, token_file: str = "") -> bool:
         request = urllib.request.Request(url, headers=headers)  # noqa: S310 - http on loopback
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http on loopback
             return bool(200 <= response.status < 300)
+    except urllib.error.HTTPError:
+        return any_status
     except (urllib.error.URLError, OSError, ValueError):
         return False
 

@@ -65,6 +65,9 @@ class Program:
     cwd: str | None = None
     service: bool = False  # a service of stack.yaml rather than a stack component
     token_file: str | None = None  # bearer token the readiness URL needs (a protected /metrics)
+    health_port: int | None = None  # the readiness URL's port, when not `port` (metrics on their own port)
+    any_status: bool = False  # ready when the readiness URL answers HTTP at all (see readiness())
+    metrics: str = ""  # a service: how its metrics reach Prometheus (metrics_route())
 
     def find(self, settings: StackSettings) -> str | None:
         """The cached build at the pinned version, else PATH's binary (refused if its version differs)."""
@@ -126,10 +129,15 @@ def _build_hint(name: str, binary: str, version: str) -> str:
     return f"`obsstack components build {name}` (needs Go), or put the release binary `{binary}` {version} on PATH"
 
 
+def pushing(settings: StackSettings) -> list[str]:
+    """The services whose metrics reach Prometheus only through the collector (metrics_source otlp)."""
+    return [s.name for s in settings.services if not s.scraped]
+
+
 def programs(settings: StackSettings) -> tuple[Program, ...]:
-    """The components in start order; Prometheus and Alertmanager are required. Of the stores, those `backends`
-    chooses: Loki, Tempo (and Grafana) start when their release binary is on PATH (obsstack never builds them),
-    Jaeger and VictoriaLogs when built."""
+    """The components in start order; Prometheus and Alertmanager are required, and the collector when a service
+    pushes its metrics by OTLP. Of the stores, those `backends` chooses: Loki, Tempo (and Grafana) start when
+    their release binary is on PATH (obsstack never builds them), Jaeger and VictoriaLogs when built."""
     comp = settings.components
 
     def v(name: str) -> str:
@@ -151,7 +159,7 @@ def programs(settings: StackSettings) -> tuple[Program, ...]:
                 _build_hint("alertmanager", "alertmanager", v("alertmanager"))),
         *chosen,
         Program("otelcol", ("otelcol-contrib", "otelcol"), c.OTELCOL_HEALTH_PORT, "/", _otelcol,
-                hint=_build_hint("otelcol", "otelcol-contrib", v("otelcol"))),
+                required=bool(pushing(settings)), hint=_build_hint("otelcol", "otelcol-contrib", v("otelcol"))),
         Program("grafana", ("grafana", "grafana-server"), comp.grafana.port, "/api/health", _grafana,
                 hint=bring("grafana", v("grafana")), env=_grafana_env),
     )  # fmt: skip
@@ -162,12 +170,33 @@ def tool_path() -> str:
     return os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", os.defpath)])
 
 
-def readiness(service: Service) -> tuple[str, str | None]:
-    """(path, token file) that say a service is up: its health path, or else its metrics path (which may
-    need the metrics bearer token), as Prometheus scrapes it."""
+@dataclass(frozen=True)
+class Readiness:
+    """Where a service says it is up: a port and path, the bearer token file that URL needs, and whether any
+    HTTP answer counts (rather than a 2xx)."""
+
+    port: int
+    path: str
+    token_file: str | None = None
+    any_status: bool = False
+
+
+def readiness(service: Service) -> Readiness:
+    """Its health path; else the metrics path on its scrape port, as Prometheus scrapes it (which may need the
+    metrics bearer token); else (a service that pushes its metrics by OTLP has no /metrics) its first traffic
+    route answering HTTP at all, whatever the status (it may be a POST route)."""
     if service.health_path:
-        return service.health_path, None
-    return service.metrics_path, service.metrics_token_file
+        return Readiness(service.port, service.health_path)
+    if service.scraped:
+        return Readiness(service.scrape_port, service.metrics_path, service.metrics_token_file)
+    return Readiness(service.port, service.traffic[0].path, any_status=True)
+
+
+def metrics_route(service: Service) -> str:
+    """How a service's metrics reach Prometheus, as `obsstack status` shows it."""
+    if service.scraped:
+        return f"scraped at http://{service.local_address}:{service.scrape_port}{service.metrics_path}"
+    return f"pushed by OTLP to the collector (port {c.OTLP_GRPC_PORT}), remote-written to Prometheus"
 
 
 def service_program(service: Service, otlp: bool) -> tuple[Program, str]:
@@ -185,12 +214,14 @@ def service_program(service: Service, otlp: bool) -> tuple[Program, str]:
         return [binary, *service.command[1:]]  # type: ignore[index]
 
     def env(layout: Layout, settings: StackSettings) -> dict[str, str]:
-        return service_env(service, layout, otlp, settings.buckets(service))
+        interval_ms = round(settings.timing.scrape_interval.seconds * 1000)
+        return service_env(service, layout, otlp, settings.buckets(service), interval_ms)
 
-    path, token = readiness(service)
+    ready = readiness(service)
     program = Program(
-        service.name, (binary,), service.port, path, argv, True, env=env,
-        address=service.local_address, cwd=service.cwd, service=True, token_file=token,
+        service.name, (binary,), service.port, ready.path, argv, True, env=env,
+        address=service.local_address, cwd=service.cwd, service=True, token_file=ready.token_file,
+        health_port=ready.port, any_status=ready.any_status, metrics=metrics_route(service),
     )  # fmt: skip
     return program, binary
 
@@ -203,8 +234,17 @@ def command_services(settings: StackSettings, otlp: bool) -> list[tuple[Program,
 INHERITED_PREFIXES = ("APP_", "OBS_", "OTEL_", "SENTRY_", "DATABASE_URL", "PROMETHEUS_MULTIPROC_DIR")
 
 
-def service_env(service: Service, layout: Layout, otlp: bool, buckets: tuple[float, ...]) -> dict[str, str]:
-    """What obsstack passes (OTel and obsstack_fastapi variables), then the service's own `env` over it."""
+OTLP_PROTOCOL_ENV = "OTEL_EXPORTER_OTLP_PROTOCOL"
+OTLP_ENDPOINT_ENV = "OTEL_EXPORTER_OTLP_ENDPOINT"
+
+
+def service_env(service: Service, layout: Layout, otlp: bool, buckets: tuple[float, ...],
+                export_interval_ms: int | None = None) -> dict[str, str]:  # fmt: skip
+    """What obsstack passes (OTel and obsstack_fastapi variables), then the service's own `env` over it. The
+    OTLP endpoint is the collector's gRPC port, and the protocol is said (`grpc`) unless stack.yaml sets the
+    endpoint: an SDK left on http/protobuf would send to a gRPC port. `export_interval_ms`: how often an
+    OpenTelemetry SDK pushes its metrics (the profile's scrape interval); an otel-convention service gets the
+    stable HTTP semantic conventions, whose names its rules and dashboards use."""
     root = layout.root
     env = c.service_env(
         service.name, buckets,
@@ -212,7 +252,10 @@ def service_env(service: Service, layout: Layout, otlp: bool, buckets: tuple[flo
         str(root / service.metrics_token_file) if service.metrics_token_file else None,
         f"http://127.0.0.1:{c.OTLP_GRPC_PORT}" if otlp else None,
         "local",
+        export_interval_ms=export_interval_ms, stable_semconv=service.metrics_convention == "otel",
     )  # fmt: skip
+    if otlp and OTLP_ENDPOINT_ENV not in service.env:
+        env[OTLP_PROTOCOL_ENV] = "grpc"
     return {**env, "PATH": tool_path(), **service.env}
 
 

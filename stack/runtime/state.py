@@ -25,6 +25,8 @@ class Running:
     log: str = ""
     kind: str = "component"  # component, or the service kind: command, external, image, build
     token_file: str = ""  # bearer token file the health URL needs (a protected /metrics)
+    any_status: bool = False  # healthy when the health URL answers HTTP at all (a route, not a health path)
+    metrics: str = ""  # a service: how its metrics reach Prometheus (scraped at a URL, or pushed by OTLP)
 
     @property
     def started(self) -> Started:

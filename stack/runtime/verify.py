@@ -17,7 +17,7 @@ import httpx
 
 from stack import conventions as c
 from stack.errors import StackError
-from stack.runtime import doctor
+from stack.runtime import doctor, telemetry
 from stack.runtime.faults import FaultClient, FaultRefused
 from stack.runtime.outages import Switch, Target, outage_table, run_outages
 from stack.runtime.outcome import CheckLine, Endpoints, FaultOutcome, VerifyReport
@@ -156,15 +156,21 @@ class Verifier:
     def _telemetry(self) -> None:
         timing = self.settings.timing
         self._check("telemetry", "every scrape target is up", wait_until(self._targets_up, 60))
-        self._check("telemetry", "rules loaded, zero evaluation failures", wait_until(self._rules_healthy, 60))
+        rules = wait_until(lambda: telemetry.rules_healthy(self.prom), 60)
+        self._check("telemetry", "rules loaded, zero evaluation failures", rules)
         warm = timing.rate_window.seconds + 3 * timing.scrape_interval.seconds
         self.say(f"...  warming up with traffic for {warm:.0f}s")
         time.sleep(warm)
         rate = c.rec_request_rate(timing.rate_window)
         for service in self.services:
+            if not service.scraped:  # no scrape target: its pushed requests metric says it is there
+                pushed = telemetry.pushed_selector(service)
+                waited = wait_until(telemetry.pushed_arrives(self.prom, service), 60)
+                self._check("telemetry", f"{service.name}: pushed by OTLP, {pushed} in Prometheus", waited)
             expr = f'{rate}{{service="{service.name}"}} > 0'
             waited = wait_until(lambda e=expr: self._has_data(e), 60)  # type: ignore[misc]
             self._check("telemetry", f"{service.name}: {rate} has data", waited)
+            self._buckets(service)
         self._check(
             "telemetry",
             "Watchdog reaches the webhook receiver",
@@ -182,6 +188,12 @@ class Verifier:
         self._check("telemetry", "no alert but the Watchdog (and a burn left by earlier runs) fires", quiet)
         self._correlation()
 
+    def _buckets(self, service: Service) -> None:
+        declared = self.settings.buckets(service)
+        waited = telemetry.check_buckets(self.prom, service, declared, 30)
+        name = f"{service.name}: latency buckets in Prometheus are the declared ones"
+        self._record(CheckLine("telemetry", name, waited.ok, waited.last, round(waited.seconds, 1)))
+
     def _correlation(self) -> None:
         for service in self.services:
             if not service.otlp:
@@ -193,27 +205,7 @@ class Verifier:
                 self._record(CheckLine.of("pipeline", f"{service.name}: {lookup.name}", lookup.status, lookup.detail))
 
     def _targets_up(self) -> tuple[bool, str]:
-        down = [
-            f"{t['labels'].get('job')} {t['scrapeUrl']}: {t.get('lastError') or t['health']}"
-            for t in self.prom.targets()
-            if t["health"] != "up" and self._judged(t["labels"].get("job", ""))
-        ]
-        return not down, "; ".join(down) or "all up"
-
-    def _rules_healthy(self) -> tuple[bool, str]:
-        groups = self.prom.rule_groups()
-        bad = [
-            f"{g['name']}/{r.get('name')}: {r.get('lastError')}"
-            for g in groups
-            for r in g["rules"]
-            if r.get("health") == "err"
-        ]
-        failures = self.prom.query("sum(prometheus_rule_evaluation_failures_total)")
-        failed = float(failures[0]["value"][1]) if failures else 0.0
-        if not groups:
-            return False, "no rule groups loaded"
-        ok = not bad and failed == 0
-        return ok, "; ".join(bad) or f"{len(groups)} groups, {failed:g} evaluation failures"
+        return telemetry.targets_verdict(self.prom.targets(), self.services, self._judged)
 
     def _has_data(self, expr: str) -> tuple[bool, str]:
         return bool(self.prom.query(expr)), f"no data for {expr}"
