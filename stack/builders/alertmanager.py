@@ -42,16 +42,18 @@ def build_alertmanager(settings: StackSettings) -> AlertmanagerConfig:
                 Route(receiver="warning", matchers=('severity="warning"',)),
             ),
         ),
-        inhibit_rules=inhibit_rules(),
+        inhibit_rules=inhibit_rules(settings),
         receivers=tuple(
             Receiver(name=name, webhook_configs=(WebhookConfig(url=urls[name]),)) for name in c.WEBHOOK_RECEIVERS
         ),
     )
 
 
-def inhibit_rules() -> tuple[InhibitRule, ...]:
+def inhibit_rules(settings: StackSettings) -> tuple[InhibitRule, ...]:
     """Critical silences warning of the same alert and service; a faster burn tier silences slower ones;
-    a down target silences its 'metrics absent' alert."""
+    a down target silences its 'metrics absent' alert. A metrics_source otlp service has no target: its
+    metrics arrive through the collector, so the collector's target down silences the pushed services'
+    'metrics absent' alerts instead (the cause, not its consequences)."""
     rules = [
         InhibitRule(
             source_matchers=('severity="critical"',),
@@ -64,6 +66,14 @@ def inhibit_rules() -> tuple[InhibitRule, ...]:
             equal=(c.SERVICE_LABEL,),
         ),
     ]
+    pushed = sorted(s.name for s in settings.services if not s.scraped)
+    if pushed:
+        rules.append(
+            InhibitRule(
+                source_matchers=(f'alertname="{c.ALERT_TARGET_DOWN}"', f'{c.SERVICE_LABEL}="otelcol"'),
+                target_matchers=(f'alertname="{c.ALERT_ABSENT}"', f'{c.SERVICE_LABEL}=~"{"|".join(pushed)}"'),
+            )
+        )
     names = [t.name for t in c.BURN_TIERS]
     for index, faster in enumerate(names[:-1]):
         slower = "|".join(names[index + 1 :])

@@ -178,12 +178,13 @@ def tempo_exporter(settings: StackSettings, placement: Placement) -> OTLPExporte
                         timeout=EXPORT_TIMEOUT, sending_queue=QUEUE, retry_on_failure=RETRY)  # fmt: skip
 
 
-def trace_metric_queries() -> tuple[LinkedQuery, ...]:
-    """Queries opened from a span; `$$__tags` becomes `service="<service.name>"`."""
+def trace_metric_queries(settings: StackSettings) -> tuple[LinkedQuery, ...]:
+    """Queries opened from a span; `$$__tags` becomes `service="<service.name>"`. The metric names are those
+    of the stack's services (their conventions', or their own for custom), any of which the span's service has."""
     window = "[$$__rate_interval]"
-    conventions = c.CONVENTIONS.values()
-    requests = "|".join(n.requests for n in conventions)
-    buckets = "|".join(f"{n.duration}_bucket" for n in conventions)
+    names = [s.http_names for s in settings.services]
+    requests = "|".join(sorted({n.requests for n in names}))
+    buckets = "|".join(sorted({f"{n.duration}_bucket" for n in names}))
     return (
         LinkedQuery(name="Request rate", query=f'sum(rate({{__name__=~"{requests}",$$__tags}}{window}))'),
         LinkedQuery(
@@ -193,15 +194,15 @@ def trace_metric_queries() -> tuple[LinkedQuery, ...]:
     )
 
 
-def to_metrics() -> TracesToMetrics:
+def to_metrics(settings: StackSettings) -> TracesToMetrics:
     start, end = SPAN_SHIFT
     return TracesToMetrics(datasourceUid=PROMETHEUS_UID, spanStartTimeShift=start, spanEndTimeShift=end,
                            tags=(TagMapping(key="service.name", value=c.SERVICE_LABEL),),
-                           queries=trace_metric_queries())  # fmt: skip
+                           queries=trace_metric_queries(settings))  # fmt: skip
 
 
 def tempo_datasource(settings: StackSettings, placement: Placement, to_logs: TracesToLogs) -> Datasource:
-    data = TempoJsonData(tracesToLogsV2=to_logs, tracesToMetrics=to_metrics(),
+    data = TempoJsonData(tracesToLogsV2=to_logs, tracesToMetrics=to_metrics(settings),
                          serviceMap=DatasourceLink(datasourceUid=PROMETHEUS_UID))  # fmt: skip
     return Datasource(name="Tempo", type="tempo", uid=UIDS["tempo"], url=url(settings, "tempo", placement),
                       jsonData=data)  # fmt: skip
@@ -220,7 +221,7 @@ def jaeger_exporter(settings: StackSettings, placement: Placement) -> OTLPExport
 
 
 def jaeger_datasource(settings: StackSettings, placement: Placement, to_logs: TracesToLogs) -> Datasource:
-    data = JaegerJsonData(tracesToLogsV2=to_logs, tracesToMetrics=to_metrics())
+    data = JaegerJsonData(tracesToLogsV2=to_logs, tracesToMetrics=to_metrics(settings))
     return Datasource(name="Jaeger", type="jaeger", uid=UIDS["jaeger"], url=url(settings, "jaeger", placement),
                       jsonData=data)  # fmt: skip
 

@@ -98,7 +98,7 @@ SERVICE_ALERTS: tuple[AlertKind, ...] = (
     AlertKind(
         name=c.ALERT_RESTARTS,
         panel="restarts",
-        applies=lambda settings, service: service.restarts.enabled,
+        applies=lambda settings, service: service.restarts.enabled and service.has_process_metrics,
         expr=per_service(health.restart_expr),
         texts=per_service(health.restart_texts),
         cases=health_tests.restart_cases,

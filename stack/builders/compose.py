@@ -299,7 +299,9 @@ def app_build(settings: StackSettings, build: ServiceBuild) -> Build:
 
 
 def _app(settings: StackSettings, service: AppService) -> Service:
-    """An image/build service: the user's environment over obsstack's (OTel and obsstack_fastapi variables)."""
+    """An image/build service: the user's environment over obsstack's (OTel and obsstack_fastapi variables: an
+    OpenTelemetry SDK pushes metrics at the scrape interval, in the stable HTTP conventions for otel). Its
+    metrics port, when another, is published beside its port."""
     environment = {
         **c.service_env(
             service.name,
@@ -308,9 +310,12 @@ def _app(settings: StackSettings, service: AppService) -> Service:
             in_container(service.metrics_token_file) if service.metrics_token_file else None,
             f"http://otelcol:{c.OTLP_GRPC_PORT}",
             "compose",
+            export_interval_ms=settings.timing.scrape_interval.ms,
+            stable_semconv=service.metrics_convention == "otel",
         ),
         **service.env,
     }
+    ports = sorted({service.port, service.scrape_port})
     depends = {"otelcol": DependsOn(condition="service_started")}
     if "postgres" in service.requires:
         depends["postgres"] = HEALTHY
@@ -318,7 +323,7 @@ def _app(settings: StackSettings, service: AppService) -> Service:
         image=service.image,
         build=app_build(settings, service.build) if service.build else None,
         environment=environment,
-        ports=(loopback(service.port),),
+        ports=tuple(loopback(port) for port in ports),
         secrets=secret_mounts(app_secret_files(service), ANY_USER),
         depends_on=depends,
     )

@@ -113,22 +113,28 @@ POOL_SERIES = (
 
 
 def per_instance(settings: StackSettings, service: Service) -> list[Any]:
-    """In-flight requests, CPU, memory and restarts per instance (the restarts panel is what alerts link to)."""
+    """In-flight requests, CPU, memory and restarts per instance (the restarts panel is what alerts link to),
+    each only when the service has its metric: an in-flight gauge, process_* (left out, not drawn empty)."""
     n, window = q.names(service), f"[{settings.timing.restart_window}]"
-    specs = (  # id, title, unit, expr
-        (ID["in_flight"], "In-flight requests", "short", f"sum by (instance) ({sel(n.inprogress)})"),
-        (ID["process_cpu"], "Process CPU", "percentunit", f"sum by (instance) (rate({sel(c.PROCESS_CPU)}{RATE}))"),
-        (ID["process_memory"], "Process memory (RSS)", "bytes", f"sum by (instance) ({sel(c.PROCESS_RSS)})"),
-        (ID["restarts"], f"Restarts ({settings.timing.restart_window})", "short",
-         f"sum by (instance) (changes({sel(c.PROCESS_START)}{window}))"),
-    )  # fmt: skip
+    specs = []  # id, title, unit, expr
+    if n.inprogress is not None:
+        specs.append((ID["in_flight"], "In-flight requests", "short", f"sum by (instance) ({sel(n.inprogress)})"))
+    if service.has_process_metrics:
+        specs += [
+            (ID["process_cpu"], "Process CPU", "percentunit", f"sum by (instance) (rate({sel(c.PROCESS_CPU)}{RATE}))"),
+            (ID["process_memory"], "Process memory (RSS)", "bytes", f"sum by (instance) ({sel(c.PROCESS_RSS)})"),
+            (ID["restarts"], f"Restarts ({settings.timing.restart_window})", "short",
+             f"sum by (instance) (changes({sel(c.PROCESS_START)}{window}))"),
+        ]  # fmt: skip
     return [timeseries(pid, title, unit, [(expr, "{{instance}}")]) for pid, title, unit, expr in specs]
 
 
 def saturation(settings: StackSettings, service: Service) -> list[list[Any]]:
-    """The DB pool panels only for a service with a pool; the per-instance panels for every service."""
+    """The DB pool panels only for a service with a pool; the per-instance panels for every service that has
+    some (none: no line)."""
+    instances = [line for line in [per_instance(settings, service)] if line]
     if service.db_pool is None or not service.db_pool.enabled:
-        return [per_instance(settings, service)]
+        return instances
     pool = [(f"sum({sel(metric)})", name) for metric, name in POOL_SERIES]
     wait = [(f"histogram_quantile({p}, {buckets(c.DB_POOL_WAIT)})", f"p{round(p * 100)}") for p in (0.5, 0.95)]
     utilisation = [(rec(c.REC_POOL_UTILIZATION), "in use / capacity")]
@@ -144,7 +150,7 @@ def saturation(settings: StackSettings, service: Service) -> list[list[Any]]:
             timeseries(ID["pool_connections"], "DB pool connections", "short", pool),
             timeseries(ID["pool_wait"], "DB pool wait time", "s", wait),
         ],
-        per_instance(settings, service),
+        *instances,
     ]
 
 
@@ -228,7 +234,10 @@ def business(service: Service) -> list[list[Any]]:
 # --- assembly --------------------------------------------------------------------------------------
 
 
-def variables(service: Service | None) -> list[Any]:
+def variables(settings: StackSettings, service: Service | None) -> list[Any]:
+    """Data source and service; for a service's dashboard its instances and routes. Services are listed from
+    `up` (scraped ones and the stack's components) and the request-rate recording rule (pushed ones, which
+    have no `up`)."""
     datasource = g.Template(
         name="datasource",
         label="Data source",
@@ -236,7 +245,7 @@ def variables(service: Service | None) -> list[Any]:
         type="datasource",
         default=c.DATASOURCE_UIDS["prometheus"],
     )
-    services = f"label_values(up, {c.SERVICE_LABEL})"
+    services = f'label_values({{__name__=~"up|{c.rec_request_rate(settings.timing.rate_window)}"}}, {c.SERVICE_LABEL})'
     if service is None:
         return [datasource, query_variable("service", "Service", services)]
     n = q.names(service)
@@ -250,7 +259,7 @@ def variables(service: Service | None) -> list[Any]:
 
 
 def service_dashboard(settings: StackSettings, service: Service) -> Json:
-    sections = [
+    sections: list[tuple[str, int | None, list[list[Any]]]] = [
         ("Traffic", ROW_IDS["traffic"], [traffic(service)]),
         ("Errors", ROW_IDS["errors"], [errors(settings, service)]),
         ("Latency", ROW_IDS["latency"], [latency(settings, service)]),
@@ -260,19 +269,22 @@ def service_dashboard(settings: StackSettings, service: Service) -> Json:
     ]
     if service.business.metrics:
         sections.insert(5, ("Business", ROW_IDS["business"], business(service)))
+    sections = [section for section in sections if section[2]]  # a row with no panels (saturation) is left out
     title, overview = f"{service.name}: golden signals", link(c.OVERVIEW_DASHBOARD, "Overview")
-    return dashboard(c.dashboard_name(service.name), title, layout(sections), variables(service), [overview])
+    templates = variables(settings, service)
+    return dashboard(c.dashboard_name(service.name), title, layout(sections), templates, [overview])
 
 
 def overview_dashboard(settings: StackSettings) -> Json:
     w, matcher = settings.timing.rate_window, f'{c.SERVICE_LABEL}=~"$service"'
     scope = f"{{{matcher}}}"
-    inflight = "|".join(sorted({n.inprogress for n in c.CONVENTIONS.values()}))
+    gauges = sorted({n for n in (s.http_names.inprogress for s in settings.services) if n is not None})
+    inflight = f'sum by (service) ({{__name__=~"{"|".join(gauges)}",{matcher}}})'
     specs = [  # id, title, unit, expr
         (ID["traffic"], f"Requests/s ({w})", "reqps", c.rec_request_rate(w) + scope),
         (ID["errors"], f"5xx ratio ({w})", "percentunit", c.rec_error_ratio(w) + scope),
         (ID["latency"], f"p95 latency ({w})", "s", c.rec_latency_quantile(0.95, w) + scope),
-        (ID["in_flight"], "In-flight requests", "short", f'sum by (service) ({{__name__=~"{inflight}",{matcher}}})'),
+        *([(ID["in_flight"], "In-flight requests", "short", inflight)] if gauges else []),
     ]
     if any(s.has_db_pool for s in settings.services):
         specs.insert(3, (ID["saturation"], "DB pool utilisation", "percentunit", c.REC_POOL_UTILIZATION + scope))
@@ -282,7 +294,7 @@ def overview_dashboard(settings: StackSettings) -> Json:
     panels.append(table(ID["firing_alerts"], "Firing alerts", "short", firing_table))
     links = [link(c.dashboard_name(s.name), f"{s.name}: golden signals") for s in settings.services]
     placed = layout([("Services", None, [panels[:3], panels[3:]])])
-    return dashboard(c.OVERVIEW_DASHBOARD, "Overview: all services", placed, variables(None), links)
+    return dashboard(c.OVERVIEW_DASHBOARD, "Overview: all services", placed, variables(settings, None), links)
 
 
 def build_dashboards(settings: StackSettings) -> dict[str, Json]:

@@ -94,6 +94,7 @@ COLLECTOR_MODULES: dict[str, dict[str, str]] = {
         "batch": f"{CORE}/processor/batchprocessor",
         "memory_limiter": f"{CORE}/processor/memorylimiterprocessor",
         "resource": f"{CONTRIB}/processor/resourceprocessor",
+        "transform": f"{CONTRIB}/processor/transformprocessor",
     },
     "exporters": {
         "otlp": f"{CORE}/exporter/otlpexporter",
@@ -247,12 +248,18 @@ def used_types(config: OtelcolConfig) -> dict[str, tuple[str, ...]]:
     return {kind: tuple(sorted({key.split("/", 1)[0] for key in data.get(kind, {})})) for kind in kinds}
 
 
+# component types built whether or not stack.yaml uses them today: the transform processor labels the metrics of
+# metrics_source otlp services, so declaring one later needs no rebuild of the cached collector
+ALWAYS_BUILT: dict[str, tuple[str, ...]] = {"processors": ("transform",)}
+
+
 def ocb_manifest(configs: Sequence[OtelcolConfig], version: str) -> OcbManifest:
-    """Exactly the modules of the component types `configs` use, all at the collector release `version`."""
+    """The modules of the component types `configs` use, and ALWAYS_BUILT's, all at the collector release
+    `version`."""
     modules: dict[str, tuple[GoMod, ...]] = {}
     used = [used_types(config) for config in configs]
     for kind in used[0]:
-        types = tuple(sorted({t for one in used for t in one[kind]}))
+        types = tuple(sorted({t for one in used for t in one[kind]} | set(ALWAYS_BUILT.get(kind, ()))))
         unknown = [t for t in types if t not in COLLECTOR_MODULES[kind]]
         if unknown:
             raise StackError(f"collector {kind} {', '.join(unknown)}: no Go module known; add it to COLLECTOR_MODULES")

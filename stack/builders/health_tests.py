@@ -5,7 +5,8 @@ TrafficDrop: traffic at a steady rate for a whole baseline window, then none. Th
 gradually over one rate window, so the tests assert bounds that hold for any shape of that fall: silent
 when `for:` has elapsed since the drop (the condition cannot hold at the drop itself), firing once the
 current rate has been exactly 0 for `for:`, and resolved one rate window after traffic returns. A drop
-to just above the threshold, a service below the baseline guard and a target that is down stay silent.
+to just above the threshold, a service below the baseline guard and a target that is down (for a pushed
+service: pushes that stop, no samples at all) stay silent. A pushed service has no `up` series.
 ServiceRestarting: the process start time changes N+1 times (fires, value N+1) or N times (silent).
 """
 
@@ -51,14 +52,18 @@ class DropTimes:
 def _drop_group(settings: StackSettings, service: Service, busy: float, low: float, up_during_drop: bool,
                 fires: bool) -> TestGroup:  # fmt: skip
     times, per_step = DropTimes(settings), settings.timing.scrape_interval.seconds
-    phases = [(times.busy_steps, busy * per_step, 0.0), (times.low_steps, low * per_step, 0.0),
-              (times.back_steps, busy * per_step, 0.0)]  # fmt: skip
+    stopped = not service.scraped and not up_during_drop  # a pushed service's "target down": no pushes
+    phases: list[tuple[int, float | None, float]] = [
+        (times.busy_steps, busy * per_step, 0.0),
+        (times.low_steps, None if stopped else low * per_step, 0.0),
+        (times.back_steps, busy * per_step, 0.0),
+    ]
     up_values = [
         (times.busy_steps + 1, 1.0),
         (times.low_steps, 1.0 if up_during_drop else 0.0),
         (times.back_steps, 1.0),
     ]
-    up = InputSeries(series=labels_text("up", target(service)), values=gauge(up_values))
+    up = (InputSeries(series=labels_text("up", target(service)), values=gauge(up_values)),) if service.scraped else ()
     alert, checks = c.ALERT_TRAFFIC_DROP, silent(c.ALERT_TRAFFIC_DROP, times.at(times.silent))
     if fires:
         fired: Fired = [(alert_labels(service, WARNING), 0.0, traffic_drop_texts(settings, service))]
@@ -66,7 +71,7 @@ def _drop_group(settings: StackSettings, service: Service, busy: float, low: flo
     else:
         checks += silent(alert, times.at(times.fire))
     checks += silent(alert, times.at(times.resolved))
-    return TestGroup(interval=str(settings.timing.scrape_interval), input_series=(up, *requests(service, phases)),
+    return TestGroup(interval=str(settings.timing.scrape_interval), input_series=(*up, *requests(service, phases)),
                      alert_rule_test=checks)  # fmt: skip
 
 
@@ -119,10 +124,12 @@ def restart_cases(settings: StackSettings, service: Service) -> list[TestGroup]:
 def absent_cases(settings: StackSettings, service: Service) -> list[TestGroup]:
     time = Timeline(settings, settings.timing.absent_for, False, settings.timing.scrape_interval)
     up = InputSeries(series=labels_text("up", target(service)), values=gauge([(time.high_steps, 1)]))
+    # a scraped target is up but has no request series; a pushed service has no `up` at all
+    context = (up,) if service.scraped else ()
     fired: Fired = [(alert_labels(service, WARNING), None, absent_texts(settings, service))]
     absent = TestGroup(
         interval=str(time.step),
-        input_series=(up,),
+        input_series=context,
         alert_rule_test=(
             AlertRuleTest(eval_time=str(time.before), alertname=c.ALERT_ABSENT),
             expect(c.ALERT_ABSENT, fired, time.fire),
@@ -130,7 +137,7 @@ def absent_cases(settings: StackSettings, service: Service) -> list[TestGroup]:
     )
     present = TestGroup(
         interval=str(time.step),
-        input_series=(up, *requests(service, [(time.high_steps, 10.0, 0.0)])),
+        input_series=(*context, *requests(service, [(time.high_steps, 10.0, 0.0)])),
         alert_rule_test=silent(c.ALERT_ABSENT, time.fire),
     )
     return [absent, present]

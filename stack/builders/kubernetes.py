@@ -39,11 +39,11 @@ JOB_LABEL = "job"
 # Prometheus' text formats in order, OpenMetrics first: exemplars (trace ids) are only sent in OpenMetrics
 SCRAPE_PROTOCOLS: tuple[k.ScrapeProtocol, ...] = ("OpenMetricsText1.0.0", "OpenMetricsText0.0.1", "PrometheusText0.0.4")
 PYTHON_ENV = (
-    # the services expose their metrics for scraping (ServiceMonitor/PodMonitor): the agent sends none
-    k.EnvVar(name="OTEL_METRICS_EXPORTER", value="none"),
     k.EnvVar(name="OTEL_LOGS_EXPORTER", value="otlp"),
     k.EnvVar(name="OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED", value="true"),
 )
+# the scraped services expose their metrics (ServiceMonitor/PodMonitor): their agent sends none
+SCRAPED_ENV = (k.EnvVar(name="OTEL_METRICS_EXPORTER", value="none"),)
 
 
 def build_kubernetes(settings: StackSettings) -> dict[str, ConfigModel]:
@@ -64,6 +64,8 @@ def build_objects(settings: StackSettings) -> dict[str, k.KubernetesObject]:
     for name, rule in prometheus_rules(settings).items():
         objects[f"prometheusrule-{name}.yaml"] = rule
     for service in settings.services:
+        if not service.scraped:
+            continue  # metrics_source otlp: pushed to k8s-monitoring's OTLP receiver, never scraped
         monitor = service_monitor(settings, service)
         objects[f"{monitor.kind.lower()}-{service.name}.yaml"] = monitor
     objects["alertmanagerconfig.yaml"] = alertmanager_config(settings)
@@ -71,6 +73,9 @@ def build_objects(settings: StackSettings) -> dict[str, k.KubernetesObject]:
         objects[f"dashboard-{name}.yaml"] = config_map
     objects["datasources.yaml"] = datasources(settings)
     objects["instrumentation.yaml"] = instrumentation(settings)
+    for service in settings.services:
+        if not service.scraped:
+            objects[f"instrumentation-{service.name}.yaml"] = instrumentation(settings, service)
     return objects
 
 
@@ -108,12 +113,17 @@ def prometheus_rules(settings: StackSettings) -> dict[str, k.PrometheusRule]:
 
 
 def service_monitor(settings: StackSettings, service: Service) -> k.ServiceMonitor | k.PodMonitor:
-    """Scrape the service's named port and metrics path at the profile's interval, with its bearer token
-    from the token Secret when it has one, and the labels compose's static config gives its series."""
+    """Scrape the service's named port (its `metrics_port` by number, when it has one) and metrics path at the
+    profile's interval, with its bearer token from the token Secret when it has one, and the labels compose's
+    static config gives its series."""
     k8s = settings.kubernetes
     token = service.metrics_token_file
+    number = service.metrics_port
+    pod = k8s.monitor_kind == "PodMonitor"
     endpoint = k.Endpoint(
-        port=k8s.metrics_port,
+        port=None if number else k8s.metrics_port,
+        targetPort=number if number and not pod else None,
+        portNumber=number if number and pod else None,
         path=service.metrics_path,
         interval=str(settings.timing.scrape_interval),
         authorization=k.SafeAuthorization(
@@ -133,7 +143,7 @@ def service_monitor(settings: StackSettings, service: Service) -> k.ServiceMonit
     selector = k.LabelSelector(matchLabels={k8s.app_label: service.name})
     namespaces = k.NamespaceSelector(matchNames=(k8s.services_namespace,))
     meta = _meta(settings, service.name, _selected(settings, service))
-    if k8s.monitor_kind == "PodMonitor":
+    if pod:
         spec = k.PodMonitorSpec(
             selector=selector,
             namespaceSelector=namespaces,
@@ -249,17 +259,27 @@ def datasources(settings: StackSettings) -> k.ConfigMap:
     )
 
 
-def instrumentation(settings: StackSettings) -> k.Instrumentation:
+def instrumentation(settings: StackSettings, pushed: Service | None = None) -> k.Instrumentation:
     """The OTel Operator's auto-instrumentation for Python: its agent exports http/protobuf (the operator
-    sets OTEL_EXPORTER_OTLP_PROTOCOL so), hence port 4318 of k8s-monitoring's OTLP receiver. A pod opts in
-    with the annotation instrumentation.opentelemetry.io/inject-python: "<namespace>/obsstack-python"."""
+    sets OTEL_EXPORTER_OTLP_PROTOCOL so), hence port 4318 of k8s-monitoring's OTLP receiver. A scraped
+    service's pod opts in with the annotation instrumentation.opentelemetry.io/inject-python:
+    "<namespace>/obsstack-python" (its agent sends no metrics); a metrics_source otlp service's with
+    "<namespace>/obsstack-python-<service>", whose agent pushes them as that service, at the scrape interval
+    (in the stable HTTP conventions for otel)."""
     urls = charts.ClusterUrls(settings.kubernetes.namespace)
+    env: tuple[k.EnvVar, ...] = SCRAPED_ENV
+    if pushed is not None:
+        own = c.service_env(pushed.name, settings.buckets(pushed), None, None, urls.otlp_receiver, "kubernetes",
+                            export_interval_ms=settings.timing.scrape_interval.ms,
+                            stable_semconv=pushed.metrics_convention == "otel")  # fmt: skip
+        keep = ("OTEL_SERVICE_NAME", c.EXPORT_INTERVAL_ENV, c.SEMCONV_OPT_IN_ENV)  # the endpoint is the exporter's
+        env = tuple(k.EnvVar(name=key, value=own[key]) for key in keep if key in own)
     return k.Instrumentation(
-        metadata=_meta(settings, "python"),
+        metadata=_meta(settings, "python" if pushed is None else f"python-{pushed.name}"),
         spec=k.InstrumentationSpec(
             exporter=k.Exporter(endpoint=urls.otlp_receiver),
             propagators=("tracecontext", "baggage"),
             sampler=k.Sampler(type="parentbased_always_on"),
-            python=k.Python(env=PYTHON_ENV),
+            python=k.Python(env=(*env, *PYTHON_ENV)),
         ),
     )

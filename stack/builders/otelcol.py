@@ -3,16 +3,27 @@
 OTLP in (gRPC and HTTP); memory limiter first, then resource attributes, then batch; traces and logs to
 the stores `backends` chooses (each store's exporter is its entry of stack.builders.backends: Tempo or
 Jaeger over OTLP gRPC, Loki's OTLP endpoint or VictoriaLogs' OTLP/protobuf one), metrics to Prometheus by
-remote write 1.0 (Prometheus' --web.enable-remote-write-receiver; its OTLP receiver would be another
-choice, but remote write keeps one path for every Prometheus-compatible store). A trace store without
+remote write 1.0 (Prometheus' --web.enable-remote-write-receiver). A trace store without
 Tempo's metrics generator gets span metrics and the service graph from the collector's connectors, from
 the traces pipeline into the metrics pipeline. The collector's own metrics are served on the otelcol port.
+
+Services with `metrics_source: otlp` push their metrics here instead of being scraped. They reach Prometheus
+by the same remote write (resource attributes become labels), and the transform processor gives them, in the
+metrics pipeline only, what a scrape job's static labels give a scraped service: `service` (their
+service.name) and their stack.yaml `labels`, matched by service.name, so the same rules and dashboards read
+them. Why remote write from the collector rather than Prometheus' own OTLP receiver: it is the one path
+already used for span metrics and works unchanged for every Prometheus-compatible store (Mimir's push API
+included), and the labelling happens in one place we generate and validate (`otelcol validate`), instead of
+in Prometheus' `otlp:` settings (promote_resource_attributes cannot set `service` from service.name nor add
+per-service labels). Only the declared otlp services are labelled: a scraped service that also pushes would
+otherwise be counted twice.
 """
 
 from __future__ import annotations
 
 from stack import conventions as c
 from stack.builders.backends import EXPORT_TIMEOUT, QUEUE, RETRY, log_store, trace_store
+from stack.builders.promql import quote
 from stack.builders.tempo import remote_write_url
 from stack.models.otelcol import (
     Batch,
@@ -43,11 +54,14 @@ from stack.models.otelcol import (
     SpanMetricsHistogram,
     Telemetry,
     TelemetryMetrics,
+    TransformGroup,
+    TransformProcessor,
 )
 from stack.models.otlp import Endpoint, OTLPProtocols, OTLPReceiver, Receivers
-from stack.settings import StackSettings
+from stack.settings import Service, StackSettings
 
 PROCESSORS = ("memory_limiter", "resource", "batch")
+PUSHED = "transform/pushed"  # the processor that labels the pushed metrics of metrics_source otlp services
 # RETRY and QUEUE (stack.builders.backends) hold data while a store is down; the app never waits on any of it:
 # its exports are asynchronous too.
 CONNECTORS = ("span_metrics", "service_graph")
@@ -74,6 +88,7 @@ def build_otelcol(settings: StackSettings, placement: c.Placement = c.IN_CONTAIN
                 attributes=(ResourceAction(key="service.namespace", value=settings.project, action="insert"),)
             ),
             batch=Batch(send_batch_size=8192, timeout="1s"),
+            transform_pushed=pushed_labels(settings),
         ),
         exporters=_exporters(settings, placement),
         connectors=connectors(settings),
@@ -88,11 +103,34 @@ def build_otelcol(settings: StackSettings, placement: c.Placement = c.IN_CONTAIN
 def _pipelines(settings: StackSettings) -> Pipelines:
     traces, logs = trace_store(settings), log_store(settings)
     connected = CONNECTORS if traces.connectors else ()
+    metrics = (*PROCESSORS[:-1], PUSHED, PROCESSORS[-1]) if pushing(settings) else PROCESSORS
     return Pipelines(
         traces=Pipeline(receivers=("otlp",), processors=PROCESSORS, exporters=(traces.exporter_key, *connected)),
-        metrics=Pipeline(receivers=("otlp", *connected), processors=PROCESSORS, exporters=("prometheusremotewrite",)),
+        metrics=Pipeline(receivers=("otlp", *connected), processors=metrics, exporters=("prometheusremotewrite",)),
         logs=Pipeline(receivers=("otlp",), processors=PROCESSORS, exporters=(logs.exporter_key,)),
     )
+
+
+def pushing(settings: StackSettings) -> tuple[Service, ...]:
+    """The services that push their metrics by OTLP (metrics_source otlp)."""
+    return tuple(s for s in settings.services if not s.scraped)
+
+
+def pushed_labels(settings: StackSettings) -> TransformProcessor | None:
+    """Per otlp service, on the resource whose service.name is its name: `service` and its stack.yaml labels (the
+    remote write exporter turns resource attributes into labels); None when no service pushes."""
+    groups = tuple(
+        TransformGroup(
+            context="resource",
+            conditions=(f'attributes["service.name"] == {quote(service.name)}',),
+            statements=tuple(
+                f"set(attributes[{quote(key)}], {quote(value)})"
+                for key, value in {c.SERVICE_LABEL: service.name, **dict(sorted(service.labels.items()))}.items()
+            ),
+        )
+        for service in pushing(settings)
+    )
+    return TransformProcessor(error_mode="ignore", metric_statements=groups) if groups else None
 
 
 def connectors(settings: StackSettings) -> Connectors | None:

@@ -1,6 +1,8 @@
 """settings -> prometheus.yml model, for containers or (local placement) for processes on 127.0.0.1.
 
 Local placement keeps only the jobs of what runs, targets 127.0.0.1 and reads token files by absolute path.
+A service is scraped on its scrape port (`metrics_port`, else its port); a `metrics_source: otlp` service has
+no job (it pushes through the collector: builders/otelcol.py), hence no `up` and no TargetDown.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ def _containers(settings: StackSettings) -> PrometheusConfig:
         scrape_configs=(
             _component_job("prometheus", f"localhost:{components.prometheus.port}"),
             *(_component_job(name, f"{name}:{getattr(components, name).port}") for name in SELF_SCRAPED),
-            *(_service_job(settings, service) for service in settings.services),
+            *(_service_job(settings, service) for service in settings.services if service.scraped),
         ),
     )
 
@@ -76,17 +78,23 @@ def _service_job(settings: StackSettings, service: Service) -> ScrapeConfig:
         authorization=Authorization(credentials_file=relative_to_config(settings, token)) if token else None,
         static_configs=(
             StaticConfig(
-                targets=(service.compose_address,),
+                targets=(scrape_target(service),),
                 labels={c.SERVICE_LABEL: service.name, **dict(sorted(service.labels.items()))},
             ),
         ),
     )
 
 
+def scrape_target(service: Service) -> str:
+    """host:port where Prometheus in compose scrapes the service: its compose address, on its scrape port."""
+    host = service.compose_address.rpartition(":")[0]
+    return f"{host}:{service.scrape_port}"
+
+
 def local_addresses(settings: StackSettings) -> dict[str, str]:
-    """host:port of every component and service on this machine, by scrape job name."""
+    """host:port to scrape of every component and scraped service on this machine, by scrape job name."""
     found = {name: f"127.0.0.1:{getattr(settings.components, name).port}" for name in LOCAL_COMPONENTS}
-    return found | {s.name: f"{s.local_address}:{s.port}" for s in settings.services}
+    return found | {s.name: f"{s.local_address}:{s.scrape_port}" for s in settings.services if s.scraped}
 
 
 def _local(settings: StackSettings, config: PrometheusConfig, placement: c.Placement) -> PrometheusConfig:

@@ -14,8 +14,9 @@ from stack.models.rules import AlertRuleTest, ExpectedAlert, InputSeries, RuleTe
 from stack.settings import Service, StackSettings
 
 Fired = list[tuple[dict[str, str], float | None, Texts]]
-# (a success, a failure) status label value: the instrumentator groups codes, OpenTelemetry keeps them raw
-STATUS_STYLES = {"instrumentator": ("2xx", "5xx"), "otel": ("200", "503")}
+# (a success, a failure) status label value: the instrumentator groups codes, OpenTelemetry keeps them raw, and
+# so do most hand-written metrics (the rules match both: c.ERROR_STATUS_REGEX)
+STATUS_STYLES = {"instrumentator": ("2xx", "5xx"), "otel": ("200", "503"), "custom": ("200", "503")}
 
 
 def promtool_file(
@@ -82,7 +83,10 @@ class Outage:
 
     def __init__(self, settings: StackSettings) -> None:
         timing = settings.timing
-        self.target = target(settings.services[0])
+        scraped = [s for s in settings.services if s.scraped]
+        prometheus = {"job": "prometheus", "instance": f"localhost:{settings.components.prometheus.port}",
+                      c.SERVICE_LABEL: "prometheus"}  # fmt: skip
+        self.target = target(scraped[0]) if scraped else prometheus
         self.time = Timeline(settings, timing.target_down_for, False, timing.scrape_interval)
 
     def up(self) -> InputSeries:
@@ -91,20 +95,24 @@ class Outage:
 
 
 def target(service: Service) -> dict[str, str]:
-    """The labels Prometheus gives the service's series (job, instance, service)."""
+    """The labels Prometheus gives the service's series: a scrape job's (job, instance, service), or for a pushed
+    service what remote write makes of its resource (service_name, instance: service.instance.id) and the
+    collector's transform adds (service)."""
+    if not service.scraped:
+        return {"instance": f"{service.name}-0", "service_name": service.name, c.SERVICE_LABEL: service.name}
     return {
         "job": service.name,
-        "instance": f"{service.address}:{service.port}",
+        "instance": f"{service.address}:{service.scrape_port}",
         c.SERVICE_LABEL: service.name,
     }
 
 
-def requests(service: Service, phases: list[tuple[int, float, float]]) -> list[InputSeries]:
-    """2xx and 5xx counters; each phase is (steps, requests per step, 5xx ratio)."""
+def requests(service: Service, phases: list[tuple[int, float | None, float]]) -> list[InputSeries]:
+    """2xx and 5xx counters; each phase is (steps, requests per step, 5xx ratio), None requests: no samples."""
     n = names(service)
     base = {**target(service), n.route: "/orders", n.method: "GET"}
-    ok = [(steps, count * (1 - ratio)) for steps, count, ratio in phases]
-    bad = [(steps, count * ratio) for steps, count, ratio in phases]
+    ok = [(steps, None if count is None else count * (1 - ratio)) for steps, count, ratio in phases]
+    bad = [(steps, None if count is None else count * ratio) for steps, count, ratio in phases]
     ok_status, bad_status = STATUS_STYLES[service.metrics_convention]
     return [
         InputSeries(series=labels_text(n.requests, {**base, n.status: ok_status}), values=counter(ok)),

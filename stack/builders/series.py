@@ -7,13 +7,17 @@ from collections.abc import Sequence
 from stack.builders.promql import number
 
 Segments = Sequence[tuple[int, float]]
+GappySegments = Sequence[tuple[int, float | None]]
 
 
-def counter(segments: Segments) -> str:
-    """A counter starting at 0 that grows by `inc` at each of `steps` samples, segment by segment."""
+def counter(segments: GappySegments) -> str:
+    """A counter starting at 0 that grows by `inc` at each of `steps` samples, segment by segment; an `inc` of
+    None is `steps` missing samples (nothing scraped or pushed), after which the counter goes on."""
     parts, value = ["0"], 0.0
     for steps, inc in segments:
-        if steps > 0:
+        if steps > 0 and inc is None:
+            parts.append(f"_x{steps}")
+        elif steps > 0 and inc is not None:
             parts.append(f"{number(value + inc)}+{number(inc)}x{steps - 1}")
             value += steps * inc
     return " ".join(parts)

@@ -32,7 +32,7 @@ class Route(ConfigModel):
 class InhibitRule(ConfigModel):
     source_matchers: tuple[str, ...]
     target_matchers: tuple[str, ...]
-    equal: tuple[str, ...]
+    equal: tuple[str, ...] | None = None
 
 
 class GlobalConfig(ConfigModel):

@@ -82,9 +82,12 @@ class NamespaceSelector(ConfigModel):
 
 
 class Endpoint(ConfigModel):
-    """ServiceMonitor endpoint (type Endpoint) and PodMonitor endpoint (type PodMetricsEndpoint) share these."""
+    """ServiceMonitor endpoint (type Endpoint) and PodMonitor endpoint (type PodMetricsEndpoint) share these;
+    a numbered port is `targetPort` in the first (the pod's port behind the Service), `portNumber` in the second."""
 
-    port: str
+    port: str | None = None
+    targetPort: int | None = Field(None, ge=1, le=65535)
+    portNumber: int | None = Field(None, ge=1, le=65535)
     path: str
     scheme: Literal["http", "https"] | None = None
     interval: str
@@ -152,7 +155,7 @@ class Receiver(ConfigModel):
 class InhibitRule(ConfigModel):
     sourceMatch: tuple[Matcher, ...]
     targetMatch: tuple[Matcher, ...]
-    equal: tuple[str, ...]
+    equal: tuple[str, ...] | None = None
 
 
 class AlertmanagerConfigSpec(ConfigModel):

@@ -34,10 +34,28 @@ class ResourceProcessor(ConfigModel):
     attributes: tuple[ResourceAction, ...]
 
 
+class TransformGroup(ConfigModel):
+    """One group of OTTL statements (transformprocessor's advanced form, v0.120+): run in `context` on the
+    data for which every one of `conditions` holds."""
+
+    context: Literal["resource", "scope", "metric", "datapoint"]
+    conditions: tuple[str, ...] | None = None
+    statements: tuple[str, ...] = Field(min_length=1)
+
+
+class TransformProcessor(ConfigModel):
+    """transformprocessor (contrib v0.159.0, config.go), the keys we set: metric statements only."""
+
+    error_mode: Literal["ignore", "silent", "propagate"]
+    metric_statements: tuple[TransformGroup, ...] = Field(min_length=1)
+
+
 class Processors(ConfigModel):
     memory_limiter: MemoryLimiter
     resource: ResourceProcessor
     batch: Batch
+    # the labels of metrics_source otlp services' pushed metrics (builders/otelcol.py): only when there are some
+    transform_pushed: TransformProcessor | None = Field(None, alias="transform/pushed")
 
 
 class TLSClient(ConfigModel):

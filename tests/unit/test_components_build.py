@@ -18,7 +18,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from stack.builders.distributions import COLLECTOR_MODULES, recipe, used_types
+from stack.builders.distributions import ALWAYS_BUILT, COLLECTOR_MODULES, recipe, used_types
 from stack.builders.otelcol import build_otelcol
 from stack.cli import app
 from stack.config import load_settings
@@ -35,8 +35,8 @@ PINNED = "components:\n  otelcol: {image: 'otel/opentelemetry-collector-contrib:
 
 def test_collector_manifest_lists_exactly_the_components_every_store_choice_uses(make_project) -> None:
     """Every receiver/processor/connector/exporter/extension type of the collector config of any `backends`
-    choice has one module in the manifest, at the pinned release, and nothing else is in it: one cached
-    build serves every choice."""
+    choice has one module in the manifest, at the pinned release, and nothing else is in it but the transform
+    processor (for metrics_source otlp services, built always): one cached build serves every choice."""
     settings = load_settings(make_project())
     built = recipe(settings, "otelcol")
     assert isinstance(built, OcbRecipe)
@@ -45,7 +45,7 @@ def test_collector_manifest_lists_exactly_the_components_every_store_choice_uses
     configs = [build_otelcol(settings.model_copy(update={"backends": Backends(traces=t, logs=lg)}))
                for t, lg in choices]  # fmt: skip
     for kind in ("receivers", "processors", "exporters", "extensions", "connectors"):
-        types = {t for config in configs for t in used_types(config)[kind]}
+        types = {t for config in configs for t in used_types(config)[kind]} | set(ALWAYS_BUILT.get(kind, ()))
         expected = sorted(f"{COLLECTOR_MODULES[kind][t]} v0.159.0" for t in types)
         assert sorted(m["gomod"] for m in manifest.get(kind, [])) == expected, kind
     assert used_types(build_otelcol(settings))["exporters"] == ("otlp", "otlphttp", "prometheusremotewrite")
