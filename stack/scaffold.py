@@ -64,8 +64,8 @@ def _init_probed(directory: Path, service: str | None, port: int | None, probe: 
         _check_name(service, "--service")
         _refuse_taken(config, service, existing)
     observed = scrape(probe.url) if probe.url is not None else receive(probe.listen or Listen(), service)
-    inference = infer(observed)
     name = _service_name(observed, service)
+    inference = infer(observed)
     if existing is None:
         entry = service_entry(inference, _target(probe, observed, name, port))
         text = render_template("stack.yaml.j2", service=name, port=port or DEFAULT_PORT, entry=entry)

@@ -67,14 +67,11 @@ def reindent(entry: str, indent: str) -> str:
 
 
 def _where(target: Target) -> list[str]:
+    lines = [f"# probed {target.where}"]
     if target.source == "otlp":
-        return [
-            f"# probed {target.where}: it pushes its metrics by OTLP (through the collector, never scraped);",
-            "# already running (external): obsstack never starts it. port: its traffic port (--port)",
-            "metrics_source: otlp",
-            f"port: {target.port}",
-        ]
-    lines = [f"# probed {target.where}: already running (external): obsstack scrapes it, never starts it"]
+        pushes = "# it pushes its metrics by OTLP (through the collector, never scraped); already running (external)"
+        return [*lines, pushes, "metrics_source: otlp", f"port: {target.port}                    # its traffic port"]
+    lines += ["# already running (external): obsstack scrapes it, never starts it"]
     lines += [f"host: {target.host}"] if target.host else []
     lines.append(f"port: {target.port}")
     if target.metrics_port is not None:
