@@ -89,6 +89,7 @@ def _convention(inference: Inference) -> list[str]:
         requests = f"{requests}{{{','.join(sorted(inference.requests_labels))}}}"
     duration = f"{names.duration}{{{','.join(sorted(inference.duration_labels))}}}"
     lines = [f"# convention {inference.convention}: {requests} and {duration}{gauge}"]
+    lines += [f"# ({like})"] if (like := _like(names)) and inference.convention == "custom" else []
     lines.append(f"metrics_convention: {inference.convention}")
     if inference.convention != "custom":
         return lines
@@ -99,6 +100,15 @@ def _convention(inference: Inference) -> list[str]:
         f"metric_names: {metric_names}",
         f"metric_labels: {{route: {names.route}, method: {names.method}, status: {names.status}}}",
     ]
+
+
+def _like(names: c.HttpNames) -> str | None:
+    """Which built-in convention a custom one is, but for its missing in-progress gauge."""
+    for convention, known in c.CONVENTIONS.items():
+        if known.inprogress and names == c.HttpNames(known.requests, known.duration, None, known.route,
+                                                    known.method, known.status):  # fmt: skip
+            return f"the {convention} convention's names without its in-progress gauge {known.inprogress}"
+    return None
 
 
 def _statuses(inference: Inference) -> list[str]:
@@ -126,7 +136,7 @@ def _buckets(inference: Inference) -> list[str]:
 def _latency(inference: Inference) -> list[str]:
     warning, critical = (number(t) for t in inference.latency)
     why = (
-        "the buckets have no edges >= 0.2 s and >= 0.5 s below the last: the two highest edges below it"
+        "none >= 0.2 s and >= 0.5 s below the last, so the two highest below it"
         if inference.latency_fallback
         else "the smallest edges >= 0.2 s and >= 0.5 s (never the last)"
     )

@@ -11,7 +11,7 @@ import contextlib
 import errno
 import gzip
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -143,47 +143,53 @@ def _drop_handler(service: str) -> Any:
     return grpc.method_handlers_generic_handler(service, {"Export": handler})
 
 
-def _handler(exports: _Exports) -> Callable[..., BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        """OTLP/HTTP: POST /v1/metrics (protobuf or JSON); /v1/traces and /v1/logs accepted and dropped."""
+def _handler(exports: _Exports) -> type[BaseHTTPRequestHandler]:
+    return type("Handler", (_OtlpHttpHandler,), {"exports": exports})
 
-        def do_POST(self) -> None:
-            json = self.headers.get("Content-Type", "").startswith(JSON)
-            if self.path not in {"/v1/metrics", "/v1/traces", "/v1/logs"}:
-                self._answer(404, b"")
-                return
-            try:
-                body = self._body()
-                if self.path == "/v1/metrics":
-                    request = ExportMetricsServiceRequest()
-                    if json:
-                        json_format.Parse(body, request, ignore_unknown_fields=True)
-                    else:
-                        request.ParseFromString(body)
-            except (DecodeError, json_format.ParseError, OSError, ValueError) as exc:
-                self._answer(400, str(exc).encode()[:200], "text/plain")
-                return
-            response = ExportMetricsServiceResponse()  # the same empty answer for traces and logs
-            body = json_format.MessageToJson(response).encode() if json else response.SerializeToString()
-            self._answer(200, body, JSON if json else "application/x-protobuf")
-            if self.path == "/v1/metrics":
-                exports.add(request)
 
-        def _body(self) -> bytes:
-            length = int(self.headers.get("Content-Length", "0"))
-            if not 0 <= length <= MAX_BODY:
-                raise ValueError(f"Content-Length {length}, expected at most {MAX_BODY}")
-            body = self.rfile.read(length)
-            return gzip.decompress(body) if self.headers.get("Content-Encoding") == "gzip" else body
+class _OtlpHttpHandler(BaseHTTPRequestHandler):
+    """OTLP/HTTP: POST /v1/metrics (protobuf or JSON); /v1/traces and /v1/logs accepted and dropped."""
 
-        def _answer(self, status: int, body: bytes, content_type: str = "application/x-protobuf") -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    exports: _Exports
 
-        def log_message(self, format: str, *args: Any) -> None:
+    def do_POST(self) -> None:
+        json = self.headers.get("Content-Type", "").startswith(JSON)
+        if self.path not in {"/v1/metrics", "/v1/traces", "/v1/logs"}:
+            self._answer(404, b"", "text/plain")
+            return
+        try:
+            request = self._request(json)
+        except (DecodeError, json_format.ParseError, OSError, ValueError) as exc:
+            self._answer(400, str(exc).encode()[:200], "text/plain")
+            return
+        response = ExportMetricsServiceResponse()  # the same empty answer for traces and logs
+        body = json_format.MessageToJson(response).encode() if json else response.SerializeToString()
+        self._answer(200, body, JSON if json else "application/x-protobuf")
+        if request is not None:
+            self.exports.add(request)
+
+    def _request(self, json: bool) -> ExportMetricsServiceRequest | None:
+        """The metrics export request (None for traces and logs, which are read and dropped)."""
+        length = int(self.headers.get("Content-Length", "0"))
+        if not 0 <= length <= MAX_BODY:
+            raise ValueError(f"Content-Length {length}, expected at most {MAX_BODY}")
+        body = self.rfile.read(length)
+        if self.path != "/v1/metrics":
             return None
+        body = gzip.decompress(body) if self.headers.get("Content-Encoding") == "gzip" else body
+        request = ExportMetricsServiceRequest()
+        if json:
+            json_format.Parse(body, request, ignore_unknown_fields=True)
+        else:
+            request.ParseFromString(body)
+        return request
 
-    return Handler
+    def _answer(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None

@@ -110,6 +110,8 @@ def test_instrumentator_by_default_is_custom_with_its_names_and_no_gauge() -> No
     assert (found.status_style, found.statuses) == ("grouped", ("2xx", "5xx"))
     assert found.buckets == (0.1, 0.5, 1.0)
     assert (found.latency, found.latency_fallback) == ((0.1, 0.5), True)
+    entry = service_entry(found, Target(service="shop", port=8000, source="scrape", where=URL))
+    assert "# (the instrumentator convention's names without its in-progress gauge http_requests_inprogress)" in entry
 
 
 def test_instrumentator_with_raw_status_codes_says_raw() -> None:
