@@ -16,6 +16,7 @@ from stack.probe.observed import ProbeError
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 DEFAULT_METRICS_PATH = "/metrics"
+RAW_PATH_LABELS = frozenset({"path", "url", "uri"})  # route labels whose name does not promise a template
 ITEM, BODY = "  - ", "    "  # the template's indentation of a service
 
 
@@ -90,6 +91,8 @@ def _convention(inference: Inference) -> list[str]:
     duration = f"{names.duration}{{{','.join(sorted(inference.duration_labels))}}}"
     lines = [f"# convention {inference.convention}: {requests} and {duration}{gauge}"]
     lines += [f"# ({like})"] if (like := _like(names)) and inference.convention == "custom" else []
+    if names.route in RAW_PATH_LABELS:
+        lines.append(f"# route label {names.route}: it must hold route templates (/items/{{id}}), never raw paths")
     lines.append(f"metrics_convention: {inference.convention}")
     if inference.convention != "custom":
         return lines
