@@ -176,6 +176,13 @@ def test_otlp_port_in_use_is_exit_2(tmp_path: Path, payments_url: str) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_otlp_nothing_received_is_exit_2(tmp_path: Path) -> None:
+    """--probe-otlp where nothing pushes: after --seconds, one line; nothing written."""
+    ports = ("--grpc-port", str(free_port()), "--http-port", str(free_port()))
+    refused(obsstack("init", str(tmp_path), "--probe-otlp", *ports, "--seconds", "1"), "no metrics arrived in 1 s")
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.fixture
 def instrumented(tmp_path: Path) -> Iterator[Instrumented]:
     """start(http_port, stable) -> a FastAPI app under `opentelemetry-instrument` (OTLP/HTTP to http_port, metrics
