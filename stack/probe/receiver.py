@@ -108,19 +108,25 @@ def _http_server(port: int, exports: _Exports) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _grpc_server(port: int, exports: _Exports) -> Iterator[None]:
-    server = grpc.server(ThreadPoolExecutor(max_workers=4), options=[("grpc.so_reuseport", 0)])
+    workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="otlp-probe")
+    server = grpc.server(workers, options=[("grpc.so_reuseport", 0)])  # a port in use is refused, not shared
     server.add_generic_rpc_handlers((_metrics_handler(exports), *(_drop_handler(n) for n in OTHER_RPCS)))
     try:
-        bound = server.add_insecure_port(f"{HOST}:{port}")
-    except RuntimeError as exc:
-        raise _busy(port, "gRPC", str(exc).splitlines()[0]) from None
-    if bound != port:
-        raise _busy(port, "gRPC", "bind failed")
-    server.start()
-    try:
+        _bind(server, port)
+        server.start()
         yield
     finally:
         server.stop(grace=2).wait(5)
+        workers.shutdown(wait=False)
+
+
+def _bind(server: Any, port: int) -> None:
+    try:
+        bound = server.add_insecure_port(f"{HOST}:{port}")
+    except RuntimeError as exc:  # recent grpcio releases raise; older ones return 0
+        raise _busy(port, "gRPC", str(exc).splitlines()[0]) from None
+    if bound != port:
+        raise _busy(port, "gRPC", "bind failed")
 
 
 def _metrics_handler(exports: _Exports) -> Any:
