@@ -7,7 +7,8 @@ name given here, in kubernetes.namespace):
   Its Prometheus is off: Mimir stores the metrics and evaluates the rules, so nothing is evaluated twice.
 - k8s-monitoring: Alloy scrapes the generated ServiceMonitors/PodMonitors into Mimir, syncs the generated
   PrometheusRules to Mimir's ruler (destinations.mimir.rules), and receives the services' OTLP
-  (traces -> Tempo, logs -> Loki) on port 4318 of its alloy-receiver collector.
+  (traces -> Tempo, logs -> Loki, the metrics of metrics_source otlp services -> Mimir, labelled as a scrape
+  would label them) on port 4318 of its alloy-receiver collector.
 - mimir-distributed: metrics and the ruler, which sends alerts to kube-prometheus-stack's Alertmanager.
   Ingest storage architecture (the chart's default since 6.0, Mimir 3's preferred and stable one) with
   the chart's single-node Kafka: see the README for why and what to change for production.
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 
 from stack import conventions as c
 from stack.builders.jaeger import build_jaeger
+from stack.builders.promql import quote
 from stack.models import ConfigModel
 from stack.models import charts as h
 from stack.settings import StackSettings
@@ -227,12 +229,27 @@ def k8s_monitoring(settings: StackSettings, urls: ClusterUrls) -> h.K8sMonitorin
         applicationObservability=h.ApplicationObservability(
             collector=RECEIVER_COLLECTOR,
             receivers=h.Receivers(otlp=h.OtlpReceiver(http=h.OtlpHttp(enabled=True))),
+            metrics=pushed_labels(settings),
         ),
         collectors={
             METRICS_COLLECTOR: h.Collector(presets=("clustered", "statefulset")),
             RECEIVER_COLLECTOR: h.Collector(presets=("deployment",)),
         },
     )
+
+
+def pushed_labels(settings: StackSettings) -> h.AppMetrics | None:
+    """What the compose collector's transform does (builders/otelcol.py), in the receiver's datapoint context:
+    the metrics of each metrics_source otlp service, matched by service.name, get `service` and its stack.yaml
+    labels as labels (Alloy's Prometheus conversion keeps datapoint attributes, not resource ones); None when
+    no service pushes."""
+    statements = tuple(
+        f"set(attributes[{quote(key)}], {quote(value)}) where resource.attributes[\"service.name\"] == {quote(s.name)}"
+        for s in settings.services
+        if not s.scraped
+        for key, value in {c.SERVICE_LABEL: s.name, **dict(sorted(s.labels.items()))}.items()
+    )
+    return h.AppMetrics(transforms=h.MetricTransforms(datapoint=statements)) if statements else None
 
 
 def mimir(settings: StackSettings, urls: ClusterUrls) -> h.MimirValues:

@@ -167,10 +167,22 @@ class Receivers(ConfigModel):
     otlp: OtlpReceiver
 
 
+class MetricTransforms(ConfigModel):
+    """OTTL statements the feature's transform processor runs on the received metrics, in the datapoint
+    context (its _processor_transform.tpl)."""
+
+    datapoint: tuple[str, ...] = Field(min_length=1)
+
+
+class AppMetrics(ConfigModel):
+    transforms: MetricTransforms
+
+
 class ApplicationObservability(ConfigModel):
     enabled: bool = True
     collector: str
     receivers: Receivers
+    metrics: AppMetrics | None = None  # the labels of metrics_source otlp services' pushed metrics
 
 
 class Collector(ConfigModel):

@@ -15,6 +15,7 @@ import pytest
 from stack import conventions as c
 from stack.builders.alertmanager import build_alertmanager
 from stack.builders.backends import trace_metric_queries
+from stack.builders.charts import ClusterUrls, k8s_monitoring
 from stack.builders.compose import build_compose
 from stack.builders.dashboards import build_dashboards
 from stack.builders.kubernetes import build_objects
@@ -252,3 +253,17 @@ def test_kubernetes_instrumentation_lets_pushed_services_send_metrics(golden: St
     assert own_env[c.EXPORT_INTERVAL_ENV] == str(golden.timing.scrape_interval.ms)
     assert own_env[c.SEMCONV_OPT_IN_ENV] == "http"
     assert own.metadata.name == "obsstack-python-inventory"
+
+
+def test_cluster_receiver_labels_only_the_pushed_services_metrics(golden: StackSettings) -> None:
+    """In a cluster, k8s-monitoring's OTLP receiver sets `service` and the stack.yaml labels on the datapoints
+    of inventory's metrics (matched by service.name) before they go to Mimir; without a pushed service it
+    transforms nothing."""
+    values = k8s_monitoring(golden, ClusterUrls(golden.kubernetes.namespace)).to_data()
+    assert values["applicationObservability"]["metrics"] == {"transforms": {"datapoint": [
+        'set(attributes["service"], "inventory") where resource.attributes["service.name"] == "inventory"',
+        'set(attributes["team"], "stock") where resource.attributes["service.name"] == "inventory"',
+    ]}}  # fmt: skip
+    scraped = golden.model_copy(update={"services": golden.services[:2]})
+    assert "metrics" not in k8s_monitoring(scraped, ClusterUrls(golden.kubernetes.namespace)).to_data()[
+        "applicationObservability"]  # fmt: skip
