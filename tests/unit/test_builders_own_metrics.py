@@ -28,6 +28,7 @@ from stack.models import kubernetes as k
 from stack.settings import StackSettings
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "stack.yaml"
+HISTOGRAM_COUNT = "http_server_request_duration_seconds_count{"
 # a default metric name (not a recording rule's, which keep theirs: service:http_requests:rate5m) or label
 DEFAULTS = re.compile(r"(?<![:\w])(http_requests_total|http_request_duration_seconds)|\b(handler|status|method)\b")
 
@@ -267,3 +268,20 @@ def test_cluster_receiver_labels_only_the_pushed_services_metrics(golden: StackS
     scraped = golden.model_copy(update={"services": golden.services[:2]})
     assert "metrics" not in k8s_monitoring(scraped, ClusterUrls(golden.kubernetes.namespace)).to_data()[
         "applicationObservability"]  # fmt: skip
+
+
+def test_pushed_service_traffic_drop_is_tested_with_pushes_that_stop(golden: StackSettings) -> None:
+    """inventory's generated TrafficDrop tests replace "the target is down" with pushes that stop: its request
+    counters have missing samples (`_xN`) and no test feeds it an `up` series."""
+    tests = build_rule_tests(golden)[c.rules_test_file(c.rules_file("inventory"))].to_data()
+    series = [s for group in tests["tests"] for s in group["input_series"]]
+    assert any(" _x" in s["values"] and s["series"].startswith(HISTOGRAM_COUNT) for s in series)
+    assert not [s for s in series if s["series"].startswith("up{")]
+
+
+def test_platform_tests_take_a_scraped_target_when_the_first_service_pushes(golden: StackSettings) -> None:
+    """TargetDown is tested on the first scraped service's target: a pushed service has none."""
+    pushed_first = golden.model_copy(update={"services": (golden.services[2], golden.services[3])})
+    tests = build_rule_tests(pushed_first)[c.rules_test_file(c.PLATFORM_RULES_FILE)].to_data()
+    (up,) = tests["tests"][0]["input_series"]
+    assert up["series"] == 'up{job="payments", instance="127.0.0.1:9464", service="payments"}'
