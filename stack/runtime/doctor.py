@@ -3,6 +3,9 @@
 It checks what is deployed: the recording rules and dashboards written on disk by `obsstack generate`, not
 a fresh build. Recording rules are checked with `present_over_time` over the whole run; dashboard queries
 get Grafana's macros replaced by a window covering the run, so a panel passes if it had data at any time.
+Each service's own dashboard is checked with `$service` set to it; the overview, shared by every service,
+once, as it opens (every service): a panel of it that reads a metric only some services have (the in-flight
+gauge) is not empty for the others, it is not theirs.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from stack.settings import Service, StackSettings
 
 SECTION = "no-data doctor"
 ANY_VALUE = ".+"  # instance, route, handler, job: every value of a multi-value variable
+ALL_SERVICES = "all services"  # how the doctor's lines name the overview's checks (a service is a-z0-9_-)
 
 
 def _read(path: Path) -> str:
@@ -45,11 +49,11 @@ def recording_queries(root: Path, settings: StackSettings, service: Service, sec
     ]
 
 
-def deployed_boards(root: Path, settings: StackSettings, service: Service) -> list[dict[str, Any]]:
-    """The service's own dashboard and the overview, as written on disk."""
+def deployed_boards(root: Path, settings: StackSettings, service: Service | None) -> list[dict[str, Any]]:
+    """The service's own dashboard as written on disk; None: the overview."""
     folder = root / settings.output.dashboards_dir
-    names = (c.dashboard_name(service.name), c.OVERVIEW_DASHBOARD)
-    return [json.loads(_read(folder / c.dashboard_file(name))) for name in names]
+    name = c.dashboard_name(service.name) if service is not None else c.OVERVIEW_DASHBOARD
+    return [json.loads(_read(folder / c.dashboard_file(name)))]
 
 
 def check_deployed(root: Path, settings: StackSettings, services: tuple[Service, ...]) -> None:
@@ -57,15 +61,25 @@ def check_deployed(root: Path, settings: StackSettings, services: tuple[Service,
     for service in services:
         _read(root / settings.output.alerts_dir / c.rules_file(service.name))
         deployed_boards(root, settings, service)
+    deployed_boards(root, settings, None)
+
+
+def scope_name(service: Service | None) -> str:
+    return service.name if service is not None else ALL_SERVICES
+
+
+def _variables(service: Service | None) -> dict[str, str]:
+    """`$service` is the service; for the overview every service (ANY_VALUE), as it opens."""
+    return {"service": service.name} if service is not None else {}
 
 
 def dashboard_queries(
-    root: Path, settings: StackSettings, service: Service, seconds: int, kind: str = "prometheus"
+    root: Path, settings: StackSettings, service: Service | None, seconds: int, kind: str = "prometheus"
 ) -> list[tuple[str, str]]:
-    """(panel title, query with macros filled) of the service's panels whose datasource is `kind`."""
-    variables = {"service": service.name}
+    """(panel title, query with macros filled) of the service's panels (None: the overview's) whose datasource
+    is `kind`."""
     return [
-        (f"panel {title}", fill_template(expr, f"{seconds}s", variables, ANY_VALUE))
+        (f"panel {title}", fill_template(expr, f"{seconds}s", _variables(service), ANY_VALUE))
         for board in deployed_boards(root, settings, service)
         for title, expr in panel_queries(board, kind)
     ]
@@ -77,12 +91,12 @@ def over_the_run(expr: str, seconds: int, step: str) -> str:
     return f"present_over_time(({expr})[{seconds}s:{step}])"
 
 
-def queries(root: Path, settings: StackSettings, service: Service, seconds: int) -> list[tuple[str, str]]:
+def queries(root: Path, settings: StackSettings, service: Service | None, seconds: int) -> list[tuple[str, str]]:
+    """The service's recording rules and own panels; None: the overview's panels."""
     step = str(settings.timing.scrape_interval)
     panels = dashboard_queries(root, settings, service, seconds)
-    return recording_queries(root, settings, service, seconds) + [
-        (name, over_the_run(expr, seconds, step)) for name, expr in panels
-    ]
+    records = recording_queries(root, settings, service, seconds) if service is not None else []
+    return records + [(name, over_the_run(expr, seconds, step)) for name, expr in panels]
 
 
 def run_doctor(
@@ -93,14 +107,14 @@ def run_doctor(
     the checks are appended to `report` and the failed ones of the doctor's section (both parts) returned."""
     seconds = max(60, int(time.time() - report.started) + 30)
     prom = PromClient(ends.prometheus)
-    for service in services:
+    for service in (*services, None):
         for name, expr in queries(root, settings, service, seconds):
             try:
                 ok = bool(prom.query(expr))
                 detail = "" if ok else f"no data for {expr}"
             except Unavailable as exc:
                 ok, detail = False, str(exc)
-            report.checks.append(CheckLine(SECTION, f"{service.name}: {name}", ok, detail))
+            report.checks.append(CheckLine(SECTION, f"{scope_name(service)}: {name}", ok, detail))
     return [line for line in report.checks if line.section == SECTION and not line.ok]
 
 
@@ -125,9 +139,9 @@ def _logs_and_traces(
     chosen = ((log_api(settings), ends.logs), (trace_api(settings), ends.traces))
     for store, url in chosen:
         gate = presence.gate((store.name,))
-        for service in services:
+        for service in (*services, None):
             for name, target in store_targets(root, settings, service, seconds, store.panel_type):
-                title = f"{service.name}: {name}"
+                title = f"{scope_name(service)}: {name}"
                 if gate is not None:
                     report.checks.append(CheckLine.of(SECTION, title, *gate))
                     continue
@@ -136,11 +150,11 @@ def _logs_and_traces(
 
 
 def store_targets(
-    root: Path, settings: StackSettings, service: Service, seconds: int, kind: str
+    root: Path, settings: StackSettings, service: Service | None, seconds: int, kind: str
 ) -> list[tuple[str, dict[str, Any]]]:
-    """(panel title, target with macros and variables filled in every text field) of the service's panels whose
-    datasource type is `kind`: a LogQL/LogsQL/TraceQL query, or a Jaeger search form."""
-    variables = {"service": service.name}
+    """(panel title, target with macros and variables filled in every text field) of the service's panels (None:
+    the overview's) whose datasource type is `kind`: a LogQL/LogsQL/TraceQL query, or a Jaeger search form."""
+    variables = _variables(service)
 
     def filled(value: Any) -> Any:
         return fill_template(value, f"{seconds}s", variables, ANY_VALUE) if isinstance(value, str) else value

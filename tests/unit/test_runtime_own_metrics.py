@@ -14,10 +14,12 @@ from support import free_port
 
 from stack import conventions as c
 from stack.config import load_settings
-from stack.runtime import procs, telemetry
+from stack.render import render_all
+from stack.runtime import doctor, procs, telemetry
 from stack.runtime.local import services_outside
 from stack.runtime.programs import Layout, Readiness, metrics_route, programs, readiness, service_program
 from stack.settings import StackSettings
+from stack.write import write_plan
 
 STACK = """\
 project: shop
@@ -208,3 +210,20 @@ def test_a_pushed_service_has_no_scrape_target(make_project) -> None:
     assert "inventory http://127.0.0.1:1/inventory: down" in detail
     assert "payments: no scrape target (job payments)" in detail
     assert "inventory: scraped, but metrics_source is otlp (it pushes; expected no scrape job)" in detail
+
+
+def test_the_doctor_checks_the_overview_once_as_it_opens(make_project, tmp_path: Path) -> None:
+    """A service's panels are checked with `$service` set to it, its own dashboard only; the overview, shared by
+    every service, once with every service selected: its in-flight panel reads the gauge only some services have,
+    and is not empty for the service without one."""
+    settings, root = settings_of(make_project), tmp_path  # make_project writes tmp_path/stack.yaml
+    write_plan(root, render_all(settings))
+    payments = next(s for s in settings.services if s.name == "payments")
+    own = doctor.queries(root, settings, payments, 60)
+    assert own
+    assert all("Overview" not in name for name, _ in own)
+    assert any('service="payments"' in expr for _, expr in own)
+    overview = dict(doctor.queries(root, settings, None, 60))
+    in_flight = next(expr for name, expr in overview.items() if "In-flight" in name)
+    assert 'service=~".+"' in in_flight
+    assert doctor.scope_name(None) == "all services"
