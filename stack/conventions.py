@@ -74,6 +74,7 @@ COUNTER_SUFFIX = "_total"
 HISTOGRAM_SERIES_SUFFIXES = ("_bucket", "_count", "_sum", "_created")
 EXPORT_INTERVAL_ENV = "OTEL_METRIC_EXPORT_INTERVAL"  # ms between OTLP metric pushes (the SDK default is 60000)
 SEMCONV_OPT_IN_ENV = "OTEL_SEMCONV_STABILITY_OPT_IN"
+LOG_AUTO_INSTRUMENTATION_ENV = "OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED"
 
 # --- alerts -----------------------------------------------------------------------------------------
 ALERT_LATENCY = "HighLatencyP95"
@@ -422,8 +423,9 @@ def service_env(name: str, buckets: tuple[float, ...], faults_token: str | None,
                 export_interval_ms: int | None = None, stable_semconv: bool = False) -> dict[str, str]:  # fmt: skip
     """Standard OTel variables plus obsstack_fastapi's OBS_* settings; services that read neither ignore them.
     `export_interval_ms`: how often a service's OpenTelemetry SDK pushes metrics (the profile's scrape interval,
-    so a pushed service is as fresh as a scraped one); `stable_semconv`: the instrumentations emit the stable
-    HTTP semantic conventions (the otel convention's names) instead of the old ones."""
+    so a pushed service is as fresh as a scraped one); `stable_semconv` (an otel-convention service, run by
+    OpenTelemetry's zero-code agent): the instrumentations emit the stable HTTP semantic conventions (the otel
+    convention's names) instead of the old ones, and its logs are exported too."""
     env = {
         "OTEL_SERVICE_NAME": name,
         "OBS_ENVIRONMENT": environment,
@@ -435,6 +437,8 @@ def service_env(name: str, buckets: tuple[float, ...], faults_token: str | None,
         env[EXPORT_INTERVAL_ENV] = str(export_interval_ms)
     if stable_semconv:
         env[SEMCONV_OPT_IN_ENV] = "http"
+    if stable_semconv and otlp:  # opentelemetry-instrument exports the logging module's records only when asked
+        env[LOG_AUTO_INSTRUMENTATION_ENV] = "true"
     if faults_token:
         env |= {"OBS_FAULTS_ENABLED": "true", "OBS_FAULTS_TOKEN_FILE": faults_token}
     if metrics_token:

@@ -335,11 +335,15 @@ class StackSettings(BaseSettings):
             if edge not in buckets[:-1]:
                 below = [b for b in buckets[:-1] if b < edge]
                 above = [b for b in buckets[:-1] if b > edge]
-                nearest = " and ".join(f"{b:g}" for b in (below[-1:] + above[:1]))
+                near = [f"{b:g}" for b in below[-1:] + above[:1]]
+                nearest = (
+                    f"the nearest are {near[0]} and {near[1]}" if len(near) == 2
+                    else f"the nearest is {near[0]}" if near else "there is none: declare more latency_buckets"
+                )  # fmt: skip
                 raise ValueError(
                     f"{where}.latency.{level}: {edge:g} is not an edge of the service's buckets "
                     f"({self.buckets_source(service)}: {', '.join(f'{b:g}' for b in buckets)}); "
-                    f"expected an edge other than the last, the nearest are {nearest}"
+                    f"expected an edge other than the last; {nearest}"
                 )
 
     def _check_ports(self) -> None:

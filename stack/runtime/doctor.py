@@ -24,6 +24,7 @@ from stack.errors import StackError
 from stack.runtime.outcome import CheckLine, Endpoints, VerifyReport
 from stack.runtime.presence import Presence
 from stack.runtime.promapi import PromClient, Unavailable, wait_until
+from stack.runtime.quiet import event_panels, quiet_reason
 from stack.runtime.stores import log_api, trace_api
 from stack.settings import Service, StackSettings
 
@@ -108,13 +109,15 @@ def run_doctor(
     seconds = max(60, int(time.time() - report.started) + 30)
     prom = PromClient(ends.prometheus)
     for service in (*services, None):
+        events = event_panels(deployed_boards(root, settings, service)) if service is not None else {}
         for name, expr in queries(root, settings, service, seconds):
             try:
                 ok = bool(prom.query(expr))
                 detail = "" if ok else f"no data for {expr}"
             except Unavailable as exc:
                 ok, detail = False, str(exc)
-            report.checks.append(CheckLine(SECTION, f"{scope_name(service)}: {name}", ok, detail))
+            line = CheckLine(SECTION, f"{scope_name(service)}: {name}", ok, detail)
+            report.checks.append(_judged(line, prom, settings, service, events.get(name), seconds))
     return [line for line in report.checks if line.section == SECTION and not line.ok]
 
 
@@ -137,16 +140,31 @@ def _logs_and_traces(
     search), executed against the store over the run."""
     start, end = time.time() - seconds, time.time() + 60
     chosen = ((log_api(settings), ends.logs), (trace_api(settings), ends.traces))
+    prom = PromClient(ends.prometheus)
     for store, url in chosen:
         gate = presence.gate((store.name,))
         for service in (*services, None):
+            events = event_panels(deployed_boards(root, settings, service)) if service is not None else {}
             for name, target in store_targets(root, settings, service, seconds, store.panel_type):
                 title = f"{scope_name(service)}: {name}"
                 if gate is not None:
                     report.checks.append(CheckLine.of(SECTION, title, *gate))
                     continue
                 waited = wait_until(partial(store.panel, url, target, start, end), 20, 2.0)
-                report.checks.append(CheckLine(SECTION, title, waited.ok, "" if waited.ok else waited.last))
+                line = CheckLine(SECTION, title, waited.ok, "" if waited.ok else waited.last)
+                report.checks.append(_judged(line, prom, settings, service, events.get(name), seconds))
+
+
+def _judged(
+    line: CheckLine, prom: PromClient, settings: StackSettings, service: Service | None, event: str | None,
+    seconds: int,
+) -> CheckLine:  # fmt: skip
+    """An empty panel of events (quiet.EVENT_PANELS) is skipped, with the reason, when the service had none of
+    its event during the run; any other empty panel stays failed."""
+    if line.ok or service is None or event is None:
+        return line
+    reason = quiet_reason(prom, settings, service, event, seconds)
+    return CheckLine.of(line.section, line.name, "skipped", reason) if reason else line
 
 
 def store_targets(

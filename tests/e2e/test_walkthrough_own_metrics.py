@@ -296,7 +296,6 @@ def complete(project: Path, apps: dict[str, int], ports: dict[str, int]) -> None
         },
         "inventory": {
             "command": ["opentelemetry-instrument", *uvicorn("inventory", apps["inventory"])],
-            "env": {"OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED": "true"},
             "traffic": ["GET /stock/apple"],
         },
     }

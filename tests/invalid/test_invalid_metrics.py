@@ -110,6 +110,10 @@ CASES = {
         VALID + "    latency_buckets: [0.1, 0.25, 0.5]\n    latency: {warning: 0.25, critical: 0.5}\n",
         ["services[0].latency.critical", "0.5 is not an edge", "other than the last"],
     ),
+    "one_bucket_edge_only": (
+        VALID + "    latency_buckets: [1]\n",
+        ["services[0].latency.warning", "its latency_buckets: 1", "there is none: declare more latency_buckets"],
+    ),
     "buckets_not_increasing": (
         VALID + "    latency_buckets: [0.5, 0.1]\n",
         ["services[0].latency_buckets", "strictly increasing", "[0.5, 0.1]"],

@@ -78,6 +78,7 @@ def test_services_obsstack_starts_get_the_export_interval_and_stable_semconv() -
                         export_interval_ms=1000, stable_semconv=True)  # fmt: skip
     assert env[c.EXPORT_INTERVAL_ENV] == "1000"
     assert env[c.SEMCONV_OPT_IN_ENV] == "http"
+    assert env[c.LOG_AUTO_INSTRUMENTATION_ENV] == "true"  # the zero-code agent's logs reach the log store
     plain = c.service_env("inv", (0.1, 1.0), None, None, None, "local", export_interval_ms=1000)
     assert c.EXPORT_INTERVAL_ENV not in plain
     assert c.SEMCONV_OPT_IN_ENV not in plain
