@@ -3,12 +3,15 @@
 Cache: `$OBSSTACK_CACHE` or `$XDG_CACHE_HOME/obsstack` or `~/.cache/obsstack`, one directory per
 `<name>-<version>` holding its binaries (prometheus and promtool, alertmanager and amtool, ...). A directory
 there is complete by construction: the binaries are built and checked in a temporary sibling, which is
-renamed into place. Present means reused, never rebuilt. Go's own module and build caches make a rebuild
-after a bump fast too.
+renamed into place. Present means reused, never rebuilt, with one exception: the collector's modules come
+from obsstack's own manifest (the component types its configs use), not from the version alone, so its
+directory records the manifest's digest (`.recipe`) and a build for another manifest replaces it. Go's own
+module and build caches make a rebuild after a bump fast too.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -27,6 +30,7 @@ from stack.tools import cache_root, cached_binary, reported_version, staged
 Echo = Callable[[str], None]
 STEP_TIMEOUT = 45 * 60.0  # one build step; a cold Prometheus compile takes ~10 minutes on 2 cores
 PROGRESS_EVERY = 60.0
+RECIPE_STAMP = ".recipe"  # the digest of the collector manifest a cached otelcol was built from
 REPLACE_RE = re.compile(r"^(replace|exclude)\s+(\((?:.|\n)*?^\)|.*)$", re.M)
 GO_LINE_RE = re.compile(r"^go (\d+(?:\.\d+)*)\s*$", re.M)
 
@@ -45,12 +49,16 @@ def cached(name: str, version: str) -> Path | None:
 
 def build(recipe: Recipe, echo: Echo) -> Path:
     """The cached binary of `recipe` (its first one; the others beside it), built first when absent."""
-    if (done := cached(recipe.name, recipe.version)) is not None:
+    done = cached(recipe.name, recipe.version)
+    if done is not None and _stamped(done.parent) == recipe_stamp(recipe):
         echo(f"{recipe.name} {recipe.version}: cached at {done}")
         return done
     go_version()  # a clear line when Go is missing, before anything is created
     started = time.monotonic()
     final = cache_root() / "components" / f"{recipe.name}-{recipe.version}"
+    if done is not None:
+        echo(f"{recipe.name} {recipe.version}: the cached build has other components than this manifest; rebuilding")
+        _retire(final)
     work = cache_root() / "work" / f"{recipe.name}-{recipe.version}"
     work.mkdir(parents=True, exist_ok=True)
     with staged(final) as staging:
@@ -58,8 +66,32 @@ def build(recipe: Recipe, echo: Echo) -> Path:
         for binary in recipe.binaries:
             shutil.copy2(built / binary, staging / binary)
             _check_reports(recipe, staging / binary)
+        if (stamp := recipe_stamp(recipe)) is not None:
+            (staging / RECIPE_STAMP).write_text(stamp, encoding="utf-8")
     echo(f"{recipe.name} {recipe.version}: built in {time.monotonic() - started:.0f}s -> {final / recipe.binary}")
     return final / recipe.binary
+
+
+def recipe_stamp(recipe: Recipe) -> str | None:
+    """The digest of what decides a build beyond its version: the collector's manifest (None for the others)."""
+    if not isinstance(recipe, OcbRecipe):
+        return None
+    manifest = f"ocb {recipe.builder_version}\n" + to_yaml(recipe.manifest.to_data(), header="")
+    return hashlib.sha256(manifest.encode("utf-8")).hexdigest()
+
+
+def _stamped(directory: Path) -> str | None:
+    try:
+        return (directory / RECIPE_STAMP).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+
+
+def _retire(final: Path) -> None:
+    """Move a cached build out of the way (a running binary of it keeps running) and remove it."""
+    retired = final.with_name(f".{final.name}.retired.{os.getpid()}")
+    final.rename(retired)
+    shutil.rmtree(retired, ignore_errors=True)
 
 
 def _produce(recipe: Recipe, work: Path, echo: Echo) -> Path:

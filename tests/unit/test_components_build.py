@@ -304,3 +304,27 @@ def test_prometheus_ui_steps_use_the_lockfile_the_overrides_and_upstreams_script
     steps.clear()
     assert uibuild.prometheus_ui(ui, upstream, tmp_path / "work", run) == built
     assert steps == []
+
+
+def test_a_cached_collector_of_another_manifest_is_rebuilt(make_project, tmp_path, monkeypatch) -> None:
+    """The collector's modules follow obsstack's manifest, not its version: a cached otelcol stamped with this
+    manifest's digest is reused; one stamped with another (or none: built before stamps) is rebuilt, here
+    stopping at the missing Go (the stale build is kept until a rebuild can replace it)."""
+    monkeypatch.setenv("OBSSTACK_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    otelcol = recipe(load_settings(make_project()), "otelcol")
+    cache = tmp_path / "cache" / "components" / f"otelcol-{otelcol.version}"
+    cached = _stand_in(cache, "otelcol-obsstack", f"otelcol-obsstack version {otelcol.version}")
+    stamp = gobuild.recipe_stamp(otelcol)
+    assert stamp is not None
+    (cache / gobuild.RECIPE_STAMP).write_text(stamp, encoding="utf-8")
+    lines: list[str] = []
+    assert gobuild.build(otelcol, lines.append) == cached
+    (cache / gobuild.RECIPE_STAMP).write_text("0" * 64, encoding="utf-8")
+    with pytest.raises(StackError, match="go not found on PATH"):
+        gobuild.build(otelcol, lines.append)
+    (cache / gobuild.RECIPE_STAMP).unlink()
+    with pytest.raises(StackError, match="go not found on PATH"):
+        gobuild.build(otelcol, lines.append)
+    assert lines == [f"otelcol {otelcol.version}: cached at {cached}"]
+    assert gobuild.recipe_stamp(recipe(load_settings(make_project()), "alertmanager")) is None
