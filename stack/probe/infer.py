@@ -19,6 +19,7 @@ ROUTE_LABELS = ("http_route", "route", "handler", "endpoint", "url_rule", "path_
 METHOD_LABELS = ("method", "http_request_method", "http_method", "request_method", "verb")
 STATUS_LABELS = ("status", "code", "status_code", "http_status", "http_status_code", "response_code",
                  "status_class", "http_response_status_code", "response_status")  # fmt: skip
+STATUS_VALUE = re.compile(r"[1-5](?:[0-9]{2}|xx|XX)")
 INPROGRESS_HINTS = ("inprogress", "in_progress", "in_flight", "inflight", "active_requests", "requests_active",
                     "concurrent_requests")  # fmt: skip
 PROCESS_METRICS = (c.PROCESS_CPU, c.PROCESS_RSS, c.PROCESS_START)
@@ -129,21 +130,32 @@ def _search(observed: Observed) -> tuple[c.HttpNames, Convention]:
         raise ProbeError(_nothing(observed))
     route = _label(duration.labels, ROUTE_LABELS) or ""
     counters = [f for f in observed.families if f.kind == "counter" and f.name.endswith(c.COUNTER_SUFFIX)
-                and _label(f.labels, STATUS_LABELS)]  # fmt: skip
-    requests = _best(counters, prefer=route) or (duration if _label(duration.labels, STATUS_LABELS) else None)
+                and _status_label(f)]  # fmt: skip
+    requests = _best(counters, prefer=route) or (duration if _status_label(duration) else None)
     if requests is None:
         raise ProbeError(
             f"{observed.where}: found the latency histogram {_shape(duration)} but no request counter: looked for "
-            f"a *_total counter with a status label ({', '.join(STATUS_LABELS)}), or a status label on the histogram"
+            f"a *_total counter with a status label ({', '.join(STATUS_LABELS)}, or any label whose values are "
+            "all status codes such as 200 or 5xx), or such a label on the histogram"
         )
     gauge = _best(f for f in observed.families if f.kind == "gauge" and any(h in f.name for h in INPROGRESS_HINTS))
     names = c.HttpNames(
         requests=requests.name if requests is not duration else f"{duration.name}_count",
         duration=duration.name, inprogress=gauge.name if gauge else None, route=route,
         method=_label(duration.labels | requests.labels, METHOD_LABELS) or "method",
-        status=_label(requests.labels, STATUS_LABELS) or "",
+        status=_status_label(requests) or "",
     )  # fmt: skip
     return names, "custom"
+
+
+def _status_label(family: Family) -> str | None:
+    """The family's status label: a known name, else the first label (by name) whose values seen are all
+    HTTP status codes, raw (503) or grouped (5xx)."""
+    known = _label(family.labels, STATUS_LABELS)
+    if known:
+        return known
+    codes = [label for label, seen in family.values if seen and all(STATUS_VALUE.fullmatch(v) for v in seen)]
+    return codes[0] if codes else None
 
 
 def _best(families: Iterable[Family], prefer: str = "") -> Family | None:

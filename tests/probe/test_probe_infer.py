@@ -192,6 +192,22 @@ def test_a_histogram_without_a_request_counter_is_refused() -> None:
         probed(registry)
 
 
+def test_a_status_label_of_an_unknown_name_is_found_by_its_values() -> None:
+    """A counter whose status label has a name of its own (http_code) is the request counter because its
+    values are all HTTP status codes; a label of other values (verb: GET) never is."""
+    registry = CollectorRegistry()
+    requests = Counter("api_requests_total", "Requests.", ("verb", "route", "http_code"), registry=registry)
+    latency = Histogram("api_request_latency_seconds", "Latency.", ("verb", "route"), registry=registry,
+                        buckets=(0.01, 0.1, 0.3, 1, 3))  # fmt: skip
+    requests.labels("GET", "/x/{i}", "200").inc()
+    requests.labels("GET", "/x/{i}", "503").inc()
+    latency.labels("GET", "/x/{i}").observe(0.02)
+    inference = probed(registry)
+    assert (inference.names.requests, inference.names.status) == ("api_requests_total", "http_code")
+    assert (inference.names.route, inference.names.method) == ("route", "verb")
+    assert inference.status_style == "raw"
+
+
 @pytest.mark.parametrize(
     ("buckets", "expected"),
     [
