@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,14 +57,19 @@ def build_image(entry: StandIn, version: str, echo: Echo) -> str:
     tag = image_name(entry.component, version)
     inputs = _inputs(entry, version)
     digest = inputs_digest(inputs)
-    if _label(tag) == digest:
+    previous, label = _image(tag)
+    if label == digest:
         echo(f"{tag}: up to date")
         return tag
     echo(f"{tag}: building")
+    start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="obsstack-standin-") as work:
         context = Path(work)
         _assemble(inputs, context)
         _docker(["build", "-q", "-t", tag, "--label", f"{INPUTS_LABEL}={digest}", str(context)], BUILD_TIMEOUT)
+    if previous:  # the image the tag named before, now untagged: not left behind
+        _docker(["image", "rm", previous], 30, check=False)
+    echo(f"{tag}: built in {time.monotonic() - start:.1f}s")
     return tag
 
 
@@ -136,12 +142,14 @@ def _assemble(inputs: Inputs, context: Path) -> None:
     (context / "Dockerfile").write_text(inputs.dockerfile, encoding="utf-8")
 
 
-def _label(tag: str) -> str | None:
-    """The inputs digest on the image `tag`, or None when the engine has no such image."""
-    done = _docker(
-        ["image", "inspect", "--format", f'{{{{index .Config.Labels "{INPUTS_LABEL}"}}}}', tag], 30, check=False
-    )
-    return done.stdout.strip() or None if done.returncode == 0 else None
+def _image(tag: str) -> tuple[str | None, str | None]:
+    """The id of the image `tag` and the inputs digest on it; (None, None) when the engine has no such image."""
+    template = f'{{{{.Id}}}} {{{{index .Config.Labels "{INPUTS_LABEL}"}}}}'
+    done = _docker(["image", "inspect", "--format", template, tag], 30, check=False)
+    if done.returncode != 0:
+        return None, None
+    image, _, label = done.stdout.strip().partition(" ")
+    return image or None, label.strip() or None
 
 
 def _docker(args: list[str], timeout: int, check: bool = True) -> subprocess.CompletedProcess[str]:
