@@ -4,6 +4,8 @@
 # else (an engine that was already running, or one started another way, is left alone).
 #   scripts/docker-engine.sh start|stop|status
 # State: ${OBSSTACK_STATE_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/obsstack}/dockerd/{dockerd.pid,dockerd.log}
+# DOCKERD_ARGS (split on spaces) are passed to dockerd; with DOCKER_HOST they make a second, separate engine
+# (--host, --data-root, --exec-root, --pidfile of its own), as the script's own test does.
 set -euo pipefail
 state="${OBSSTACK_STATE_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/obsstack}/dockerd"
 pidfile="$state/dockerd.pid"
@@ -36,7 +38,8 @@ start() {
     return 1
   fi
   mkdir -p "$state"
-  $sudo nohup dockerd >"$log" 2>&1 &
+  # shellcheck disable=SC2086 # DOCKERD_ARGS is a list of words
+  $sudo nohup dockerd ${DOCKERD_ARGS:-} >"$log" 2>&1 &
   echo $! >"$pidfile"
   local waited=0
   until answers; do
