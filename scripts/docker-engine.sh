@@ -5,7 +5,8 @@
 #   scripts/docker-engine.sh start|stop|status
 # State: ${OBSSTACK_STATE_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/obsstack}/dockerd/{dockerd.pid,dockerd.log}
 # DOCKERD_ARGS (split on spaces) are passed to dockerd; with DOCKER_HOST they make a second, separate engine
-# (--host, --data-root, --exec-root, --pidfile of its own), as the script's own test does.
+# (--host, --data-root, --exec-root, --pidfile and a --bridge of its own: `--bridge none` makes dockerd delete
+# docker0, the other engine's bridge), as the script's own test does.
 set -euo pipefail
 state="${OBSSTACK_STATE_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/obsstack}/dockerd"
 pidfile="$state/dockerd.pid"

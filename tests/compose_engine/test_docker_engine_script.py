@@ -1,6 +1,6 @@
 """scripts/docker-engine.sh on a real dockerd: it starts an engine only when none answers and stops only the
-one it started. A second, separate engine (its own socket, data and exec roots, no bridge) is started here, so
-the machine's engine is never touched."""
+one it started. A second, separate engine (its own socket, data and exec roots and bridge) is started here,
+so the machine's engine is never touched."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,24 +21,37 @@ pytestmark = pytest.mark.e2e
 SCRIPT = REPO / "scripts" / "docker-engine.sh"
 
 
+def link_exists(name: str) -> bool:
+    return subprocess.run(["ip", "link", "show", name], capture_output=True, timeout=10, check=False).returncode == 0
+
+
 @pytest.fixture
 def separate() -> Iterator[dict[str, str]]:
     """The environment of a second engine under a short /tmp directory (a unix socket path is limited to 108
-    bytes); whatever the test leaves running is stopped through the script, then the directory removed."""
-    if os.geteuid() != 0 or shutil.which("dockerd") is None or shutil.which("docker") is None:
-        absent("scripts/docker-engine.sh test: needs root, dockerd and docker (scripts/install-system-deps.sh)")
+    bytes) on a bridge of its own (192.0.2.0/24, a documentation range): `--bridge none` would make dockerd
+    delete docker0, the machine engine's bridge. Whatever the test leaves running is stopped through the
+    script, then the bridge and the directory are removed; docker0, if there was one, is still there."""
+    if os.geteuid() != 0 or not all(shutil.which(tool) for tool in ("dockerd", "docker", "ip")):
+        absent("scripts/docker-engine.sh test: needs root, dockerd, docker and ip (scripts/install-system-deps.sh)")
     root = Path(tempfile.mkdtemp(prefix="obsdk-", dir="/tmp"))
+    bridge = f"obsdk{uuid.uuid4().hex[:8]}"
+    had_docker0 = link_exists("docker0")
+    for step in (["add", "name", bridge, "type", "bridge"], ["set", bridge, "up"]):
+        subprocess.run(["ip", "link", *step], check=True, timeout=10)
+    subprocess.run(["ip", "addr", "add", "192.0.2.1/24", "dev", bridge], check=True, timeout=10)
     args = f"--host unix://{root}/d.sock --data-root {root}/data --exec-root {root}/exec --pidfile {root}/d.pid"
     env = os.environ | {
         "DOCKER_HOST": f"unix://{root}/d.sock",
-        "DOCKERD_ARGS": f"{args} --bridge none --iptables=false --ip-masq=false",
+        "DOCKERD_ARGS": f"{args} --bridge {bridge} --iptables=false --ip-masq=false",
         "OBSSTACK_STATE_DIR": str(root / "state"),
     }
     try:
         yield env
     finally:
         subprocess.run([str(SCRIPT), "stop"], env=env, capture_output=True, timeout=60, check=False)
+        subprocess.run(["ip", "link", "del", bridge], capture_output=True, timeout=10, check=False)
         shutil.rmtree(root, ignore_errors=True)
+    assert link_exists("docker0") == had_docker0, "the second engine must leave the machine's docker0 alone"
 
 
 def script(env: dict[str, str], command: str) -> subprocess.CompletedProcess[str]:
