@@ -4,6 +4,7 @@ the ephemeral variant's tmpfs and as the persistent variant's named volume, thro
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 import uuid
@@ -175,3 +176,44 @@ def test_data_dir_is_writable_by_its_user(
         assert done.stdout.split() == [expected], f"{component} data as uid {expected}: {done.stderr[-1500:]}"
     finally:
         subprocess.run([*base_cmd, "down", "-v"], cwd=tmp_path, capture_output=True, timeout=60, check=False)
+
+
+# The official images' metadata, as their Dockerfiles set it (prometheus/prometheus and prometheus/alertmanager
+# Dockerfile, opentelemetry-collector-releases distributions/otelcol-contrib/Dockerfile, jaegertracing/jaeger
+# cmd/jaeger/Dockerfile, VictoriaMetrics app/victoria-logs/deployment/Dockerfile): a hand-written oracle.
+OFFICIAL = {
+    "prometheus": {
+        "Entrypoint": ["/bin/prometheus"],
+        "Cmd": ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"],
+        "User": "65534", "WorkingDir": "/prometheus", "ports": {9090},
+    },
+    "alertmanager": {
+        "Entrypoint": ["/bin/alertmanager"],
+        "Cmd": ["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager"],
+        "User": "65534", "WorkingDir": "/alertmanager", "ports": {9093},
+    },
+    "otelcol": {
+        "Entrypoint": ["/otelcol-contrib"], "Cmd": ["--config", "/etc/otelcol-contrib/config.yaml"],
+        "User": "10001", "WorkingDir": "", "ports": {4317, 4318, 55678, 55679},
+    },
+    "jaeger": {
+        "Entrypoint": ["/cmd/jaeger/jaeger-linux"], "Cmd": None, "User": "10001", "WorkingDir": "",
+        "ports": {5778, 5779, 4317, 4318, 14268, 14250, 9411, 16686, 13132, 13133},
+    },
+    "victorialogs": {
+        "Entrypoint": ["/victoria-logs-prod"], "Cmd": None, "User": "", "WorkingDir": "", "ports": {9428},
+    },
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("component", list(STANDINS))
+def test_metadata_mirrors_the_official_image(standins: dict[str, str], component: str) -> None:
+    """Entrypoint, default command, user, working directory and exposed ports are the official image's, so the
+    generated compose file (which sets only command, and user where the image runs as root) runs unchanged."""
+    config = json.loads(docker("image", "inspect", "--format", "{{json .Config}}", standins[component]).stdout)
+    expected = OFFICIAL[component]
+    unset = {"Entrypoint": None, "Cmd": None, "User": "", "WorkingDir": ""}  # the engine leaves out empty fields
+    assert {key: config.get(key, empty) for key, empty in unset.items()} == {
+        key: expected[key] for key in ("Entrypoint", "Cmd", "User", "WorkingDir")
+    }
+    assert {int(port.split("/")[0]) for port in config["ExposedPorts"]} == expected["ports"]
