@@ -31,8 +31,8 @@ def docker(*args: str, timeout: float = DOCKER_TIMEOUT, check: bool = True) -> s
 def container(image: str, *args: str, options: Sequence[str] = ()) -> Iterator[str]:
     """A detached container of `image` (its name), removed with its anonymous volumes afterwards."""
     name = f"{CONTAINER_PREFIX}-{uuid.uuid4().hex[:12]}"
-    docker("run", "-d", "--name", name, *options, image, *args)
-    try:
+    try:  # a run that fails may still have created the container: it is removed too
+        docker("run", "-d", "--name", name, *options, image, *args)
         yield name
     finally:
         docker("rm", "-f", "-v", name, check=False)
