@@ -37,10 +37,8 @@ from stack.models.compose import (
     Healthcheck,
     SecretSource,
     Service,
-    ServiceOverride,
     ServiceSecret,
-    TmpfsMount,
-    TmpfsOptions,
+    TmpfsVolume,
     Volume,
 )
 from stack.models.grafana import VICTORIALOGS_PLUGIN
@@ -60,11 +58,8 @@ DATA = {
     "postgres": "/var/lib/postgresql/data",
 }
 HEALTHY = DependsOn(condition="service_healthy")
-# A tmpfs belongs to root (compose passes only size and mode to the engine) and, without a mode, runc
-# gives it the mode of the image directory it covers: 0775 for /prometheus, 0700 for /var/tempo, which
-# the images' users (nobody, 10001) cannot write. The sticky, world-writable mode of /tmp lets whatever
-# user the image runs as create its files; the tmpfs is private to its container.
-TMPFS_MODE = 0o1777
+# The ephemeral variant: each data volume backed by a tmpfs of the engine's local driver (see TmpfsVolume)
+TMPFS_DRIVER_OPTS = {"type": "tmpfs", "device": "tmpfs"}
 # Secrets reach containers as compose secrets of `environment:` source, which compose copies into the
 # container before it starts (docker/compose pkg/compose/secrets.go). Not bind mounts, nor `file:` secrets
 # (bind mounts too, whose uid/gid/mode compose ignores outside swarm): on a Linux engine a bind mount keeps
@@ -164,12 +159,11 @@ def build_compose(settings: StackSettings) -> ComposeFile:
 
 
 def build_ephemeral(settings: StackSettings) -> ComposeOverride:
-    """Replaces every data volume with a tmpfs the image's user can write: nothing survives `down`."""
-    tmpfs = TmpfsOptions(mode=TMPFS_MODE)
+    """Backs every data volume with a tmpfs (1777: the image's user can write it): nothing survives `down`."""
     return ComposeOverride(
-        services={
-            name: ServiceOverride(volumes=(TmpfsMount(target=path, tmpfs=tmpfs),))
-            for name, path in data_volumes(settings).items()
+        volumes={
+            f"{name}-data": TmpfsVolume(name=f"{settings.project}_{name}-ephemeral", driver_opts=TMPFS_DRIVER_OPTS)
+            for name in data_volumes(settings)
         }
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import posixpath
 
 from stack import conventions as c
+from stack.builders.backends import stores
 from stack.models.prometheus import (
     AlertingConfig,
     AlertmanagerConfig,
@@ -22,6 +23,13 @@ from stack.models.prometheus import (
 from stack.settings import Service, StackSettings
 
 SELF_SCRAPED = ("alertmanager", "grafana", "loki", "tempo", "otelcol")
+
+
+def self_scraped(settings: StackSettings) -> tuple[str, ...]:
+    """The components scraped on their own port: Loki and Tempo only when they are the chosen stores (compose
+    runs no other; a job of a store it does not run is a target down, `lookup loki: no such host`)."""
+    chosen = stores(settings)
+    return tuple(name for name in SELF_SCRAPED if name not in ("loki", "tempo") or name in chosen)
 
 
 def relative_to_config(settings: StackSettings, target: str) -> str:
@@ -57,7 +65,7 @@ def _containers(settings: StackSettings) -> PrometheusConfig:
         rule_files=(relative_to_config(settings, posixpath.join(settings.output.alerts_dir, "*.rules.yml")),),
         scrape_configs=(
             _component_job("prometheus", f"localhost:{components.prometheus.port}"),
-            *(_component_job(name, f"{name}:{getattr(components, name).port}") for name in SELF_SCRAPED),
+            *(_component_job(name, f"{name}:{getattr(components, name).port}") for name in self_scraped(settings)),
             *(_service_job(settings, service) for service in settings.services if service.scraped),
         ),
     )

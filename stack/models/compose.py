@@ -36,18 +36,17 @@ class Build(ConfigModel):
     dockerfile: str
 
 
-class TmpfsOptions(ConfigModel):
-    """The `tmpfs:` options of a long-syntax tmpfs mount. docker compose 2.40 passes size and mode to the
-    engine and nothing else (pkg/compose/create.go, buildTmpfsOptions), so a tmpfs always belongs to root;
-    without a mode runc gives it the mode of the image directory it covers."""
+class TmpfsVolume(ConfigModel):
+    """A named volume that the engine's local driver mounts as a tmpfs (driver_opts type/device tmpfs): in memory,
+    removed by `down --volumes`, with a name of its own so a persistent volume of the same key is left alone.
 
-    mode: int = Field(ge=0, le=0o7777)  # dumped as a number: compose-go reads it into a uint32, a string fails
+    Not a tmpfs mount (`type: tmpfs`): compose passes only size and mode to the engine, the tmpfs belongs to
+    root, and runc 1.1 (Debian 12's) then chmods it to the mode of the image directory it covers
+    (libcontainer/rootfs_linux.go), so 0775 /prometheus stayed unwritable to nobody whatever mode we gave.
+    The local driver's tmpfs has the kernel default 1777, which every image user can write."""
 
-
-class TmpfsMount(ConfigModel):
-    type: Literal["tmpfs"] = "tmpfs"
-    target: str
-    tmpfs: TmpfsOptions
+    name: str
+    driver_opts: dict[str, str]
 
 
 class ServiceSecret(ConfigModel):
@@ -132,11 +131,7 @@ class ComposeFile(ConfigModel):
         return self
 
 
-class ServiceOverride(ConfigModel):
-    volumes: tuple[TmpfsMount, ...]
-
-
 class ComposeOverride(ConfigModel):
-    """An override file merged over compose.yaml (`-f compose.yaml -f <override>`)."""
+    """An override file merged over compose.yaml (`-f compose.yaml -f <override>`): here, volumes only."""
 
-    services: dict[str, ServiceOverride]
+    volumes: dict[str, TmpfsVolume]

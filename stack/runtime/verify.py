@@ -216,7 +216,10 @@ class Verifier:
 
     def _judged(self, name: str) -> bool:
         """A scrape job or alert `service` this run judges: a component, or a service it verifies; not a
-        service of stack.yaml that --service left out (it may be down, e.g. an image service in local mode)."""
+        service of stack.yaml that --service left out (it may be down, e.g. an image service in local mode), nor
+        a component not part of this stack (compose's scrape job of a service an override left out)."""
+        if name in self.presence.absent:
+            return False
         return name in {s.name for s in self.services} or name not in {s.name for s in self.settings.services}
 
     def _quiet(self, lingering: frozenset[str]) -> tuple[bool, str]:

@@ -59,33 +59,39 @@ def with_postgres(settings: StackSettings) -> StackSettings:
 
 
 def test_ephemeral_tmpfs_is_writable_by_the_image_user(with_postgres: StackSettings) -> None:
-    """Every tmpfs of the ephemeral override lets the image's user create files. A tmpfs belongs to root
-    (compose passes only size and mode), and runc copies the covered directory's mode when none is set
-    (libcontainer/rootfs_linux.go), so without a mode Prometheus, Loki and Tempo cannot write."""
+    """Every data volume of the ephemeral override is a tmpfs of the engine's local driver, which has the
+    kernel's default mode 1777 and is bind-mounted (no runc chmod), so every image user can create files in it.
+    A tmpfs mount (`type: tmpfs`) is not: runc 1.1 chmods it to the covered image directory's mode whatever
+    mode compose passes, and it belongs to root, so nobody could not write 0775 /prometheus (real engine)."""
     override = build_ephemeral(with_postgres)
-    for name, service in override.services.items():
-        for mount in service.volumes:
-            options = getattr(mount, "tmpfs", None)  # no options: the covered directory's mode
-            mode = options.mode if options is not None else IMAGE_DIR_MODE[name]
-            assert can_create_files(IMAGE_USER[name], ROOT, mode), (name, oct(mode))
+    for key, volume in override.volumes.items():
+        name = key.removesuffix("-data")
+        assert volume.driver_opts == {"type": "tmpfs", "device": "tmpfs"}, key
+        assert can_create_files(IMAGE_USER[name], ROOT, 0o1777), name
 
 
 def test_ephemeral_tmpfs_covers_every_data_directory(with_postgres: StackSettings) -> None:
-    """The override has a tmpfs at each component's data directory, each with an explicit mode."""
+    """The override backs each component's named data volume, under a name of its own (a persistent volume
+    of the same key keeps its data)."""
     override = build_ephemeral(with_postgres)
     compose = build_compose(with_postgres)
-    assert set(override.services) == {name for name in DATA if name in compose.services}
-    for name, service in override.services.items():
-        assert [(m.target, getattr(m, "tmpfs", None) is not None) for m in service.volumes] == [(DATA[name], True)]
+    assert set(override.volumes) == {f"{name}-data" for name in DATA if name in compose.services}
+    assert set(override.volumes) == set(compose.volumes)
+    for key, volume in override.volumes.items():
+        assert volume.name == f"{with_postgres.project}_{key.removesuffix('-data')}-ephemeral"
 
 
 @pytest.mark.tools
-def test_compose_keeps_the_tmpfs_modes(tmp_path: Path, settings: StackSettings) -> None:
-    """The real `docker compose config` reads each tmpfs mode as the number we wrote (a string is refused)."""
-    services = compose_config(write_project(tmp_path, settings), "-f", c.COMPOSE_EPHEMERAL_FILE)["services"]
-    for name, service in build_ephemeral(settings).services.items():
-        modes = {v["target"]: v.get("tmpfs", {}).get("mode") for v in services[name]["volumes"] if v["type"] == "tmpfs"}
-        assert modes == {m.target: m.tmpfs.mode for m in service.volumes}, name
+def test_compose_keeps_the_tmpfs_volumes(tmp_path: Path, settings: StackSettings) -> None:
+    """The real `docker compose config` reads each data volume of the ephemeral variant as a tmpfs volume with
+    its own name, still mounted at the component's data directory."""
+    project = compose_config(write_project(tmp_path, settings), "-f", c.COMPOSE_EPHEMERAL_FILE)
+    for key, volume in build_ephemeral(settings).volumes.items():
+        assert project["volumes"][key]["name"] == volume.name
+        assert project["volumes"][key]["driver_opts"] == volume.driver_opts
+        name = key.removesuffix("-data")
+        mounts = {v["target"]: v["source"] for v in project["services"][name]["volumes"] if v["type"] == "volume"}
+        assert mounts[DATA[name]] == key
 
 
 # --- secrets -------------------------------------------------------------------------------------

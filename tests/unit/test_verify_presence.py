@@ -101,13 +101,14 @@ def test_losses_count_only_exporters_to_backends_of_the_stack(answering: str) ->
 
 
 def test_absent_components_come_from_the_local_state(tmp_path: Path) -> None:
-    """The local state's `missing` are not part of the stack; compose runs every component; no state, none."""
+    """The state's `missing` are not part of the stack: local mode's components without a binary, compose's
+    services with no container (an override left them out); no state, none."""
     assert absent_components(tmp_path) == frozenset()
     ours = Running("loki", "http://127.0.0.1:3100", "http://127.0.0.1:3100/ready", pid=1)
     write_state(tmp_path, State("local", "fast", (ours,), missing=("tempo", "grafana")))
     assert absent_components(tmp_path) == {"tempo", "grafana"}
-    write_state(tmp_path, State("compose", "fast", missing=("tempo",)))
-    assert absent_components(tmp_path) == frozenset()
+    write_state(tmp_path, State("compose", "fast", missing=("grafana",)))
+    assert absent_components(tmp_path) == {"grafana"}
 
 
 def test_not_applicable_is_its_own_status_in_the_report() -> None:
