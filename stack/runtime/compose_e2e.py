@@ -198,6 +198,20 @@ def run_stack(config: Path, override_file: Path, echo: Echo) -> None:
         raise
     finally:
         obsstack("down", "--config", str(config), env=env)
+        left_behind(project_of(config))
+    echo(f"compose-e2e: down left no container, network or volume of {project_of(config)}")
+
+
+def left_behind(project: str) -> None:
+    """Fails when `down` left a container, network or volume of the project (only images may stay)."""
+    label = f"label=com.docker.compose.project={project}"
+    left = {
+        kind: docker(*command, "--filter", label, "--format", "{{.Names}}" if kind == "container" else "{{.Name}}")
+        for kind, command in (("container", ("ps", "-a")), ("network", ("network", "ls")), ("volume", ("volume", "ls")))
+    }
+    found = {kind: names.split() for kind, names in left.items() if names.strip()}
+    if found:
+        raise StackError(f"obsstack down left {found} of compose project {project}; expected only images")
 
 
 def project_of(config: Path) -> str:

@@ -6,7 +6,10 @@ leaves out (verify calls them absent)."""
 
 from __future__ import annotations
 
+import subprocess
+import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -126,3 +129,46 @@ def _failing_project(root: Path, project: str) -> StackSettings:
     (root / "compose" / "Dockerfile").write_text("FROM scratch\nRUN false\n")
     (root / "compose" / "compose.yaml").write_text(yaml.safe_dump(compose))
     return load_settings(root / "stack.yaml")
+
+
+@pytest.mark.e2e
+def test_prometheus_keeps_its_data_across_a_restart(standins: dict[str, str], clean: StackSettings,
+                                                    tmp_path: Path) -> None:  # fmt: skip
+    """In the persistent variant (the generated named data volume), `docker compose restart prometheus` keeps
+    what Prometheus wrote, and so does a new container (`up --force-recreate`): its WAL segments and a file its
+    user wrote are there once it is ready again."""
+    data = next(v for v in build_compose(clean).services["prometheus"].volumes or () if v.startswith("prometheus-data"))
+    service = {"image": standins["prometheus"], "volumes": [data]}
+    compose = {"services": {"prometheus": service}, "volumes": {"prometheus-data": {}}}
+    (tmp_path / "compose.yaml").write_text(yaml.safe_dump(compose), encoding="utf-8")
+    base = [*compose_command(), "-p", f"obsstack-e2e-restart-{uuid.uuid4().hex[:8]}", "-f", "compose.yaml"]
+
+    def run(*args: str) -> str:
+        done = subprocess.run([*base, *args], cwd=tmp_path, capture_output=True, text=True, timeout=90, check=False)
+        assert done.returncode == 0, done.stderr[-1500:]
+        return done.stdout
+
+    ready = ("exec", "-T", "prometheus", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9090/-/ready")
+    try:
+        run("up", "-d")
+        _until(lambda: _ok([*base, *ready], tmp_path))
+        run("exec", "-T", "prometheus", "sh", "-c", "echo kept > /prometheus/marker")
+        before = run("exec", "-T", "prometheus", "ls", "/prometheus/wal")
+        for again in (("restart", "prometheus"), ("up", "-d", "--force-recreate")):  # same container, then a new one
+            run(*again)
+            _until(lambda: _ok([*base, *ready], tmp_path))
+            assert run("exec", "-T", "prometheus", "cat", "/prometheus/marker").strip() == "kept", again
+            assert set(before.split()) <= set(run("exec", "-T", "prometheus", "ls", "/prometheus/wal").split())
+    finally:
+        subprocess.run([*base, "down", "-v"], cwd=tmp_path, capture_output=True, timeout=90, check=False)
+
+
+def _ok(argv: list[str], cwd: Path) -> bool:
+    return subprocess.run(argv, cwd=cwd, capture_output=True, timeout=30, check=False).returncode == 0
+
+
+def _until(condition: Callable[[], bool], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "not ready in time"
+        time.sleep(0.5)
