@@ -89,7 +89,9 @@ def python_base(echo: Echo) -> str:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="obsstack-pybase-") as tmp:
         rootfs = Path(tmp) / "rootfs"
-        _run(["debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}", SUITE, str(rootfs), mirror])
+        echo(f"building {PYTHON_BASE}: debootstrap {SUITE} from {mirror}")
+        _run(["debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}", SUITE, str(rootfs), mirror],
+             quiet=True)  # fmt: skip
         _run(["chroot", str(rootfs), "python3", "-m", "venv", VENV])
         shutil.copyfile(CA_BUNDLE, rootfs / CA_BUNDLE.relative_to("/"))
         shutil.rmtree(rootfs / "var/cache/apt/archives", ignore_errors=True)
@@ -113,10 +115,12 @@ def _import(rootfs: Path, inputs: str) -> None:
         tar.wait()
 
 
-def _run(argv: list[str], env: Mapping[str, str] | None = None, cwd: Path | None = None) -> None:
-    proc = subprocess.run(argv, env=env, cwd=cwd, check=False)
+def _run(argv: list[str], env: Mapping[str, str] | None = None, quiet: bool = False) -> None:
+    """`argv`, its output shown (or, `quiet`, only its last lines when it fails)."""
+    proc = subprocess.run(argv, env=env, capture_output=quiet, text=True, check=False)
     if proc.returncode != 0:
-        raise StackError(f"`{' '.join(argv)}` failed with exit code {proc.returncode} (output above)")
+        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-20:]) if quiet else "(output above)"
+        raise StackError(f"`{' '.join(argv)}` failed with exit code {proc.returncode}: {tail}")
 
 
 def project_stack(stack: dict[str, Any]) -> dict[str, Any]:
@@ -173,12 +177,22 @@ def obsstack(*args: str, env: Mapping[str, str] | None = None) -> None:
     _run([str(Path(sys.executable).parent / "obsstack"), *args], env=env)
 
 
-def engine(action: str) -> None:
+def start_engine(echo: Echo) -> bool:
+    """An engine that answers: scripts/docker-engine.sh starts dockerd when none does. True when it started one
+    (then only that one is stopped afterwards)."""
     script = REPO / "scripts/docker-engine.sh"
-    if script.exists():
-        _run([str(script), action])
-    elif action == "start":
+    if not script.exists():
         docker("info")  # no script: an engine must answer already
+        return False
+    proc = subprocess.run([str(script), "start"], capture_output=True, text=True, check=False)
+    echo((proc.stdout + proc.stderr).strip())
+    if proc.returncode != 0:
+        raise StackError(f"`scripts/docker-engine.sh start` failed with exit code {proc.returncode}")
+    return "dockerd started" in proc.stdout
+
+
+def stop_engine() -> None:
+    _run([str(REPO / "scripts/docker-engine.sh"), "stop"])
 
 
 def components(settings: StackSettings) -> tuple[str, ...]:
@@ -192,6 +206,7 @@ def run_stack(config: Path, override_file: Path, echo: Echo) -> None:
     try:
         obsstack("up", "--compose", "--ephemeral", "--profile", "fast", "--config", str(config), env=env)
         echo(f"compose-e2e: stack healthy in {time.monotonic() - started:.0f}s")
+        echo(f"compose-e2e: processes run as {non_root(project_of(config))}")
         obsstack("verify", "--profile", "fast", "--config", str(config), env=env)
     except StackError:
         show_logs(project_of(config), echo)
@@ -200,6 +215,19 @@ def run_stack(config: Path, override_file: Path, echo: Echo) -> None:
         obsstack("down", "--config", str(config), env=env)
         left_behind(project_of(config))
     echo(f"compose-e2e: down left no container, network or volume of {project_of(config)}")
+
+
+def non_root(project: str) -> dict[str, str]:
+    """Container -> the uids its processes run as (from the host's ps); fails when one runs as root."""
+    found = {}
+    label = f"label=com.docker.compose.project={project}"
+    for name in docker("ps", "--filter", label, "--format", "{{.Names}}").split():
+        uids = {line.split()[1] for line in docker("top", name, "-o", "pid,uid").splitlines()[1:]}
+        found[name.removeprefix(f"{project}-")] = ",".join(sorted(uids))
+    root = [name for name, uids in found.items() if "0" in uids.split(",")]
+    if root:
+        raise StackError(f"containers {root} of {project} run processes as root; expected their images' users")
+    return found
 
 
 def left_behind(project: str) -> None:
@@ -231,7 +259,7 @@ def show_logs(project: str, echo: Echo) -> None:
 
 def compose_e2e(echo: Echo) -> None:
     started = time.monotonic()
-    engine("start")
+    ours = start_engine(echo)
     try:
         with tempfile.TemporaryDirectory(prefix="obsstack-compose-e2e-") as tmp:
             config = make_project(Path(tmp))
@@ -246,7 +274,8 @@ def compose_e2e(echo: Echo) -> None:
             echo(f"compose-e2e: left out (AGPL, no image here): {', '.join(left_out(compose)) or 'none'}")
             run_stack(config, override_file, echo)
     finally:
-        engine("stop")
+        if ours:
+            stop_engine()
     echo(f"compose-e2e passed in {time.monotonic() - started:.0f}s")
 
 
