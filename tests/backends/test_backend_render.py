@@ -118,8 +118,8 @@ def test_compose_runs_the_chosen_stores(project: Path, choice: tuple[str, str]) 
         assert plugin == f"victoriametrics-logs-datasource@{VICTORIALOGS_PLUGIN_VERSION}"
     else:
         assert plugin is None
-    ephemeral = read_yaml(project / "compose" / c.COMPOSE_EPHEMERAL_FILE)["services"]
-    assert not others & set(ephemeral)
+    ephemeral = read_yaml(project / "compose" / c.COMPOSE_EPHEMERAL_FILE)["volumes"]
+    assert not {f"{name}-data" for name in others} & set(ephemeral)
 
 
 def test_config_files_only_for_the_stores_that_read_one(project: Path, choice: tuple[str, str]) -> None:
