@@ -43,7 +43,7 @@ check: install ## fail if generated files are stale (for CI)
 validate: install components ## promtool, amtool and compose config on the generated files
 	$(OBS) validate
 
-test: install components ## lint, type-check, check generated files, validate, run all tests, then the live e2e run
+test: install components ## lint, type-check, check generated files, validate, run all tests, then the live e2e runs (local processes, then compose on a Docker engine)
 	scripts/check-licences.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
@@ -52,6 +52,7 @@ test: install components ## lint, type-check, check generated files, validate, r
 	$(OBS) validate
 	$(VENV)/bin/pytest -q
 	$(MAKE) e2e
+	$(MAKE) compose-e2e
 
 e2e: install components ## local stack on the licence-clean stores (fast profile) + verify every alert and the pipeline faults, then stop it
 	export $(CLEAN_STORES); $(OBS) up --local --ephemeral --profile fast && \
