@@ -6,6 +6,7 @@ The sample app exposes the metric names below; a contract test checks that it do
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,11 @@ class HttpNames:
     route: str
     method: str
     status: str
+
+    def failed(self, service: str) -> str:
+        """The selector of the service's requests answered with a 5xx (grouped "5xx" or raw "503" alike)."""
+        errors = json.dumps(ERROR_STATUS_REGEX)
+        return f"{self.requests}{{{SERVICE_LABEL}={json.dumps(service)},{self.status}=~{errors}}}"
 
 
 CONVENTIONS = {

@@ -44,8 +44,7 @@ def names(service: Service) -> c.HttpNames:
 
 def failed(service: Service) -> str:
     """The service's requests answered with a 5xx status (grouped "5xx" or raw "503" alike)."""
-    n = names(service)
-    return f"{n.requests}{{{c.SERVICE_LABEL}={quote(service.name)},{n.status}=~{quote(c.ERROR_STATUS_REGEX)}}}"
+    return names(service).failed(service.name)
 
 
 def error_ratio(service: Service, window: Duration, by: tuple[str, ...]) -> str:

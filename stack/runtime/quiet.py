@@ -42,8 +42,7 @@ def event_query(settings: StackSettings, service: Service, event: str, seconds: 
     """How many of the event the service's own metrics counted during the last `seconds`."""
     names, label = service.http_names, json.dumps(service.name)
     if event == "5xx":
-        failed = f'{names.requests}{{{c.SERVICE_LABEL}={label},{names.status}=~"{c.ERROR_STATUS_REGEX}"}}'
-        return f"sum(increase({failed}[{seconds}s]))"
+        return f"sum(increase({names.failed(service.name)}[{seconds}s]))"
     edge = re.escape(f"{service.latency.warning:g}") + r"(\.0)?"  # "0.25"; "1" (remote write) or "1.0" (scrape)
     bucket = f"{names.duration}_bucket{{{c.SERVICE_LABEL}={label}"
     slower = f'sum(increase({bucket},le="+Inf"}}[{seconds}s]))'
