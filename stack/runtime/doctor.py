@@ -141,10 +141,11 @@ def _logs_and_traces(
     start, end = time.time() - seconds, time.time() + 60
     chosen = ((log_api(settings), ends.logs), (trace_api(settings), ends.traces))
     prom = PromClient(ends.prometheus)
+    panels = {s.name: event_panels(deployed_boards(root, settings, s)) for s in services}  # once, not per store
     for store, url in chosen:
         gate = presence.gate((store.name,))
         for service in (*services, None):
-            events = event_panels(deployed_boards(root, settings, service)) if service is not None else {}
+            events = panels[service.name] if service is not None else {}
             for name, target in store_targets(root, settings, service, seconds, store.panel_type):
                 title = f"{scope_name(service)}: {name}"
                 if gate is not None:
