@@ -23,6 +23,7 @@ async def test_dead_collector_and_sentry_do_not_hurt_requests(running: Callable,
         {"span_exporter": None},
         otlp_endpoint=f"http://127.0.0.1:{port}",
         otlp_protocol=protocol,
+        otlp_logs=True,
         otlp_timeout_seconds=0.5,
         sentry_dsn=f"http://public@127.0.0.1:{port}/1",
     )

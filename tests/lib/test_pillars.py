@@ -185,3 +185,19 @@ async def test_a_5xx_answer_is_logged_at_error_level(make_service: Callable[...,
         assert (await client.get("/items/1")).status_code == 200
     levels = {line["status"]: line["level"] for line in service.log_lines() if line["event"] == "request"}
     assert levels == {503: "error", 200: "info"}
+
+
+def test_log_lines_go_out_by_otlp_only_when_asked() -> None:
+    """With an OTLP endpoint, spans are exported and log lines stay on stdout for a collector to read; only
+    OBS_OTLP_LOGS=true also exports them as OTLP records."""
+    from obsstack_fastapi.tracing import setup_telemetry
+
+    endpoint = "http://127.0.0.1:4317"
+    default = setup_telemetry(ObsSettings(service_name="svc", otlp_endpoint=endpoint))
+    asked = setup_telemetry(ObsSettings(service_name="svc", otlp_endpoint=endpoint, otlp_logs=True))
+    try:
+        assert (bool(default.span_processors), default.log_exporter is None) == (True, True)
+        assert (bool(asked.span_processors), asked.log_exporter is not None) == (True, True)
+    finally:
+        default.shutdown()
+        asked.shutdown()

@@ -1,7 +1,8 @@
 """Instrument a FastAPI app with one call: ``obs = instrument(app)``.
 
-Metrics on ``/metrics``, JSON logs with request and trace ids (structlog, stdlib, OTLP), OpenTelemetry
-traces, Sentry errors, ``/healthz`` and ``/ready``, and opt-in fault toggles. Each pillar can be
+Metrics on ``/metrics``, JSON logs with request and trace ids (structlog, stdlib; on stdout for a collector
+to read, as OTLP records too with ``OBS_OTLP_LOGS``), OpenTelemetry traces, Sentry errors, ``/healthz`` and
+``/ready``, and opt-in fault toggles. Each pillar can be
 switched off (``instrument(app, logs=False, ...)``) and each part is usable alone: `expose`,
 `add_health`, `add_faults`, and the structlog processors `add_request_context`, `add_trace_ids`,
 `redact_event`. Settings come from ``OBS_*`` / ``OTEL_*`` variables (`ObsSettings`).

@@ -91,7 +91,9 @@ class ObsSettings(BaseSettings):
     otlp_protocol: Literal["grpc", "http/protobuf"] | None = Field(
         None, validation_alias=_env("OTEL_EXPORTER_OTLP_PROTOCOL")
     )
-    otlp_logs: bool = True
+    # log lines go to stdout as JSON, where a collector reads them (a file, the node's container logs); True also
+    # exports each one as an OTLP log record, for a service whose output no collector can read
+    otlp_logs: bool = False
     otlp_timeout_seconds: float = Field(2.0, gt=0.0, le=30.0)
     sentry_dsn: SecretStr | None = Field(None, validation_alias=_env("SENTRY_DSN"))
     multiprocess_dir: Path | None = Field(None, validation_alias=_env("PROMETHEUS_MULTIPROC_DIR"))

@@ -50,25 +50,26 @@ def build_resource(settings: ObsSettings) -> Resource:
     )
 
 
-def _otlp_exporters(settings: ObsSettings) -> tuple[SpanExporter, LogRecordExporter]:
-    endpoint = (settings.otlp_endpoint or "").rstrip("/")
-    timeout = settings.otlp_timeout_seconds
+def _otlp_span_exporter(settings: ObsSettings) -> SpanExporter:
+    endpoint, timeout = (settings.otlp_endpoint or "").rstrip("/"), settings.otlp_timeout_seconds
     if settings.resolved_otlp_protocol == "grpc":
-        from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter as GrpcLogs
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcSpans
 
-        insecure = endpoint.startswith("http://")
-        return (
-            GrpcSpans(endpoint=endpoint, insecure=insecure, timeout=timeout),
-            GrpcLogs(endpoint=endpoint, insecure=insecure, timeout=timeout),
-        )
-    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter as HttpLogs
+        return GrpcSpans(endpoint=endpoint, insecure=endpoint.startswith("http://"), timeout=timeout)
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpSpans
 
-    return (
-        HttpSpans(endpoint=f"{endpoint}/v1/traces", timeout=timeout),
-        HttpLogs(endpoint=f"{endpoint}/v1/logs", timeout=timeout),
-    )
+    return HttpSpans(endpoint=f"{endpoint}/v1/traces", timeout=timeout)
+
+
+def _otlp_log_exporter(settings: ObsSettings) -> LogRecordExporter:
+    endpoint, timeout = (settings.otlp_endpoint or "").rstrip("/"), settings.otlp_timeout_seconds
+    if settings.resolved_otlp_protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter as GrpcLogs
+
+        return GrpcLogs(endpoint=endpoint, insecure=endpoint.startswith("http://"), timeout=timeout)
+    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter as HttpLogs
+
+    return HttpLogs(endpoint=f"{endpoint}/v1/logs", timeout=timeout)
 
 
 def setup_telemetry(  # the two pillars this covers, and their injectable exporters
@@ -80,15 +81,18 @@ def setup_telemetry(  # the two pillars this covers, and their injectable export
     logs: bool = True,
 ) -> Telemetry:
     """Providers with a parent-based ratio sampler (never sampling with ``traces=False``); exporters only
-    when an endpoint (or one) is given. Exports run in background batches, never on the request path."""
+    when an endpoint (or one) is given: spans, and log records with ``otlp_logs`` (an injected log exporter
+    is used as given). Exports run in background batches, never on the request path."""
     resource = build_resource(settings)
     sampler = ParentBased(TraceIdRatioBased(settings.trace_sample_ratio)) if traces else ALWAYS_OFF
     tracer_provider = TracerProvider(resource=resource, sampler=sampler)
-    if settings.otlp_endpoint and span_exporter is None and log_exporter is None:
-        span_exporter, log_exporter = _otlp_exporters(settings)
+    injected = span_exporter is not None or log_exporter is not None
+    if settings.otlp_endpoint and not injected:
+        span_exporter = _otlp_span_exporter(settings) if traces else None
+        log_exporter = _otlp_log_exporter(settings) if logs and settings.otlp_logs else None
     if not traces:
         span_exporter = None
-    if not (logs and settings.otlp_logs):
+    if not logs:
         log_exporter = None
     processors: list[SpanProcessor] = []
     if span_exporter is not None:
