@@ -54,10 +54,10 @@ test: install components ## lint, type-check, check generated files, validate, r
 	$(MAKE) e2e
 	$(MAKE) compose-e2e
 
-e2e: install components ## local stack on the licence-clean stores (fast profile) + verify every alert and the pipeline faults, then stop it
+e2e: install components ## local stack on the licence-clean stores (fast profile) + verify every alert and the pipeline faults, then stop it; the report's screenshot (headless Chromium) in .obsstack/reports/
 	export $(CLEAN_STORES); $(OBS) up --local --ephemeral --profile fast && \
 	  $(OBS) verify --profile fast --strict --pipeline-faults --report-dir .obsstack/reports; \
-	  rc=$$?; $(OBS) down; exit $$rc
+	  rc=$$?; $(OBS) down; $(OBS) report --report-dir .obsstack/reports --screenshot || rc=1; exit $$rc
 
 compose-e2e: install components ## the generated compose file on a local Docker engine: stand-in images, the demo built on a debootstrap Python, licence-clean stores (Grafana, Loki, Tempo left out), verify, down
 	$(PY) -m stack.runtime.compose_e2e

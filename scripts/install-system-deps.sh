@@ -12,6 +12,7 @@ compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
 command -v dockerd >/dev/null || need+=(docker.io)
 command -v debootstrap >/dev/null || [ -x /usr/sbin/debootstrap ] || need+=(debootstrap)
 dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q " installed" || need+=(busybox-static)
+command -v chromium >/dev/null || need+=(chromium)  # `obsstack report --screenshot`: the verify report as a PNG
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

@@ -315,3 +315,27 @@ def components_list(config: ConfigOption = Path("stack.yaml")) -> None:
             typer.echo(line)
     except StackError as error:
         _fail(error)
+@app.command()
+def report(
+    config: ConfigOption = Path("stack.yaml"),
+    report_dir: Annotated[
+        Path | None, typer.Option("--report-dir", help="Where verify wrote it (default: the project root).")
+    ] = None,  # fmt: skip
+    screenshot: Annotated[
+        bool, typer.Option("--screenshot", help="Also write verify-report.png with headless Chromium, 1300 px wide.")
+    ] = False,
+) -> None:
+    """Write verify-report.html again from the recorded run (verify-report.json); --screenshot: and its PNG."""
+    from stack.runtime.report import rewrite_html
+    from stack.runtime.screenshot import screenshot as take_screenshot
+
+    try:
+        directory = report_dir or config.resolve().parent
+        html = rewrite_html(directory)
+        typer.echo(f"report: {html}")
+        if screenshot:
+            typer.echo(f"screenshot: {take_screenshot(html, directory / 'verify-report.png')}")
+    except StackError as error:
+        _fail(error)
+
+

@@ -21,11 +21,13 @@ import yaml
 from stack import conventions as c
 from stack.dashlint import datasource_type, fill_template, iter_panels, panel_queries
 from stack.errors import StackError
-from stack.runtime.outcome import CheckLine, Endpoints, VerifyReport
+from stack.runtime import panels as panel_data
+from stack.runtime.outcome import CheckLine, Endpoints, PanelData, Signal, Threshold, VerifyReport
 from stack.runtime.presence import Presence
 from stack.runtime.promapi import PromClient, Unavailable, wait_until
 from stack.runtime.quiet import event_panels, quiet_reason
 from stack.runtime.stores import log_api, trace_api
+from stack.service_settings import Levels
 from stack.settings import Service, StackSettings
 
 SECTION = "no-data doctor"
@@ -67,6 +69,11 @@ def check_deployed(root: Path, settings: StackSettings, services: tuple[Service,
 
 def scope_name(service: Service | None) -> str:
     return service.name if service is not None else ALL_SERVICES
+
+
+def scope_service(service: Service | None) -> str:
+    """The service a panel's faults and alerts are marked for ("": the overview, every service)."""
+    return service.name if service is not None else ""
 
 
 def _variables(service: Service | None) -> dict[str, str]:
@@ -118,7 +125,19 @@ def run_doctor(
                 ok, detail = False, str(exc)
             line = CheckLine(SECTION, f"{scope_name(service)}: {name}", ok, detail)
             report.checks.append(_judged(line, prom, settings, service, events.get(name), seconds))
+    _panel_data(root, settings, services, prom, report)
     return [line for line in report.checks if line.section == SECTION and not line.ok]
+
+
+def _panel_data(
+    root: Path, settings: StackSettings, services: tuple[Service, ...], prom: PromClient, report: VerifyReport
+) -> None:
+    """What each Prometheus panel (and row) of the deployed dashboards showed during the run, for the report."""
+    span = panel_data.RunRange.of(report.started, time.time(), settings.timing.scrape_interval.seconds)
+    for service in (*services, None):
+        for board in deployed_boards(root, settings, service):
+            variables = (_variables(service), ANY_VALUE)
+            report.panels += panel_data.prometheus_panels(prom, board, variables, span, scope_service(service))
 
 
 def run_store_panels(
@@ -146,14 +165,16 @@ def _logs_and_traces(
         gate = presence.gate((store.name,))
         for service in (*services, None):
             events = panels[service.name] if service is not None else {}
-            for name, target in store_targets(root, settings, service, seconds, store.panel_type):
+            for name, target, data in store_panel_targets(root, settings, service, seconds, store.panel_type):
                 title = f"{scope_name(service)}: {name}"
                 if gate is not None:
                     report.checks.append(CheckLine.of(SECTION, title, *gate))
+                    report.panels.append(data)
                     continue
                 waited = wait_until(partial(store.panel, url, target, start, end), 20, 2.0)
                 line = CheckLine(SECTION, title, waited.ok, "" if waited.ok else waited.last)
                 report.checks.append(_judged(line, prom, settings, service, events.get(name), seconds))
+                report.panels.append(panel_data.store_panel(data, store.panel_type, url, target, start, end))
 
 
 def _judged(
@@ -173,44 +194,64 @@ def store_targets(
 ) -> list[tuple[str, dict[str, Any]]]:
     """(panel title, target with macros and variables filled in every text field) of the service's panels (None:
     the overview's) whose datasource type is `kind`: a LogQL/LogsQL/TraceQL query, or a Jaeger search form."""
+    return [(name, target) for name, target, _ in store_panel_targets(root, settings, service, seconds, kind)]
+
+
+def store_panel_targets(
+    root: Path, settings: StackSettings, service: Service | None, seconds: int, kind: str
+) -> list[tuple[str, dict[str, Any], PanelData]]:
+    """store_targets, each with its panel's place, title and unit for the report."""
     variables = _variables(service)
 
     def filled(value: Any) -> Any:
         return fill_template(value, f"{seconds}s", variables, ANY_VALUE) if isinstance(value, str) else value
 
     return [
-        (f"panel {board.get('title', '')} / {panel.get('title', '')}", {k: filled(v) for k, v in target.items()})
+        (f"panel {board.get('title', '')} / {panel.get('title', '')}", {k: filled(v) for k, v in target.items()},
+         panel_data.blank(board, panel, scope_service(service)))
         for board in deployed_boards(root, settings, service)
         for panel in iter_panels(board)
         for target in panel.get("targets", [])
         if datasource_type(panel, target) == kind
-    ]
+    ]  # fmt: skip
 
 
-def signal_exprs(settings: StackSettings, service: Service) -> dict[str, str]:
+def signal_exprs(settings: StackSettings, service: Service) -> dict[str, tuple[str, str, list[Threshold]]]:
+    """The golden signals of the report: (expression, unit, alert thresholds) by title."""
     w, name = settings.timing.rate_window, service.name
+
+    def levels(alert: Levels | None) -> list[Threshold]:
+        return [Threshold("warning", alert.warning), Threshold("critical", alert.critical)] if alert else []
+
     exprs = {
-        "traffic (requests/s)": f'{c.rec_request_rate(w)}{{service="{name}"}}',
-        "errors (5xx ratio)": f'{c.rec_error_ratio(w)}{{service="{name}"}}',
-        "latency p95 (s)": f'{c.rec_latency_quantile(0.95, w)}{{service="{name}"}}',
+        "traffic": (f'{c.rec_request_rate(w)}{{service="{name}"}}', "reqps", []),
+        "errors (5xx ratio)": (
+            f'{c.rec_error_ratio(w)}{{service="{name}"}}',
+            "percentunit",
+            levels(service.error_rate),
+        ),
+        "latency p95": (f'{c.rec_latency_quantile(0.95, w)}{{service="{name}"}}', "s", levels(service.latency)),
     }
     if service.has_db_pool:
-        exprs["saturation (DB pool used)"] = f'{c.REC_POOL_UTILIZATION}{{service="{name}"}}'
+        exprs["saturation (DB pool used)"] = (
+            f'{c.REC_POOL_UTILIZATION}{{service="{name}"}}',
+            "percentunit",
+            levels(service.db_pool),
+        )
     return exprs
 
 
-def signals(
-    prom: PromClient, settings: StackSettings, service: Service, report: VerifyReport
-) -> dict[str, list[tuple[float, float]]]:
+def signals(prom: PromClient, settings: StackSettings, service: Service, report: VerifyReport) -> dict[str, Signal]:
     end = report.finished or time.time()
     step = max(settings.timing.scrape_interval.seconds, (end - report.started) / 300)
-    result: dict[str, list[tuple[float, float]]] = {}
-    for title, expr in signal_exprs(settings, service).items():
+    result: dict[str, Signal] = {}
+    for title, (expr, unit, levels) in signal_exprs(settings, service).items():
         try:
             series = prom.query_range(expr, report.started, end, step)
         except Unavailable:
             series = []
-        result[title] = _points(series[0]["values"]) if series else []
+        points = _points(series[0]["values"]) if series else []
+        result[title] = Signal(service.name, points, unit, levels)
     return result
 
 

@@ -54,6 +54,50 @@ class FaultOutcome:
 
 
 @dataclass
+class Threshold:
+    """An alert threshold drawn on a plot: its level (warning, critical) and value, in the plot's unit."""
+
+    level: str
+    value: float
+
+
+@dataclass
+class Signal:
+    """A golden signal of one service during the run: its points, unit (a Grafana unit id) and thresholds."""
+
+    service: str
+    points: list[tuple[float, float]] = field(default_factory=list)
+    unit: str = ""
+    thresholds: list[Threshold] = field(default_factory=list)
+
+
+@dataclass
+class Series:
+    name: str
+    points: list[tuple[float, float]] = field(default_factory=list)
+
+
+@dataclass
+class PanelData:
+    """What one dashboard panel showed during the run, as the doctor fetched it with the panel's own queries:
+    series (timeseries, stat, table, heatmap of Prometheus) or rows (log and trace panels)."""
+
+    board: str
+    title: str
+    kind: str  # the panel type: row, timeseries, stat, table, heatmap, logs...
+    x: int = 0
+    y: int = 0
+    w: int = 24
+    unit: str = ""
+    service: str = ""  # the service whose faults and alerts are marked on it ("": every service)
+    series: list[Series] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+    thresholds: list[Threshold] = field(default_factory=list)
+    note: str = ""  # why nothing is drawn (not part of the stack, a store error), or series left out
+
+
+@dataclass
 class VerifyReport:
     profile: str
     service: str
@@ -61,8 +105,9 @@ class VerifyReport:
     finished: float = 0.0
     checks: list[CheckLine] = field(default_factory=list)
     faults: list[FaultOutcome] = field(default_factory=list)
-    signals: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    signals: dict[str, Signal] = field(default_factory=dict)
     outages: list[Outage] = field(default_factory=list)
+    panels: list[PanelData] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

@@ -97,7 +97,7 @@ class Verifier:
             self.report.finished = time.time()
             for service in self.services:
                 signals = doctor.signals(self.prom, self.settings, service, self.report)
-                self.report.signals |= {f"{service.name}: {name}": points for name, points in signals.items()}
+                self.report.signals |= {f"{service.name}: {name}": signal for name, signal in signals.items()}
         return self.report
 
     # --- helpers ------------------------------------------------------------------------------

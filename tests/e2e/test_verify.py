@@ -23,6 +23,7 @@ from stack.render import render_all
 from stack.runtime import doctor
 from stack.runtime import verify as verify_mod
 from stack.runtime.faults import FaultClient
+from stack.runtime.outcome import Signal
 from stack.runtime.promapi import Unavailable, wait_until
 from stack.runtime.receiver import WebhookReceiver
 from stack.runtime.report import to_html, to_json
@@ -141,7 +142,7 @@ def test_html_report_escapes_what_it_shows(make_project) -> None:
     settings = load_settings(make_project())
     report = verify_mod.VerifyReport("fast", "orders", 0.0, 10.0)
     report.checks.append(verify_mod.CheckLine("telemetry", "x", False, "<script>alert(1)</script>"))
-    report.signals = {"traffic (requests/s)": [(1.0, 2.0), (5.0, 4.0)]}
+    report.signals = {"traffic": Signal("orders", [(1.0, 2.0), (5.0, 4.0)], "reqps")}
     html = to_html(report)
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;" in html

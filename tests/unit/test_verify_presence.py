@@ -127,7 +127,7 @@ def test_not_applicable_is_its_own_status_in_the_report() -> None:
     assert [c["status"] for c in data["checks"]] == ["n/a", "ok", "skipped"]
     assert data["counts"]["n/a"] == 1
     html = to_html(report)
-    assert '<td class="na">n/a</td><td>loki not running: not part of this stack' in html
+    assert '<span class="status na">n/a</span></td><td class="reason">loki not running: not part of this stack' in html
     report.checks.append(CheckLine.of("pipeline", "orders: log line in Loki", "failed", "loki down"))
     assert not report.ok
     assert report.failures() == ["pipeline: orders: log line in Loki: loki down"]
