@@ -1,0 +1,106 @@
+"""The library's OTLP span encoder against the SDK's own (the oracle): the same request, parsed, for every kind
+of span the export thread sees; and its gRPC exporter delivering that request to a real gRPC server."""
+
+from __future__ import annotations
+
+import time
+from concurrent import futures
+from typing import Any
+
+import grpc
+from obsstack_fastapi.otlp_spans import SpanEncoder, grpc_span_exporter
+from obsstack_fastapi.spans import ServerSpans, readable_server_span
+from opentelemetry.context import Context
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import (
+    Link,
+    NonRecordingSpan,
+    SpanContext,
+    SpanKind,
+    Status,
+    StatusCode,
+    TraceFlags,
+    TraceState,
+    set_span_in_context,
+)
+
+RESOURCE = Resource.create({"service.name": "svc", "service.version": "1.2.3"})
+REMOTE = SpanContext(0xABC, 0xDEF, True, TraceFlags(TraceFlags.SAMPLED), TraceState([("vendor", "x")]))
+PLAIN_REMOTE = SpanContext(0xABC, 0xDEF, True, TraceFlags(TraceFlags.SAMPLED))
+
+
+def server_spans(provider: TracerProvider) -> list[ReadableSpan]:
+    """The middleware's server spans: a root, one under a remote parent, a 5xx with an exception event."""
+    factory = ServerSpans(provider, [], 1.0)
+    parent = set_span_in_context(NonRecordingSpan(PLAIN_REMOTE), Context())
+    attrs = {"http.request.method": "GET", "http.route": "/items/{item_id}"}
+    root = factory.start("GET /items/{item_id}", None, dict(attrs))
+    child = factory.start("GET /items/{item_id}", parent, dict(attrs))
+    failed = factory.start("POST /orders", None, {"http.request.method": "POST", "http.route": "/orders"})
+    failed.record_exception(ValueError("boom for frank@example.com"))
+    return [readable_server_span(RESOURCE, (span, status, time.time_ns()))
+            for span, status in ((root, 200), (child, 404), (failed, 500))]  # fmt: skip
+
+
+def sdk_spans(provider: TracerProvider, finished: InMemorySpanExporter) -> list[ReadableSpan]:
+    """SDK spans of two scopes: every attribute type, a described error, links, events, a trace state."""
+    tracer, other = provider.get_tracer("sqlalchemy", "0.1"), provider.get_tracer("httpx", schema_url="https://s/1")
+    values: dict[str, Any] = {"s": "é", "t": True, "n": -7, "big": 2**62, "f": 0.25, "list": ["a", "b"]}
+    with tracer.start_as_current_span("SELECT orders", kind=SpanKind.CLIENT, attributes=values) as span:
+        span.set_status(Status(StatusCode.ERROR, "db down"))
+    with tracer.start_as_current_span("plain", attributes={"db.system": "sqlite"}):
+        pass
+    with other.start_as_current_span("GET inventory", kind=SpanKind.CLIENT, links=[Link(REMOTE, {"why": "x"})]):
+        pass
+    with other.start_as_current_span("evented", context=set_span_in_context(NonRecordingSpan(REMOTE))) as span:
+        span.add_event("retry", {"attempt": 2})
+    return list(finished.get_finished_spans())
+
+
+def every_kind() -> list[ReadableSpan]:
+    finished = InMemorySpanExporter()
+    provider = TracerProvider(resource=RESOURCE)
+    provider.add_span_processor(SimpleSpanProcessor(finished))
+    return [*server_spans(provider), *sdk_spans(provider, finished), *server_spans(provider)]
+
+
+def test_the_encoding_is_the_sdks_request() -> None:
+    """Every kind of span (server spans, SDK spans of two scopes, odd attribute types, events, links, trace
+    states) encodes to the request the SDK's encoder builds, twice in a row (the attribute cache warm)."""
+    spans, encoder = every_kind(), SpanEncoder()
+    expected = encode_spans(spans)
+    for _ in range(2):
+        assert ExportTraceServiceRequest.FromString(encoder.encode(spans)) == expected
+    assert encoder.encode([]) == encode_spans([]).SerializeToString()
+
+
+def test_the_grpc_exporter_delivers_that_request() -> None:
+    """The library's gRPC span exporter sends exactly the SDK's request to a real gRPC trace service."""
+    received: list[ExportTraceServiceRequest] = []
+
+    class Service(trace_service_pb2_grpc.TraceServiceServicer):
+        def Export(self, request: ExportTraceServiceRequest, context: Any) -> ExportTraceServiceResponse:
+            received.append(request)
+            return ExportTraceServiceResponse()
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
+    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(Service(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    exporter = grpc_span_exporter(endpoint=f"http://127.0.0.1:{port}", insecure=True, timeout=5)
+    try:
+        spans = every_kind()
+        assert exporter.export(spans).name == "SUCCESS"
+    finally:
+        exporter.shutdown()
+        server.stop(grace=None)
+    assert received == [encode_spans(spans)]
