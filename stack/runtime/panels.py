@@ -19,7 +19,7 @@ from stack.runtime.outcome import PanelData, Series, Threshold
 from stack.runtime.promapi import PromClient, Unavailable
 from stack.runtime.stores import Target, backend_json, jaeger_search, logsql, tempo_traces
 
-MAX_POINTS, MAX_SERIES, MAX_ROWS, MAX_TEXT = 240, 8, 5, 240
+MAX_POINTS, MAX_SERIES, MAX_BUCKETS, MAX_ROWS, MAX_TEXT = 240, 8, 40, 5, 240
 LEVELS = {"orange": "warning", "yellow": "warning", "red": "critical", "dark-red": "critical", "green": "objective"}
 LEGEND = re.compile(r"\{\{\s*([A-Za-z_]\w*)\s*\}\}")
 Rows = tuple[list[str], list[list[str]]]
@@ -98,7 +98,8 @@ def prometheus_panel(
             errors.append(str(exc))
             continue
         series += [Series(legend(target, r.get("metric", {})), numbers(r.get("values", []))) for r in answer]
-    data.series = sorted((s for s in series if s.points), key=lambda s: s.name)[:MAX_SERIES]
+    limit = MAX_BUCKETS if data.kind == "heatmap" else MAX_SERIES  # a heatmap needs every bucket
+    data.series = sorted((s for s in series if s.points), key=lambda s: s.name)[:limit]
     left_out = len([s for s in series if s.points]) - len(data.series)
     data.note = "; ".join([*errors, *([f"{left_out} more series not drawn"] if left_out > 0 else [])])
     return data

@@ -173,6 +173,8 @@ def panel_view(report: VerifyReport, panel: PanelData) -> dict[str, Any]:
     windows, marks = decorations(service_faults(report, panel.service), wide=False)
     plot = Plot(panel.title, report.started, report.finished, panel.unit, view["w"] * CELL, PANEL_HEIGHT,
                 tuple(panel.series), tuple(panel.thresholds), windows, marks)  # fmt: skip
+    if panel.kind == "heatmap":
+        return view | {"show": "plot", "svg": _safe(svgplot.heatmap(plot)), "legend": []}
     legend = [(s.name, svgplot.colour(i)) for i, s in enumerate(panel.series)]
     return view | {"show": "plot", "svg": _safe(svgplot.svg(plot)), "legend": legend}
 

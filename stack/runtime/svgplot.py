@@ -237,7 +237,54 @@ def svg(plot: Plot) -> str:
     """The plot as one <svg> element (sized by viewBox, so it scales to its box)."""
     frame = Frame(plot, scale_top(plot))
     body = [*_windows(frame), *_axes(frame), *_thresholds(frame), *_lines(frame), *_marks(frame)]
+    return _svg(plot, "plot", body)
+
+
+def edge(name: str) -> float:
+    """A histogram bucket's upper edge from its series name (`le`), +Inf last; not an edge: NaN."""
+    try:
+        return float(name)
+    except ValueError:
+        return math.nan
+
+
+def _cells(plot: Plot) -> tuple[list[str], list[tuple[float, int, float]]]:
+    """(bucket labels from the lowest, (time, bucket index, count in that bucket alone)) of cumulative `le`
+    series: each bucket's own share is its cumulative value less the one below (Grafana's heatmap format)."""
+    buckets = sorted((s for s in plot.series if not math.isnan(edge(s.name))), key=lambda s: edge(s.name))
+    values = [dict(s.points) for s in buckets]
+    cells = []
+    for stamp in sorted({t for s in buckets for t, _ in s.points}):
+        below = 0.0
+        for index, by_time in enumerate(values):
+            cumulative = by_time.get(stamp, below)
+            cells.append((stamp, index, max(0.0, cumulative - below)))
+            below = max(below, cumulative)
+    return [s.name for s in buckets], cells
+
+
+def heatmap(plot: Plot) -> str:
+    """A histogram's buckets over time (series named by their `le`), as Grafana's heatmap panel draws them:
+    one band per bucket, darker where more requests fell in it."""
+    labels, cells = _cells(plot)
+    frame = Frame(plot, 1.0)
+    band = frame.inner_h / max(1, len(labels))
+    stamps = sorted({t for t, _, _ in cells})
+    width = frame.inner_w / max(1, len(stamps))
+    most = max((v for _, _, v in cells), default=0.0) or 1.0
+    body = [f'<text class="axis-label" x="{LEFT}" y="{TOP - 6}">bucket (le), {escape(plot.unit or "count")}</text>']
+    body += [f'<rect class="cell" x="{frame.x(t)}" y="{round(TOP + frame.inner_h - (i + 1) * band, 1)}" '
+             f'width="{round(width + 0.5, 1)}" height="{round(band, 1)}" fill="{PALETTE[0]}" '
+             f'fill-opacity="{round(v / most, 3)}"/>' for t, i, v in cells if v > 0]  # fmt: skip
+    body += [f'<text class="ytick" x="{LEFT - 4}" y="{round(TOP + frame.inner_h - (i + 0.5) * band + 3, 1)}" '
+             f'text-anchor="end">{escape(name)}</text>' for i, name in enumerate(labels)]  # fmt: skip
+    axes = [part for part in _axes(frame) if 'class="ytick"' not in part and 'class="grid"' not in part]
+    body = [*_windows(frame), *axes, *body, *_marks(frame)]
+    return _svg(plot, "plot heatmap", body)
+
+
+def _svg(plot: Plot, css: str, body: list[str]) -> str:
     return (
-        f'<svg class="plot" viewBox="0 0 {plot.width} {plot.height}" width="{plot.width}" height="{plot.height}" '
+        f'<svg class="{css}" viewBox="0 0 {plot.width} {plot.height}" width="{plot.width}" height="{plot.height}" '
         f'role="img" aria-label="{escape(plot.title)}">' + "".join(body) + "</svg>"
     )

@@ -121,7 +121,10 @@ def test_each_dashboard_panel_is_drawn_in_grid_order(recorded: VerifyReport, htm
         assert sorted(titles) == sorted(str(escape(p.title)) for p in panels)
         shown = [p for p in panels if p.kind != "row"]
         plotted = [p for p in shown if p.kind not in TABLE_KINDS and not p.rows and any(s.points for s in p.series)]
-        assert section.count('<svg class="plot"') == len(plotted)
+        assert section.count('<svg class="plot') == len(plotted)
+        for heat in (p for p in plotted if p.kind == "heatmap"):
+            label = re.escape(str(escape(heat.title)))
+            assert re.search(rf'<svg class="plot heatmap"[^>]*aria-label="{label}"', section)
         positions = [section.index(f"<h4>{escape(p.title)} ") for p in shown]
         assert positions == sorted(positions)
         for panel in shown:

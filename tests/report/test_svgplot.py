@@ -7,7 +7,7 @@ import re
 
 from stack.runtime.outcome import Series, Threshold
 from stack.runtime.report import fault_words
-from stack.runtime.svgplot import Mark, Plot, Window, fmt, scale_top, segments, svg, y_ticks
+from stack.runtime.svgplot import Mark, Plot, Window, _cells, fmt, heatmap, scale_top, segments, svg, y_ticks
 
 
 def test_values_are_written_in_the_units_a_reader_uses() -> None:
@@ -81,3 +81,19 @@ def test_text_in_the_svg_is_escaped() -> None:
     assert "<script>" not in text
     assert "&lt;script&gt;" in text
     assert 'aria-label="&lt;b&gt;"' in text
+
+
+def test_a_heatmap_draws_each_bucket_alone() -> None:
+    """Cumulative `le` series become one band per bucket holding only its own requests (the cumulative value
+    less the bucket below), lowest edge first, +Inf last; a band with nothing is not drawn."""
+    series = (Series("+Inf", [(0, 10.0), (5, 12.0)]), Series("0.1", [(0, 6.0), (5, 6.0)]),
+              Series("0.5", [(0, 9.0), (5, 6.0)]))  # fmt: skip
+    plot = Plot("Latency distribution", 0, 10, "reqps", series=series)
+    labels, cells = _cells(plot)
+    assert labels == ["0.1", "0.5", "+Inf"]
+    assert cells == [(0, 0, 6.0), (0, 1, 3.0), (0, 2, 1.0), (5, 0, 6.0), (5, 1, 0.0), (5, 2, 6.0)]
+    text = heatmap(plot)
+    assert text.startswith('<svg class="plot heatmap"')
+    assert text.count('<rect class="cell"') == 5
+    assert 'fill-opacity="1.0"' in text  # the fullest cell
+    assert ">+Inf</text>" in text
