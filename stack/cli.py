@@ -10,13 +10,54 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
-from stack.errors import StackError
+from stack.errors import StackError, one_line, shown
 
 if TYPE_CHECKING:  # for annotations only: the settings load when a command runs
     from stack.settings import StackSettings
 
+INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug of obsstack's, never a verdict on the input
+
+
+class GuardedGroup(TyperGroup):
+    """The one error path of every command: a StackError is its lines and exit 2; a bad flag value is one line
+    and exit 2 (not click's usage box); anything else is a bug: one line pointing at --debug, exit 70."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except StackError as error:
+            _fail(error)
+        except typer.TyperException as error:  # click's usage errors: a flag's value, a missing argument
+            if STATE["debug"]:
+                raise
+            typer.echo(f"error: {one_line(_usage_line(error))}", err=True)
+            raise typer.Exit(2) from None
+        except Exception as error:
+            if STATE["debug"]:
+                raise
+            typer.echo(
+                f"error: internal error ({type(error).__name__}: {shown(str(error))}); this is a bug of obsstack: "
+                "run the command again with --debug for the traceback and report it",
+                err=True,
+            )
+            raise typer.Exit(INTERNAL_ERROR) from None
+
+
+def _usage_line(error: Any) -> str:
+    """`--port in the command line: 0 is not in the range 1<=x<=65535.`"""
+    param = getattr(error, "param", None)
+    if param is not None:
+        name = "/".join(getattr(param, "opts", ()) or ()) or str(getattr(param, "name", "argument"))
+        return f"{name} in the command line: {getattr(error, 'message', error)}"
+    return f"the command line: {error.format_message() if hasattr(error, 'format_message') else error}"
+
+
 app = typer.Typer(
+    cls=GuardedGroup,
     help="Observability stack-as-code: generate, validate and run an LGTM stack.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
@@ -126,9 +167,7 @@ def init(
     ] = None,
     port: Annotated[
         int | None,
-        typer.Option(
-            "--port", help="Port the service serves on (default: 8000, or the --probe URL's).", min=1, max=65535
-        ),
+        typer.Option("--port", help="Port the service serves on (default: 8000, or the --probe URL's)."),
     ] = None,
     probe: Annotated[
         str | None, typer.Option("--probe", help="Read this running service's metrics URL and write its entry.")

@@ -10,9 +10,12 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
-from stack.errors import ConfigError
+from stack.errors import ConfigError, shown
 from stack.settings import StackSettings, file_values
+from stack.sources import Sources, describe, settings_error
+from stack.strictness import strict_errors
 
 MAX_EXPANDED_NODES = 10_000  # a stack.yaml with aliases expanding past this is an alias bomb
 
@@ -78,10 +81,21 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
+        mark = key_node.start_mark
+        if not isinstance(key_node, yaml.ScalarNode):
+            kind = "list" if isinstance(key_node, yaml.SequenceNode) else "mapping"
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a key at line {mark.line + 1} is a {kind}, expected a name", mark
+            )
         key = loader.construct_object(key_node, deep=deep)
+        if not isinstance(key, str):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {shown(key)} at line {mark.line + 1} is not text, expected a name (quote it)", mark
+            )
         if key in seen:
-            mark = key_node.start_mark
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r} at line {mark.line + 1}", mark)
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {shown(key)} at line {mark.line + 1}", mark
+            )
         seen.add(key)
     mapping: dict[Any, Any] = loader.construct_mapping(node, deep=deep)
     return mapping
@@ -106,7 +120,8 @@ def read_yaml(path: Path) -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError([f"{where}: malformed YAML: {problem}, expected a YAML mapping"]) from None
+        expected = "" if "expected" in problem else ", expected a YAML mapping"
+        raise ConfigError([f"{where}: malformed YAML: {problem}{expected}"]) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -115,10 +130,19 @@ def read_yaml(path: Path) -> dict[str, Any]:
 
 
 def load_settings(path: Path, overrides: dict[str, Any] | None = None) -> StackSettings:
-    """Load settings from `path`, environment and flag overrides; raise ConfigError on bad input."""
+    """Load settings from `path`, environment and flag overrides; raise ConfigError on bad input.
+
+    stack.yaml is read strictly (stack.strictness); every error names the source its value came from."""
+    data = read_yaml(path)
+    sources = Sources(path, overrides or {})
+    strict = strict_errors(StackSettings, data)
+    if strict:
+        raise ConfigError([f"{sources.field(loc)} in {path}: {what}" for loc, what in strict])
     try:
-        with file_values(read_yaml(path)):
+        with file_values(data):
             return StackSettings(**(overrides or {}))
+    except SettingsError as exc:
+        raise ConfigError([settings_error(exc, sources)]) from None
     except ValidationError as exc:
         errors = exc.errors()
         deeper = [tuple(e["loc"]) for e in errors if e["type"] != "too_short"]
@@ -127,23 +151,4 @@ def load_settings(path: Path, overrides: dict[str, Any] | None = None) -> StackS
             for e in errors
             if e["type"] != "too_short" or not any(loc[: len(e["loc"])] == tuple(e["loc"]) for loc in deeper)
         ]
-        raise ConfigError([_describe(error, path) for error in kept]) from None
-
-
-def _describe(error: Any, path: Path) -> str:
-    where = ".".join(_loc_part(part) for part in error["loc"]).replace(".[", "[")
-    message = str(error["msg"]).removeprefix("Value error, ")
-    value = error.get("input")
-    if error["type"] == "extra_forbidden":
-        return f"{where or '<top>'} in {path}: unknown key, expected one of the documented settings (see README)"
-    if error["type"] == "missing":
-        return f"{where} in {path}: required setting is missing"
-    if "got " in message or where == "":
-        return f"{where + ' in ' if where else ''}{path}: {message}"
-    if isinstance(value, str | int | float | bool) or value is None:
-        return f"{where} in {path}: {message}, got {value!r}"
-    return f"{where} in {path}: {message}"
-
-
-def _loc_part(part: Any) -> str:
-    return f"[{part}]" if isinstance(part, int) else str(part)
+        raise ConfigError([describe(error, sources) for error in kept]) from None

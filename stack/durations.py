@@ -9,6 +9,8 @@ from typing import Any
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
 
+from stack.errors import shown
+
 _UNITS: tuple[tuple[str, int], ...] = (
     ("w", 7 * 24 * 3600 * 1000),
     ("d", 24 * 3600 * 1000),
@@ -18,8 +20,11 @@ _UNITS: tuple[tuple[str, int], ...] = (
     ("ms", 1),
 )
 _MS = dict(_UNITS)
-_PART = re.compile(r"(\d+)(ms|w|d|h|m|s)")
-_WHOLE = re.compile(r"^(?:\d+(?:ms|w|d|h|m|s))+$")
+_PART = re.compile(r"([0-9]+)(ms|w|d|h|m|s)")
+_WHOLE = re.compile(r"^(?:[0-9]+(?:ms|w|d|h|m|s))+\Z")
+# The longest duration accepted: 10 years. Prometheus holds durations in int64 nanoseconds (292 years), and
+# obsstack writes multiples of the windows (retention = 2 x slo_window, burn-rate windows, offsets).
+MAX_MS = 3650 * 24 * 3600 * 1000
 
 
 @dataclass(frozen=True, order=True)
@@ -32,8 +37,12 @@ class Duration:
     def parse(cls, text: str) -> Duration:
         text = text.strip()
         if not _WHOLE.match(text):
-            raise ValueError(f"must be a Prometheus duration such as 30s, 5m or 1h30m, got {text!r}")
-        return cls(sum(int(n) * _MS[unit] for n, unit in _PART.findall(text)))
+            raise ValueError(f"must be a Prometheus duration such as 30s, 5m or 1h30m, got {shown(text)}")
+        parts = _PART.findall(text)
+        duration = cls(sum(int(n) * _MS[unit] for n, unit in parts) if all(len(n) <= 15 for n, _ in parts) else -1)
+        if not 0 <= duration.ms <= MAX_MS:
+            raise ValueError(f"must be at most 3650d (10 years), got {shown(text)}")
+        return duration
 
     @classmethod
     def of_seconds(cls, seconds: float) -> Duration:
@@ -63,16 +72,12 @@ class Duration:
         return Duration(self.ms - other.ms)
 
     @classmethod
-    def __get_pydantic_core_schema__(
-        cls, source: Any, handler: GetCoreSchemaHandler
-    ) -> core_schema.CoreSchema:
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
         def coerce(value: Any) -> Duration:
             if isinstance(value, Duration):
                 return value
             if isinstance(value, str):
                 return cls.parse(value)
-            raise ValueError(f"must be a Prometheus duration string such as 30s or 5m, got {value!r}")
+            raise ValueError(f"must be a Prometheus duration string such as 30s or 5m, got {shown(value)}")
 
-        return core_schema.no_info_plain_validator_function(
-            coerce, serialization=core_schema.to_string_ser_schema()
-        )
+        return core_schema.no_info_plain_validator_function(coerce, serialization=core_schema.to_string_ser_schema())

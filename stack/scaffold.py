@@ -28,7 +28,7 @@ from stack.write import write_files
 
 CONFIG = "stack.yaml"
 GITIGNORE = ".gitignore"
-DEFAULT_SERVICE, DEFAULT_PORT = "api", 8000
+DEFAULT_SERVICE, DEFAULT_PORT, MAX_PORT = "api", 8000, 65535
 IGNORED = (  # created by `obsstack up` / `verify`; never committed
     ("secrets/", "tokens obsstack creates (mode 0600)"),
     ("compose/.env", "the compose stack's passwords"),
@@ -48,18 +48,22 @@ class Probe:
 
 def init_project(directory: Path, service: str | None, port: int | None, probe: Probe | None = None) -> list[str]:
     """Write stack.yaml (and .gitignore) into `directory`, from a probe when given; returns what was done."""
+    if port is not None and not 1 <= port <= MAX_PORT:
+        raise StackError(f"--port in the command line: must be a port of 1 to {MAX_PORT}, got {port}")
     if probe is not None:
         return _init_probed(directory, service, port, probe)
     service, port = service or DEFAULT_SERVICE, port or DEFAULT_PORT
     _check_name(service, "--service")
     if (directory / CONFIG).exists():
         raise StackError(f"{directory / CONFIG}: already exists; obsstack init never overwrites it")
-    return _write_new(directory, render_template("stack.yaml.j2", service=service, port=port, entry=None))
+    text = render_template("stack.yaml.j2", service=service, port=port, entry=None)
+    _check_loads(directory / CONFIG, text)
+    return _write_new(directory, text)
 
 
 def _init_probed(directory: Path, service: str | None, port: int | None, probe: Probe) -> list[str]:
     config = directory / CONFIG
-    existing = config.read_text(encoding="utf-8") if config.is_file() else None
+    existing = _read(config) if config.is_file() else None
     if service is not None:
         _check_name(service, "--service")
         _refuse_taken(config, service, existing)
@@ -77,6 +81,13 @@ def _init_probed(directory: Path, service: str | None, port: int | None, probe: 
     write_files(directory, {CONFIG: text})
     return [_summary(observed, inference, name), f"added service {name} to {config}",
             "next: `obsstack generate`, then `obsstack up`"]  # fmt: skip
+
+
+def _read(config: Path) -> str:
+    try:
+        return config.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StackError(f"{config}: cannot read: {exc}") from None
 
 
 def _target(probe: Probe, observed: Observed, name: str, port: int | None) -> Target:
@@ -105,7 +116,8 @@ def _check_name(service: str, where: str) -> None:
         Service(name=service)
     except ValidationError as exc:
         message = exc.errors()[0]["msg"].removeprefix("Value error, ")
-        raise StackError(f"{where} {message}" if where.endswith(":") else f"{where}: {message}") from None
+        place = where.removesuffix(":") if where.endswith(":") else f"{where} in the command line"
+        raise StackError(f"{place}: {message}") from None
 
 
 def _refuse_taken(config: Path, name: str, existing: str | None) -> None:

@@ -10,7 +10,6 @@ A service is one of four kinds, given by exactly one key:
 from __future__ import annotations
 
 import re
-from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -18,20 +17,31 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from stack import conventions as c
 from stack.conventions import BUILT_IN_ALERTS, HOST_GATEWAY
 from stack.durations import Duration
-
-NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
-LABEL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,63}$")
-LABEL_VALUE_RE = re.compile(r"^[A-Za-z0-9 ._:/@+-]{0,128}$")
-ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
-IMAGE_RE = re.compile(
-    r"^[a-z0-9]+([._/-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._/-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[a-f0-9]{64})$"
+from stack.errors import shown
+from stack.value_checks import (
+    check_buckets,
+    check_env_value,
+    check_own_labels,
+    check_relative_path,
+    check_service_name,
+    check_url_parts,
 )
-PATH_RE = re.compile(r"^/[A-Za-z0-9._~/-]*$")
-METRIC_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,99}$")
-METRIC_LABEL_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,63}$")
-ALERT_NAME_RE = re.compile(r"^[A-Z][A-Za-z0-9]{0,63}$")
-TITLE_RE = re.compile(r"^[A-Za-z0-9 ._:/()%+-]{1,80}$")
-UNIT_RE = re.compile(r"^[a-z][a-z0-9_:/.-]{0,31}$")
+
+__all__ = ["check_buckets", "check_relative_path", "check_url_parts"]  # re-exported for the settings root
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,39}\Z")
+LABEL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,63}\Z")
+LABEL_VALUE_RE = re.compile(r"^[A-Za-z0-9 ._:/@+-]{0,128}\Z")
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}\Z")
+IMAGE_RE = re.compile(
+    r"^[a-z0-9]+([._/-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._/-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[a-f0-9]{64})\Z"
+)
+PATH_RE = re.compile(r"^/[A-Za-z0-9._~/-]*\Z")
+METRIC_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,99}\Z")
+METRIC_LABEL_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,63}\Z")
+ALERT_NAME_RE = re.compile(r"^[A-Z][A-Za-z0-9]{0,63}\Z")
+TITLE_RE = re.compile(r"^[A-Za-z0-9 ._:/()%+-]{1,80}\Z")
+UNIT_RE = re.compile(r"^[a-z][a-z0-9_:/.-]{0,31}\Z")
 RESERVED_LABELS = frozenset({"service", "job", "instance", "severity", "alertname", "le", "burnrate_tier"})
 KINDS = ("external", "command", "image", "build")
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -42,7 +52,7 @@ Port = Annotated[int, Field(ge=1, le=65535, strict=True)]  # strict: YAML `true`
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class Levels(Frozen):
@@ -123,16 +133,16 @@ class BusinessMetric(Frozen):
     def _valid(self) -> BusinessMetric:
         if not METRIC_NAME_RE.match(self.name) or (self.type == "counter") != self.name.endswith("_total"):
             raise ValueError(
-                f"name must be a Prometheus metric name, ending in _total exactly for counters, got {self.name!r}"
+                f"name must be a Prometheus metric name, ending in _total exactly for counters, got {shown(self.name)}"
             )
         if not TITLE_RE.match(self.title) or not UNIT_RE.match(self.unit):
-            raise ValueError(f"title and unit must be plain text, got {self.title!r} and {self.unit!r}")
+            raise ValueError(f"title and unit must be plain text, got {shown(self.title)} and {shown(self.unit)}")
         for key, values in self.labels.items():
             if not LABEL_NAME_RE.match(key) or key in RESERVED_LABELS or not values:
-                raise ValueError(f"label {key!r} must be a non-reserved label name with at least one value")
+                raise ValueError(f"label {shown(key)} must be a non-reserved label name with at least one value")
             bad = [v for v in values if not LABEL_VALUE_RE.match(v)]
             if bad:
-                raise ValueError(f"label {key} values must be plain text, got {bad}")
+                raise ValueError(f"label {key} values must be plain text, got {shown(bad)}")
         return self
 
 
@@ -148,13 +158,13 @@ class BusinessAlert(Frozen):
     severity: Literal["warning", "critical"] = "warning"
     min_rate: Annotated[float, Field(ge=0)] = 0.0
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
         if not ALERT_NAME_RE.match(value):
-            raise ValueError(f"must be an alert name in CamelCase such as PaymentFailuresHigh, got {value!r}")
+            raise ValueError(f"must be an alert name in CamelCase such as PaymentFailuresHigh, got {shown(value)}")
         return value
 
 
@@ -165,6 +175,9 @@ class Business(Frozen):
     @model_validator(mode="after")
     def _alerts_use_declared_metrics(self) -> Business:
         declared = {m.name: m for m in self.metrics}
+        if len(declared) < len(self.metrics):
+            twice = next(m.name for i, m in enumerate(self.metrics) if m.name in [n.name for n in self.metrics[:i]])
+            raise ValueError(f"metrics: {twice!r} is declared twice, expected each business metric once")
         names = [a.name for a in self.alerts]
         for index, alert in enumerate(self.alerts):
             if alert.name in BUILT_IN_ALERTS or names.count(alert.name) > 1:
@@ -177,7 +190,7 @@ class Business(Frozen):
             for key, value in {**alert.matchers, **alert.failure}.items():
                 if value not in metric.labels.get(key, ()):
                     raise ValueError(
-                        f"alerts[{index}]: {key}={value!r} is not a declared value of {metric.name} label {key}"
+                        f"alerts[{index}]: {key}={shown(value)} is not a declared value of {metric.name} label {key}"
                     )
             if not alert.failure or not any(len(metric.labels[k]) > 1 for k in alert.failure):
                 raise ValueError(f"alerts[{index}].failure: needs a label with another (non-failure) value")
@@ -192,10 +205,8 @@ class Build(Frozen):
 
     @field_validator("context", "dockerfile")
     @classmethod
-    def _not_empty(cls, value: str) -> str:
-        if not value.strip() or "\n" in value:
-            raise ValueError(f"must be a path, got {value!r}")
-        return value
+    def _inside(cls, value: str) -> str:
+        return check_relative_path(value)
 
 
 class Request(Frozen):
@@ -205,7 +216,7 @@ class Request(Frozen):
     path: str
     json_body: dict[str, Any] | None = Field(default=None, alias="json")
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
     @model_validator(mode="before")
     @classmethod
@@ -218,8 +229,8 @@ class Request(Frozen):
     @field_validator("path")
     @classmethod
     def _path(cls, value: str) -> str:
-        if not re.match(r"^/[A-Za-z0-9._~/?&=%+-]*$", value):
-            raise ValueError(f"must be a URL path such as /orders?limit=5, got {value!r}")
+        if not re.match(r"^/[A-Za-z0-9._~/?&=%+-]*\Z", value):
+            raise ValueError(f"must be a URL path such as /orders?limit=5, got {shown(value)}")
         return value
 
 
@@ -234,7 +245,7 @@ class MetricNames(Frozen):
     @classmethod
     def _name(cls, value: str | None) -> str | None:
         if value is not None and not METRIC_NAME_RE.fullmatch(value):
-            raise ValueError(f"must be a Prometheus metric name ([a-zA-Z_][a-zA-Z0-9_]*), got {value!r}")
+            raise ValueError(f"must be a Prometheus metric name ([a-zA-Z_][a-zA-Z0-9_]*), got {shown(value)}")
         return value
 
     @model_validator(mode="after")
@@ -268,9 +279,9 @@ class MetricLabels(Frozen):
     @classmethod
     def _label(cls, value: str) -> str:
         if not METRIC_LABEL_RE.fullmatch(value) or value.startswith("__"):
-            raise ValueError(f"must be a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*), got {value!r}")
+            raise ValueError(f"must be a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*), got {shown(value)}")
         if value in RESERVED_LABELS:
-            raise ValueError(f"{value!r} is a label obsstack sets itself, expected another label name")
+            raise ValueError(f"{shown(value)} is a label obsstack sets itself, expected another label name")
         return value
 
     @model_validator(mode="after")
@@ -326,46 +337,49 @@ class Service(Frozen):
         if not NAME_RE.match(value):
             raise ValueError(
                 f"must be lowercase letters, digits, '-' or '_', starting with a letter, "
-                f"at most 40 characters, got {value!r}"
+                f"at most 40 characters, got {shown(value)}"
             )
-        return value
+        return check_service_name(value)
 
     @field_validator("command", mode="before")
     @classmethod
     def _command(cls, value: Any) -> Any:
         if value is not None and (not isinstance(value, list | tuple) or not value):
-            raise ValueError(f"must be a list of arguments such as [uvicorn, app:app, --port, '8001'], got {value!r}")
+            raise ValueError(
+                f"must be a list of arguments such as [uvicorn, app:app, --port, '8001'], got {shown(value)}"
+            )
         if value is not None and not all(isinstance(arg, str | int | float) for arg in value):
-            raise ValueError(f"every argument must be a string, got {value!r}")
+            raise ValueError(f"every argument must be a string, got {shown(value)}")
         return tuple(str(arg) for arg in value) if value is not None else None
 
     @field_validator("image")
     @classmethod
     def _image(cls, value: str | None) -> str | None:
-        if value is not None and (not IMAGE_RE.match(value) or value.endswith(":latest")):
-            raise ValueError(f"must be an image with a pinned tag or digest (not latest), got {value!r}")
+        if value is not None and (not IMAGE_RE.match(value) or value.lower().endswith(":latest")):
+            raise ValueError(f"must be an image with a pinned tag or digest (not latest), got {shown(value)}")
         return value
 
     @field_validator("env")
     @classmethod
     def _env(cls, value: dict[str, str]) -> dict[str, str]:
         for key, val in value.items():
-            if not ENV_NAME_RE.match(key) or not isinstance(val, str) or "\n" in val:
-                raise ValueError(f"must map variable names to one-line strings, got {key}={val!r}")
+            if not ENV_NAME_RE.match(key) or not isinstance(val, str) or "\n" in val or "\r" in val:
+                raise ValueError(f"must map variable names to one-line strings, got {shown(key)}={shown(val)}")
+            check_env_value(key, val)
         return value
 
     @field_validator("host")
     @classmethod
     def _host(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^[A-Za-z0-9.-]{1,253}$", value):
-            raise ValueError(f"must be a host name, got {value!r}")
+        if value is not None and not re.match(r"^[A-Za-z0-9.-]{1,253}\Z", value):
+            raise ValueError(f"must be a host name, got {shown(value)}")
         return value
 
     @field_validator("metrics_path", "health_path")
     @classmethod
     def _path(cls, value: str | None) -> str | None:
         if value is not None and not PATH_RE.match(value):
-            raise ValueError(f"must be an absolute URL path such as /metrics, got {value!r}")
+            raise ValueError(f"must be an absolute URL path such as /metrics, got {shown(value)}")
         return value
 
     @field_validator("metrics_token_file")
@@ -380,7 +394,7 @@ class Service(Frozen):
     def _secret_files(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for path in value:
             if not check_relative_path(path).startswith("secrets/"):
-                raise ValueError(f"secret files live in secrets/ (gitignored), got {path!r}")
+                raise ValueError(f"secret files live in secrets/ (gitignored), got {shown(path)}")
         return value
 
     @field_validator("latency_buckets")
@@ -393,9 +407,11 @@ class Service(Frozen):
     def _labels(cls, value: dict[str, str]) -> dict[str, str]:
         for key, val in value.items():
             if not LABEL_NAME_RE.match(key) or key in RESERVED_LABELS or key.startswith("__"):
-                raise ValueError(f"label name must match [a-zA-Z_][a-zA-Z0-9_]* and not be reserved, got {key!r}")
+                raise ValueError(f"label name must match [a-zA-Z_][a-zA-Z0-9_]* and not be reserved, got {shown(key)}")
             if not isinstance(val, str) or not LABEL_VALUE_RE.match(val):
-                raise ValueError(f"label {key} must be at most 128 of A-Z a-z 0-9 space . _ : / @ + -, got {val!r}")
+                raise ValueError(
+                    f"label {key} must be at most 128 of A-Z a-z 0-9 space . _ : / @ + -, got {shown(val)}"
+                )
         return value
 
     @model_validator(mode="before")
@@ -426,6 +442,8 @@ class Service(Frozen):
                 raise ValueError(
                     f"{key}: is for metrics_convention custom, got metrics_convention {self.metrics_convention}"
                 )
+        names = self.http_names
+        check_own_labels(self.labels, {names.route, names.method, names.status})
         if self.metrics_source == "otlp":
             scraping = sorted({"metrics_port", "metrics_path", "metrics_token_file"} & self.model_fields_set)
             if scraping:
@@ -517,16 +535,3 @@ class Service(Frozen):
     @property
     def has_db_pool(self) -> bool:
         return self.db_pool is not None and self.db_pool.enabled
-
-
-def check_buckets(value: tuple[float, ...]) -> tuple[float, ...]:
-    if not value or any(b <= 0 for b in value) or list(value) != sorted(set(value)):
-        raise ValueError(f"must be strictly increasing positive seconds, got {list(value)}")
-    return value
-
-
-def check_relative_path(value: str) -> str:
-    path = PurePosixPath(value)
-    if path.is_absolute() or ".." in path.parts or "\\" in value or not value.strip():
-        raise ValueError(f"must be a relative path inside the project (no '..', not absolute), got {value!r}")
-    return str(path)

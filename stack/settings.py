@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from stack import conventions as c
 from stack.durations import Duration
+from stack.errors import shown
 from stack.service_settings import (
     IMAGE_RE,
     LOOPBACK,
@@ -35,6 +36,7 @@ from stack.service_settings import (
     Service,
     check_buckets,
     check_relative_path,
+    check_url_parts,
 )
 from stack.target_settings import Kubernetes, Mimir, check_kubernetes_names
 from stack.tools import Pin
@@ -44,7 +46,7 @@ __all__ = [
     "Service", "StackSettings",
 ]  # fmt: skip
 
-URL_RE = re.compile(r"^https?://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+$")
+URL_RE = re.compile(r"^https?://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+\Z")
 COMPONENT_NAMES = frozenset({
     "prometheus", "alertmanager", "grafana", "loki", "tempo", "otelcol", "postgres", "mimir", "jaeger", "victorialogs",
 })  # fmt: skip
@@ -72,7 +74,10 @@ class Profile(Frozen):
     @model_validator(mode="after")
     def _windows(self) -> Profile:
         if self.scrape_interval.ms <= 0 or self.evaluation_interval.ms <= 0:
-            raise ValueError("scrape_interval and evaluation_interval must be greater than 0s")
+            raise ValueError(
+                "scrape_interval and evaluation_interval must be greater than 0s, "
+                f"got {self.scrape_interval} and {self.evaluation_interval}"
+            )
         if self.rate_window.ms < 4 * self.scrape_interval.ms:
             raise ValueError(
                 f"rate_window ({self.rate_window}) must be at least 4x scrape_interval "
@@ -143,8 +148,10 @@ class Alerting(Frozen):
     @field_validator("runbook_base_url", "grafana_url", "webhook_url", "critical_webhook_url", "watchdog_webhook_url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
-        if value is not None and not URL_RE.match(value):
-            raise ValueError(f"must be an http(s) URL without spaces or quotes, got {value!r}")
+        if value is not None and not URL_RE.fullmatch(value):
+            raise ValueError(f"must be an http(s) URL without spaces or quotes, got {shown(value)}")
+        if value is not None:
+            check_url_parts(value)
         return value.rstrip("/") if value else value
 
 
@@ -171,8 +178,8 @@ class Component(Frozen):
     @field_validator("image")
     @classmethod
     def _image(cls, value: str) -> str:
-        if not IMAGE_RE.match(value) or value.endswith(":latest"):
-            raise ValueError(f"must be an image with a pinned tag (not latest), got {value!r}")
+        if not IMAGE_RE.fullmatch(value) or value.lower().endswith(":latest"):
+            raise ValueError(f"must be an image with a pinned tag (not latest), got {shown(value)}")
         return value
 
     @property
@@ -295,8 +302,8 @@ class StackSettings(BaseSettings):
     @field_validator("project")
     @classmethod
     def _project(cls, value: str) -> str:
-        if not NAME_RE.match(value):
-            raise ValueError(f"must be lowercase letters, digits, '-' or '_', got {value!r}")
+        if not NAME_RE.fullmatch(value):
+            raise ValueError(f"must be lowercase letters, digits, '-' or '_', got {shown(value)}")
         return value
 
     @model_validator(mode="after")

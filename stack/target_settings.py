@@ -11,21 +11,23 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
+from stack.errors import shown
 from stack.service_settings import Frozen
+from stack.value_checks import check_version
 
 # Kubernetes' own rules (k8s.io/apimachinery/pkg/util/validation)
-DNS1123_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-DNS1123_SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-K8S_LABEL_VALUE_RE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
-K8S_LABEL_NAME_RE = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
-IANA_SVC_NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")  # a named port: <= 15 chars, a letter, no '--'
-CHART_VERSION_RE = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+$")
+DNS1123_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+DNS1123_SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
+K8S_LABEL_VALUE_RE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?\Z")
+K8S_LABEL_NAME_RE = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]\Z")
+IANA_SVC_NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?\Z")  # a named port: <= 15 chars, a letter, no '--'
+CHART_VERSION_RE = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+\Z")
 
 
 def check_dns1123_label(value: str) -> str:
     if len(value) > 63 or not DNS1123_LABEL_RE.match(value):
         raise ValueError(
-            f"Kubernetes rejects {value!r}: expected at most 63 lowercase letters, digits or '-', "
+            f"Kubernetes rejects {shown(value)}: expected at most 63 lowercase letters, digits or '-', "
             "starting and ending with a letter or digit (RFC 1123 label)"
         )
     return value
@@ -34,7 +36,7 @@ def check_dns1123_label(value: str) -> str:
 def check_dns1123_subdomain(value: str) -> str:
     if len(value) > 253 or not DNS1123_SUBDOMAIN_RE.match(value):
         raise ValueError(
-            f"Kubernetes rejects {value!r} as an object name: expected at most 253 lowercase letters, digits, "
+            f"Kubernetes rejects {shown(value)} as an object name: expected at most 253 lowercase letters, digits, "
             "'-' or '.', starting and ending with a letter or digit (RFC 1123 subdomain)"
         )
     return value
@@ -43,7 +45,7 @@ def check_dns1123_subdomain(value: str) -> str:
 def check_label_value(value: str) -> str:
     if len(value) > 63 or not K8S_LABEL_VALUE_RE.match(value):
         raise ValueError(
-            f"Kubernetes rejects label value {value!r}: expected at most 63 letters, digits, '-', '_' or '.', "
+            f"Kubernetes rejects label value {shown(value)}: expected at most 63 letters, digits, '-', '_' or '.', "
             "starting and ending with a letter or digit"
         )
     return value
@@ -56,7 +58,7 @@ def check_label_name(value: str) -> str:
         len(name) > 63 or not K8S_LABEL_NAME_RE.match(name)
     ):
         raise ValueError(
-            f"Kubernetes rejects label key {value!r}: expected [prefix/]name, the name at most 63 letters, "
+            f"Kubernetes rejects label key {shown(value)}: expected [prefix/]name, the name at most 63 letters, "
             "digits, '-', '_' or '.', starting and ending with a letter or digit, the prefix a DNS subdomain"
         )
     return value
@@ -79,7 +81,7 @@ class Charts(Frozen):
     @classmethod
     def _version(cls, value: str) -> str:
         if not CHART_VERSION_RE.match(value):
-            raise ValueError(f"must be a released chart version X.Y.Z, got {value!r}")
+            raise ValueError(f"must be a released chart version X.Y.Z, got {shown(value)}")
         return value
 
 
@@ -104,6 +106,11 @@ class Kubernetes(Frozen):
     prometheus_operator_version: str = "0.93.1"
     otel_operator_version: str = "0.144.0"
 
+    @field_validator("kubectl_version", "prometheus_operator_version", "otel_operator_version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        return check_version(value)
+
     @field_validator("namespace", "services_namespace")
     @classmethod
     def _namespace(cls, value: str) -> str:
@@ -124,7 +131,7 @@ class Kubernetes(Frozen):
     def _port(cls, value: str) -> str:
         if len(value) > 15 or not IANA_SVC_NAME_RE.match(value) or "--" in value or value.isdigit():
             raise ValueError(
-                f"Kubernetes rejects port name {value!r}: expected at most 15 lowercase letters, digits or '-' "
+                f"Kubernetes rejects port name {shown(value)}: expected at most 15 lowercase letters, digits or '-' "
                 "with at least one letter (IANA service name)"
             )
         return value
@@ -157,6 +164,11 @@ def check_kubernetes_names(services: Iterable[Any]) -> None:
 class Mimir(Frozen):
     """The Grafana Mimir target: the ruler's rule namespaces and the tenant's Alertmanager config (written under
     output.mimir_dir), for a Mimir the user runs."""
+
+    @field_validator("cortextool_version", "cortex_version", check_fields=False)
+    @classmethod
+    def _version(cls, value: str) -> str:
+        return check_version(value)
 
     enabled: bool = False
     # cortextool (github.com/cortexproject/cortex-tools, Apache-2.0) checks the rule namespaces: same format

@@ -107,6 +107,11 @@ def loopback(port: int, container_port: int | None = None) -> str:
     return f"127.0.0.1:{port}:{container_port or port}"
 
 
+def literal(value: str) -> str:
+    """A value compose passes as written: compose interpolates `$` (`${HOME}`, `$(...)` stays text), `$$` is `$`."""
+    return value.replace("$", "$$")
+
+
 def required_env(name: str) -> str:
     return f"${{{name}:?missing in compose/.env - run obsstack up to create it}}"
 
@@ -307,7 +312,7 @@ def _app(settings: StackSettings, service: AppService) -> Service:
             export_interval_ms=settings.timing.scrape_interval.ms,
             stable_semconv=service.metrics_convention == "otel",
         ),
-        **service.env,
+        **{key: literal(value) for key, value in service.env.items()},
     }
     ports = sorted({service.port, service.scrape_port})
     depends = {"otelcol": DependsOn(condition="service_started")}
@@ -336,8 +341,7 @@ def _loadgen(settings: StackSettings) -> Service:
         entrypoint=("/bin/sh", "-c"),
         command=(loop,),
         extra_hosts=(f"{c.HOST_GATEWAY}:host-gateway",),
-        depends_on={s.name: DependsOn(condition="service_started") for s in settings.services if s.in_compose}
-        or None,
+        depends_on={s.name: DependsOn(condition="service_started") for s in settings.services if s.in_compose} or None,
         healthcheck=Healthcheck(disable=True),
     )
 

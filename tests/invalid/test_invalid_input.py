@@ -76,7 +76,7 @@ CASES = {
     "port_true": (VALID.replace("port: 8000", "port: true"), ["services[0].port", "True"]),
     "component_port_true": (
         VALID + "components:\n  grafana: {image: 'grafana/grafana:12.1.1', port: true}\n",
-        ["components.grafana.port", "valid integer", "True"],
+        ["components.grafana.port", "whole number, not a boolean", "True"],
     ),
     "two_components_one_port": (
         VALID + "components:\n  grafana: {port: 9090}\n",

@@ -41,7 +41,7 @@ CASES = {
     "gauge_named_as_a_counter": (
         CUSTOM + "    metric_names: {requests: shop_requests_total, duration: shop_request_duration_seconds,"
         " inprogress: shop_in_flight_total}\n    metric_labels: {route: endpoint}\n",
-        ["services[0].metric_names", "inprogress: 'shop_in_flight_total' ends in _total", "a gauge"],
+        ["services[0].metric_names.inprogress in", "'shop_in_flight_total' ends in _total", "a gauge"],
     ),
     "metric_name_with_a_space": (
         CUSTOM + "    metric_names: {requests: 'shop requests_total', duration: shop_request_duration_seconds}\n"
@@ -63,12 +63,12 @@ CASES = {
     ),
     "custom_without_names": (
         CUSTOM + "    metric_labels: {route: endpoint}\n",
-        ["services[0]", "metric_names: metrics_convention custom needs metric_names"],
+        ["services[0].metric_names in", "metrics_convention custom needs metric_names"],
     ),
     "custom_without_labels": (CUSTOM + NAMES, ["services[0]", "metrics_convention custom needs metric_labels"]),
     "names_without_custom": (
         VALID + NAMES,
-        ["services[0]", "metric_names: is for metrics_convention custom", "got metrics_convention instrumentator"],
+        ["services[0].metric_names in", "is for metrics_convention custom", "got metrics_convention instrumentator"],
     ),
     "unknown_convention": (
         VALID + "    metrics_convention: micrometer\n",
@@ -88,7 +88,7 @@ CASES = {
     ),
     "pushed_service_without_otlp": (
         VALID + "    metrics_source: otlp\n    otlp: false\n",
-        ["services[0]", "metrics_source: otlp", "needs otlp: true"],
+        ["services[0].metrics_source in", "otlp pushes", "needs otlp: true"],
     ),
     "metrics_port_of_another_service": (
         VALID + "    metrics_port: 8001\n  - {name: billing, port: 8001}\n",
