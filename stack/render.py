@@ -9,6 +9,7 @@ import posixpath
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import yaml
@@ -31,6 +32,26 @@ from stack.settings import StackSettings
 from stack.yaml_block import BlockWriter
 
 Placement = c.Placement
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What more than one renderer embeds, built once per plan: each dashboard's JSON text (dashboards/ and
+    the Kubernetes ConfigMaps hold the same bytes) and the rule files (alerts/, the PrometheusRules)."""
+
+    settings: StackSettings
+
+    @cached_property
+    def dashboards(self) -> dict[str, str]:
+        return {name: to_json(board) for name, board in build_dashboards(self.settings).items()}
+
+    @cached_property
+    def rule_files(self) -> dict[str, RuleFile]:
+        return build_rule_files(self.settings)
+
+
+def _shared(settings: StackSettings, shared: Shared | None) -> Shared:
+    return shared if shared is not None and shared.settings is settings else Shared(settings)
 
 
 @dataclass(frozen=True, order=True)
@@ -83,9 +104,11 @@ def render_template(template: str, **context: Any) -> str:
     return _templates.get_template(template).render(**context)
 
 
-def render_alerts(settings: StackSettings, placement: Placement) -> Iterable[Artifact]:
+def render_alerts(
+    settings: StackSettings, placement: Placement, shared: Shared | None = None
+) -> Iterable[Artifact]:
     alerts_dir = settings.output.alerts_dir
-    rule_files = build_rule_files(settings)
+    rule_files = _shared(settings, shared).rule_files
     for name, rule_file in rule_files.items():
         yield Artifact(posixpath.join(alerts_dir, name), to_yaml(rule_file.to_data()))
     for name, test_file in build_rule_tests(settings).items():
@@ -103,7 +126,9 @@ def _runbooks(settings: StackSettings, rule_files: dict[str, RuleFile]) -> Itera
         yield Artifact(posixpath.join(settings.output.alerts_dir, "runbooks", f"{name}.md"), text)
 
 
-def render_prometheus(settings: StackSettings, placement: Placement) -> Iterable[Artifact]:
+def render_prometheus(
+    settings: StackSettings, placement: Placement, shared: Shared | None = None
+) -> Iterable[Artifact]:
     compose = settings.output.compose_dir
     prometheus = build_prometheus(settings, placement)
     yield Artifact(posixpath.join(compose, c.PROMETHEUS_CONFIG), to_yaml(prometheus.to_data()))
@@ -111,7 +136,9 @@ def render_prometheus(settings: StackSettings, placement: Placement) -> Iterable
     yield Artifact(posixpath.join(compose, c.ALERTMANAGER_CONFIG), to_yaml(alertmanager.to_data()))
 
 
-def render_compose(settings: StackSettings, placement: Placement) -> Iterator[Artifact]:
+def render_compose(
+    settings: StackSettings, placement: Placement, shared: Shared | None = None
+) -> Iterator[Artifact]:
     """The compose files and the configs of the chosen stores that read one (Loki, Tempo, Jaeger), the
     collector and containers' Alertmanager."""
     models: dict[str, ConfigModel] = {
@@ -128,10 +155,12 @@ def render_compose(settings: StackSettings, placement: Placement) -> Iterator[Ar
     yield Artifact(posixpath.join(settings.output.compose_dir, ".gitignore"), ignore)
 
 
-def render_grafana(settings: StackSettings, placement: Placement) -> Iterable[Artifact]:
+def render_grafana(
+    settings: StackSettings, placement: Placement, shared: Shared | None = None
+) -> Iterable[Artifact]:
     """Dashboards as JSON and the provisioning YAML."""
-    for name, dashboard in build_dashboards(settings).items():
-        yield Artifact(posixpath.join(settings.output.dashboards_dir, c.dashboard_file(name)), to_json(dashboard))
+    for name, text in _shared(settings, shared).dashboards.items():
+        yield Artifact(posixpath.join(settings.output.dashboards_dir, c.dashboard_file(name)), text)
     compose = settings.output.compose_dir
     datasources = build_datasources(settings, placement).to_data()
     yield Artifact(posixpath.join(compose, c.GRAFANA_DATASOURCES), to_yaml(datasources))
@@ -139,15 +168,22 @@ def render_grafana(settings: StackSettings, placement: Placement) -> Iterable[Ar
     yield Artifact(posixpath.join(compose, c.GRAFANA_DASHBOARD_PROVIDERS), to_yaml(providers))
 
 
-def render_kubernetes(settings: StackSettings, placement: Placement) -> Iterable[Artifact]:
-    """The Kubernetes target (when enabled): a Kustomize base and Helm values overlays, one object per file."""
+def render_kubernetes(
+    settings: StackSettings, placement: Placement, shared: Shared | None = None
+) -> Iterable[Artifact]:
+    """The Kubernetes target (when enabled): a Kustomize base and Helm values overlays, one object per file;
+    its ConfigMaps hold the dashboards' JSON text and its PrometheusRules the rule files' groups, as built once
+    for dashboards/ and alerts/."""
     from stack.builders.kubernetes import build_kubernetes
 
-    for name, document in build_kubernetes(settings).items():
+    built = _shared(settings, shared)
+    for name, document in build_kubernetes(settings, built.dashboards, built.rule_files).items():
         yield Artifact(posixpath.join(settings.output.kubernetes_dir, name), to_yaml(document.to_data()))
 
 
-def render_mimir(settings: StackSettings, placement: Placement) -> Iterable[Artifact]:
+def render_mimir(
+    settings: StackSettings, placement: Placement, shared: Shared | None = None
+) -> Iterable[Artifact]:
     """The Mimir target (when enabled): a rule namespace file per service and the tenant Alertmanager config."""
     from stack.builders.mimir import build_mimir
 
@@ -155,7 +191,7 @@ def render_mimir(settings: StackSettings, placement: Placement) -> Iterable[Arti
         yield Artifact(posixpath.join(settings.output.mimir_dir, name), to_yaml(document.to_data()))
 
 
-Renderer = Callable[[StackSettings, Placement], Iterable[Artifact]]
+Renderer = Callable[[StackSettings, Placement, Shared | None], Iterable[Artifact]]
 
 # The ordered list of renderers; each component adds one entry here.
 RENDERERS: tuple[Renderer, ...] = (
@@ -176,10 +212,11 @@ OPTIONAL: dict[Renderer, Callable[[StackSettings], bool]] = {
 def render_all(settings: StackSettings, placement: Placement = c.IN_CONTAINERS) -> tuple[Artifact, ...]:
     """The whole plan for a placement, sorted by path. Fails if a renderer produced nothing or two one path."""
     artifacts: list[Artifact] = []
+    shared = Shared(settings)
     for renderer in RENDERERS:
         if renderer in OPTIONAL and not OPTIONAL[renderer](settings):
             continue
-        produced = list(renderer(settings, placement))
+        produced = list(renderer(settings, placement, shared))
         if not produced:
             raise RuntimeError(f"renderer {renderer.__name__} produced no files")
         artifacts += produced

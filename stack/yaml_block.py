@@ -11,11 +11,31 @@ indentation) or a key PyYAML would not write as a simple key is left to PyYAML w
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 Dump = Callable[[Any], str]  # PyYAML's dump of one document, configured as the caller writes files
+
+
+# A string PyYAML writes as itself (plain) in block context, decided without asking it: printable ASCII,
+# starting with a letter, `_`, `/`, `$` or `(` (no indicator, no number, no `.inf`, no `~`), not ending in a
+# space or `:`, with no `: ` or ` #` inside, and not one of the words YAML 1.1 reads as a bool or null.
+_PLAIN = re.compile(r"[A-Za-z_/$(](?:[ -~]{0,998}[!-9;-~])?")
+_IMPLICIT = frozenset(
+    word for base in ("yes", "no", "true", "false", "on", "off", "null") for word in (base, base.title(), base.upper())
+)
+
+
+def plain(value: str) -> bool:
+    """PyYAML (block context, width 100,000) writes `value` unquoted, as it is."""
+    return (
+        _PLAIN.fullmatch(value) is not None
+        and ": " not in value
+        and " #" not in value
+        and value not in _IMPLICIT
+    )
 
 
 class _Fallback(Exception):
@@ -58,9 +78,15 @@ class BlockWriter:
         return text[:-4]
 
     def _scalar(self, value: Any) -> str:
-        if isinstance(value, str) and "\n" in value:
-            raise _Fallback
-        return self.value_text(type(value).__name__, _token(value), value)
+        kind = type(value)
+        if kind is str:
+            if plain(value):
+                return str(value)
+            if "\n" in value:
+                raise _Fallback
+        elif kind is int:
+            return str(value)
+        return self.value_text(kind.__name__, _token(value), value)
 
     def _inline(self, value: Any) -> str | None:
         """The text of `value` on the same line as its key or dash, or None for a block below it."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Mapping
 
 import yaml
 
@@ -25,6 +26,7 @@ from stack.models import alertmanager as am
 from stack.models import kubernetes as k
 from stack.models.grafana import VICTORIALOGS_PLUGIN
 from stack.models.jsontext import to_json
+from stack.models.rules import RuleFile
 from stack.settings import Service, StackSettings
 
 BASE_DIR = "base"
@@ -46,9 +48,14 @@ PYTHON_ENV = (
 SCRAPED_ENV = (k.EnvVar(name="OTEL_METRICS_EXPORTER", value="none"),)
 
 
-def build_kubernetes(settings: StackSettings) -> dict[str, ConfigModel]:
-    """File name (relative to output.kubernetes_dir) -> its document."""
-    objects = build_objects(settings)
+def build_kubernetes(
+    settings: StackSettings,
+    boards: Mapping[str, str] | None = None,
+    rule_files: Mapping[str, RuleFile] | None = None,
+) -> dict[str, ConfigModel]:
+    """File name (relative to output.kubernetes_dir) -> its document. `boards` (dashboard name -> the JSON text
+    of dashboards/) and `rule_files` (those of alerts/): as render built them, else built here."""
+    objects = build_objects(settings, boards, rule_files)
     files: dict[str, ConfigModel] = {
         posixpath.join(BASE_DIR, name): obj for name, obj in objects.items()
     }
@@ -58,10 +65,14 @@ def build_kubernetes(settings: StackSettings) -> dict[str, ConfigModel]:
     return files
 
 
-def build_objects(settings: StackSettings) -> dict[str, k.KubernetesObject]:
+def build_objects(
+    settings: StackSettings,
+    boards: Mapping[str, str] | None = None,
+    rule_files: Mapping[str, RuleFile] | None = None,
+) -> dict[str, k.KubernetesObject]:
     """File name (relative to base/) -> the one object it holds, in kustomization order."""
     objects: dict[str, k.KubernetesObject] = {}
-    for name, rule in prometheus_rules(settings).items():
+    for name, rule in prometheus_rules(settings, rule_files).items():
         objects[f"prometheusrule-{name}.yaml"] = rule
     for service in settings.services:
         if not service.scraped:
@@ -69,7 +80,7 @@ def build_objects(settings: StackSettings) -> dict[str, k.KubernetesObject]:
         monitor = service_monitor(settings, service)
         objects[f"{monitor.kind.lower()}-{service.name}.yaml"] = monitor
     objects["alertmanagerconfig.yaml"] = alertmanager_config(settings)
-    for name, config_map in dashboards(settings).items():
+    for name, config_map in dashboards(settings, boards).items():
         objects[f"dashboard-{name}.yaml"] = config_map
     objects["datasources.yaml"] = datasources(settings)
     objects["instrumentation.yaml"] = instrumentation(settings)
@@ -94,9 +105,11 @@ def _selected(settings: StackSettings, service: Service | None = None) -> dict[s
     return {**own, **settings.kubernetes.selector_labels}
 
 
-def prometheus_rules(settings: StackSettings) -> dict[str, k.PrometheusRule]:
+def prometheus_rules(
+    settings: StackSettings, rule_files: Mapping[str, RuleFile] | None = None
+) -> dict[str, k.PrometheusRule]:
     """Rule name -> PrometheusRule holding exactly the groups of the promtool-tested rule file."""
-    rule_files = build_rule_files(settings)
+    rule_files = build_rule_files(settings) if rule_files is None else rule_files
     by_service = {s.name: s for s in settings.services}
     rules: dict[str, k.PrometheusRule] = {}
     for service in settings.services:
@@ -215,9 +228,11 @@ def alertmanager_config(settings: StackSettings) -> k.AlertmanagerConfig:
     )
 
 
-def dashboards(settings: StackSettings) -> dict[str, k.ConfigMap]:
+def dashboards(settings: StackSettings, boards: Mapping[str, str] | None = None) -> dict[str, k.ConfigMap]:
     """Dashboard name -> ConfigMap for Grafana's dashboard sidecar, holding the bytes of dashboards/<name>.json
-    in the project's folder."""
+    (`boards`: those texts, as render built them) in the project's folder."""
+    if boards is None:
+        boards = {name: to_json(board) for name, board in build_dashboards(settings).items()}
     return {
         name: k.ConfigMap(
             metadata=_meta(
@@ -226,9 +241,9 @@ def dashboards(settings: StackSettings) -> dict[str, k.ConfigMap]:
                 {charts.DASHBOARD_LABEL: charts.SIDECAR_LABEL_VALUE},
                 **{charts.FOLDER_ANNOTATION: settings.project},
             ),
-            data={c.dashboard_file(name): to_json(dashboard)},
+            data={c.dashboard_file(name): text},
         )
-        for name, dashboard in build_dashboards(settings).items()
+        for name, text in boards.items()
     }
 
 

@@ -161,7 +161,7 @@ def dashboard(name: str, title: str, panels: list[Any], templates: list[Any], li
         schemaVersion=SCHEMA_VERSION,
         time=g.Time("now-3h", "now"),
     )
-    data: Json = json.loads(json.dumps(board.to_json_data(), cls=DashboardEncoder))
+    data: Json = json.loads(json.dumps(board.to_json_data(), cls=DashboardEncoder, allow_nan=False))
     return current_schema(data)
 
 

@@ -7,26 +7,28 @@ ConfigMap) writes the same bytes as render writes to dashboards/*.json.
 from __future__ import annotations
 
 import json
-import math
+import re
 from typing import Any
 
 import orjson
 
 JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
 
+# A float token orjson may write differently from Python's json (1e-9 for 1e-09, 0.00001 for 1e-05): in the
+# indented text every number stands alone at the end of its line, after `": `, the indentation or nothing, where no
+# string can end (a string ends with its quote), so the pattern meets numbers only.
+_FLOAT_TOKEN = re.compile(rb"(?<![^ ])(-?(?:[0-9]+(?:\.[0-9]+)?e[-+]?[0-9]+|0\.0000[0-9]+))(?=,?\n)")
 
-def _python_floats(value: Any) -> Any:
-    """`value` with each float whose text orjson would write differently from Python's json (1e-09 vs
-    1e-9, NaN) given as Python's text, so the bytes stay those of json.dumps(indent=2, sort_keys=True)."""
-    if isinstance(value, dict):
-        return {key: _python_floats(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_python_floats(item) for item in value]
-    if isinstance(value, float) and (not math.isfinite(value) or "e" in repr(value)):
-        return orjson.Fragment(json.dumps(value))
-    return value
+
+def _python_float(match: re.Match[bytes]) -> bytes:
+    """orjson writes the shortest text that reads back as the same float: Python's text of that float."""
+    return json.dumps(float(match.group(1))).encode("ascii")
 
 
 def to_json(data: Any) -> str:
-    """Indented JSON with sorted keys and a trailing newline (orjson: the bytes of the json module, faster)."""
-    return orjson.dumps(_python_floats(data), option=JSON_OPTIONS).decode("utf-8")
+    """Indented JSON with sorted keys and a trailing newline: the bytes of json.dumps(indent=2, sort_keys=True,
+    ensure_ascii=False) + newline, written by orjson in one pass, floats then given Python's text.
+
+    Non-finite floats are no JSON (orjson would write null): the settings refuse them and the dashboards'
+    build (stack.builders.panels.dashboard) fails on one."""
+    return _FLOAT_TOKEN.sub(_python_float, orjson.dumps(data, option=JSON_OPTIONS)).decode("utf-8")

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stack.render import _Dumper, to_yaml
-from stack.yaml_block import BlockWriter
+from stack.yaml_block import BlockWriter, plain
 
 
 def pyyaml(data: Any) -> str:
@@ -41,3 +41,17 @@ def test_generated_files_use_it() -> None:
     """to_yaml writes the header, then the same bytes as PyYAML."""
     data = {"groups": [{"name": "a", "rules": [{"record": "x:y", "expr": "sum(up)", "labels": {}}]}]}
     assert to_yaml(data, header="# h\n") == "# h\n" + pyyaml(data)
+
+
+plain_text = st.text(alphabet=st.sampled_from(list("aAyYnNoOtTfF_/$(): #-'\"{}[],?=~.019eE;+^@&*!|>%`\\")), max_size=12)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(plain_text, st.sampled_from(["yes", "No", "TRUE", "off", "Null", "on", "y", "n", "a:", "a :b"])))
+def test_plain_strings_are_what_pyyaml_writes_unquoted(value: str) -> None:
+    """A string the writer takes as plain (without asking PyYAML) is one PyYAML writes unquoted, as it is."""
+    if plain(value):
+        assert pyyaml({"k": value}) == f"k: {value}\n"
+    assert WRITER.write({"k": value, value or "e": [value, {"x": value}]}) == pyyaml(
+        {"k": value, value or "e": [value, {"x": value}]}
+    )
