@@ -121,8 +121,9 @@ def decorations(faults: list[FaultOutcome], wide: bool) -> tuple[tuple[Window, .
         for f in faults
         if f.started and f.ended
     )
-    marks = [Mark(f.started + f.detected_s, "fired", ", ".join(f.required)) for f in faults if f.detected_s]
-    marks += [Mark(f.ended + f.resolved_s, "resolved", ", ".join(f.required)) for f in faults if f.resolved_s]
+    marks = [Mark(f.started + f.detected_s, "fired", f"{', '.join(f.required)} fired") for f in faults if f.detected_s]
+    marks += [Mark(f.ended + f.resolved_s, "resolved", f"{', '.join(f.required)} resolved")
+              for f in faults if f.resolved_s]  # fmt: skip
     return windows, tuple(sorted(marks, key=lambda m: m.at))
 
 

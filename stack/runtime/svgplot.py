@@ -35,7 +35,7 @@ class Window:
 
 @dataclass(frozen=True)
 class Mark:
-    """A moment marked on the plot: `kind` fired or resolved, `label` the alerts."""
+    """A moment marked on the plot: `kind` fired or resolved; `label` says which alerts, shown where wide."""
 
     at: float
     kind: str
@@ -197,9 +197,10 @@ def _marks(frame: Frame) -> list[str]:
         x = frame.x(mark.at)
         parts.append(f'<line class="mark {escape(mark.kind)}" x1="{x}" x2="{x}" y1="{TOP - 8}" '
                      f'y2="{TOP + frame.inner_h}"><title>{escape(mark.label)}</title></line>')  # fmt: skip
-        anchor = "end" if x > frame.plot.width - 90 else "start"
+        anchor = "end" if x > frame.plot.width - 200 else "start"
+        text = mark.label if frame.inner_w >= WIDE_ENOUGH else mark.kind  # alert names where there is room
         parts.append(f'<text class="mark-label {escape(mark.kind)}" x="{x + (-2 if anchor == "end" else 2)}" '
-                     f'y="{TOP - 10 + 8 * (index % 2)}" text-anchor="{anchor}">{escape(mark.kind)}</text>')  # fmt: skip
+                     f'y="{TOP - 10 + 8 * (index % 2)}" text-anchor="{anchor}">{escape(text)}</text>')  # fmt: skip
     return parts
 
 
