@@ -349,6 +349,7 @@ class Placement:
     project_root: str = ""  # local mode: the project (stack.yaml's directory), for token files
     config_root: str = ""  # local mode: where the plan is written (.obsstack/local)
     running: tuple[str, ...] = ()  # local mode: the components and services that run (scrape jobs)
+    logs_root: str = ""  # local mode: where each started process' output goes (<name>.log)
 
     @property
     def listen(self) -> str:
@@ -359,6 +360,10 @@ class Placement:
 
     def data(self, component: str, container_path: str) -> str:
         return f"{self.data_root}/{component}" if self.local else container_path
+
+    def log_file(self, name: str) -> str:
+        """Local mode: the file a started process' output goes to."""
+        return f"{self.logs_root}/{name}.log"
 
     @property
     def tempo_otlp_ports(self) -> tuple[int, int]:
@@ -426,12 +431,15 @@ def store_ports(components: Any, backends: Any) -> dict[str, int]:
 
 def service_env(name: str, buckets: tuple[float, ...], faults_token: str | None,
                 metrics_token: str | None, otlp: str | None, environment: str, *,
-                export_interval_ms: int | None = None, stable_semconv: bool = False) -> dict[str, str]:  # fmt: skip
+                export_interval_ms: int | None = None, stable_semconv: bool = False,
+                otlp_logs: bool = True) -> dict[str, str]:  # fmt: skip
     """Standard OTel variables plus obsstack_fastapi's OBS_* settings; services that read neither ignore them.
     `export_interval_ms`: how often a service's OpenTelemetry SDK pushes metrics (the profile's scrape interval,
     so a pushed service is as fresh as a scraped one); `stable_semconv` (an otel-convention service, run by
     OpenTelemetry's zero-code agent): the instrumentations emit the stable HTTP semantic conventions (the otel
-    convention's names) instead of the old ones, and its logs are exported too."""
+    convention's names) instead of the old ones, and its logs are exported too. `otlp_logs`: obsstack_fastapi
+    also exports its log lines by OTLP (OBS_OTLP_LOGS), false where the collector reads them from the service's
+    log file."""
     env = {
         "OTEL_SERVICE_NAME": name,
         "OBS_ENVIRONMENT": environment,
@@ -441,6 +449,8 @@ def service_env(name: str, buckets: tuple[float, ...], faults_token: str | None,
         env["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp
     if otlp and export_interval_ms is not None:
         env[EXPORT_INTERVAL_ENV] = str(export_interval_ms)
+    if otlp:
+        env["OBS_OTLP_LOGS"] = "true" if otlp_logs else "false"
     if stable_semconv:
         env[SEMCONV_OPT_IN_ENV] = "http"
     if stable_semconv and otlp:  # opentelemetry-instrument exports the logging module's records only when asked

@@ -319,6 +319,7 @@ class Service(Frozen):
     health_path: str | None = None
     faults: bool = False
     otlp: bool = True  # sends its logs and traces to the collector by OTLP (verify follows a request through)
+    log_file: str | None = None  # its JSON log lines, read by the collector in local mode (relative to stack.yaml)
     traffic: tuple[Request, ...] = (Request(path="/"),)
     labels: dict[str, str] = Field(default_factory=dict)
     latency_buckets: tuple[float, ...] | None = None
@@ -488,6 +489,13 @@ class Service(Frozen):
     def in_compose(self) -> bool:
         """Runs as a container of the generated compose file."""
         return self.kind in {"image", "build"}
+
+    def logs_by_file(self, local: bool) -> bool:
+        """Whether the collector reads the service's log lines from a file rather than receiving them by OTLP: in
+        local mode only (a container's log file is root's and the collector runs as a non-root user), when it
+        declares its `log_file`, or for a `command` service obsstack starts (its output goes to a file) whose lines
+        are obsstack_fastapi's JSON (not an otel-convention one: OpenTelemetry's agent exports its logs itself)."""
+        return local and (self.log_file is not None or (self.kind == "command" and self.metrics_convention != "otel"))
 
     @property
     def address(self) -> str:

@@ -89,7 +89,7 @@ func main() {
 
 # collector component type -> Go module (without version) providing it, per kind of component
 COLLECTOR_MODULES: dict[str, dict[str, str]] = {
-    "receivers": {"otlp": f"{CORE}/receiver/otlpreceiver"},
+    "receivers": {"otlp": f"{CORE}/receiver/otlpreceiver", "filelog": f"{CONTRIB}/receiver/filelogreceiver"},
     "processors": {
         "batch": f"{CORE}/processor/batchprocessor",
         "memory_limiter": f"{CORE}/processor/memorylimiterprocessor",
@@ -101,7 +101,10 @@ COLLECTOR_MODULES: dict[str, dict[str, str]] = {
         "otlphttp": f"{CORE}/exporter/otlphttpexporter",
         "prometheusremotewrite": f"{CONTRIB}/exporter/prometheusremotewriteexporter",
     },
-    "extensions": {"health_check": f"{CONTRIB}/extension/healthcheckextension"},
+    "extensions": {
+        "health_check": f"{CONTRIB}/extension/healthcheckextension",
+        "file_storage": f"{CONTRIB}/extension/storage/filestorage",
+    },
     "connectors": {  # span metrics and the service graph for a trace store without Tempo's metrics generator
         "span_metrics": f"{CONTRIB}/connector/spanmetricsconnector",
         "service_graph": f"{CONTRIB}/connector/servicegraphconnector",
@@ -248,9 +251,13 @@ def used_types(config: OtelcolConfig) -> dict[str, tuple[str, ...]]:
     return {kind: tuple(sorted({key.split("/", 1)[0] for key in data.get(kind, {})})) for kind in kinds}
 
 
-# component types built whether or not stack.yaml uses them today: the transform processor labels the metrics of
-# metrics_source otlp services, so declaring one later needs no rebuild of the cached collector
-ALWAYS_BUILT: dict[str, tuple[str, ...]] = {"processors": ("transform",)}
+# component types built whether or not stack.yaml uses them today, so declaring one later needs no rebuild of the
+# cached collector: the transform processor labels the metrics of metrics_source otlp services; the filelog receiver
+# and its file_storage checkpoint read the services' log files in local mode only (the committed compose config has
+# neither)
+ALWAYS_BUILT: dict[str, tuple[str, ...]] = {
+    "processors": ("transform",), "receivers": ("filelog",), "extensions": ("file_storage",),
+}
 
 
 def ocb_manifest(configs: Sequence[OtelcolConfig], version: str) -> OcbManifest:

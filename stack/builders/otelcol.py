@@ -21,6 +21,8 @@ otherwise be counted twice.
 
 from __future__ import annotations
 
+import posixpath
+
 from stack import conventions as c
 from stack.builders.backends import EXPORT_TIMEOUT, QUEUE, RETRY, log_store, trace_store
 from stack.builders.promql import quote
@@ -32,32 +34,43 @@ from stack.models.otelcol import (
     ExplicitBuckets,
     Exporters,
     Extensions,
+    FileLogReceiver,
+    FileStorage,
     HealthCheck,
+    JsonParser,
     MemoryLimiter,
     MetricReader,
+    MoveOperator,
+    Operator,
     OtelcolConfig,
+    ParseFrom,
     Pipeline,
     Pipelines,
     Processors,
     PrometheusPullExporter,
     PullExporter,
     PullReader,
+    Receivers,
     RemoteWriteExporter,
     RemoteWriteQueue,
+    RemoveOperator,
     ResourceAction,
     ResourceProcessor,
     ResourceToTelemetry,
     ServiceConfig,
     ServiceGraphConnector,
     ServiceGraphStore,
+    SeverityParser,
     SpanMetricsConnector,
     SpanMetricsHistogram,
     Telemetry,
     TelemetryMetrics,
+    TimeParser,
+    TraceParser,
     TransformGroup,
     TransformProcessor,
 )
-from stack.models.otlp import Endpoint, OTLPProtocols, OTLPReceiver, Receivers
+from stack.models.otlp import Endpoint, OTLPProtocols, OTLPReceiver
 from stack.settings import Service, StackSettings
 
 PROCESSORS = ("memory_limiter", "resource", "batch")
@@ -71,16 +84,19 @@ SPAN_METRICS_NAMESPACE = "traces.spanmetrics"
 
 
 def build_otelcol(settings: StackSettings, placement: c.Placement = c.IN_CONTAINERS) -> OtelcolConfig:
-    listen = placement.listen
+    listen, files = placement.listen, log_files(settings, placement)
+    storage = FileStorage(directory=placement.data("otelcol", "")) if files else None
     return OtelcolConfig(
-        extensions=Extensions(health_check=HealthCheck(endpoint=f"{listen}:{c.OTELCOL_HEALTH_PORT}")),
+        extensions=Extensions(health_check=HealthCheck(endpoint=f"{listen}:{c.OTELCOL_HEALTH_PORT}"),
+                              file_storage=storage),
         receivers=Receivers(
             otlp=OTLPReceiver(
                 protocols=OTLPProtocols(
                     grpc=Endpoint(endpoint=f"{listen}:{c.OTLP_GRPC_PORT}"),
                     http=Endpoint(endpoint=f"{listen}:{c.OTLP_HTTP_PORT}"),
                 )
-            )
+            ),
+            filelog={name: filelog(name, path) for name, path in files.items()},
         ),
         processors=Processors(
             memory_limiter=MemoryLimiter(check_interval="1s", limit_percentage=80, spike_limit_percentage=25),
@@ -93,22 +109,59 @@ def build_otelcol(settings: StackSettings, placement: c.Placement = c.IN_CONTAIN
         exporters=_exporters(settings, placement),
         connectors=connectors(settings),
         service=ServiceConfig(
-            extensions=("health_check",),
+            extensions=("health_check", *(("file_storage",) if storage else ())),
             telemetry=Telemetry(metrics=TelemetryMetrics(readers=(_own_metrics(settings, listen),))),
-            pipelines=_pipelines(settings),
+            pipelines=_pipelines(settings, tuple(files)),
         ),
     )
 
 
-def _pipelines(settings: StackSettings) -> Pipelines:
+def _pipelines(settings: StackSettings, by_file: tuple[str, ...]) -> Pipelines:
     traces, logs = trace_store(settings), log_store(settings)
+    log_receivers = ("otlp", *(f"filelog/{name}" for name in by_file))
     connected = CONNECTORS if traces.connectors else ()
     metrics = (*PROCESSORS[:-1], PUSHED, PROCESSORS[-1]) if pushing(settings) else PROCESSORS
     return Pipelines(
         traces=Pipeline(receivers=("otlp",), processors=PROCESSORS, exporters=(traces.exporter_key, *connected)),
         metrics=Pipeline(receivers=("otlp", *connected), processors=metrics, exporters=("prometheusremotewrite",)),
-        logs=Pipeline(receivers=("otlp",), processors=PROCESSORS, exporters=(logs.exporter_key,)),
+        logs=Pipeline(receivers=log_receivers, processors=PROCESSORS, exporters=(logs.exporter_key,)),
     )
+
+
+def log_files(settings: StackSettings, placement: c.Placement) -> dict[str, str]:
+    """service -> the log file the collector reads (Service.logs_by_file), an absolute path."""
+    return {
+        s.name: posixpath.join(placement.project_root, s.log_file) if s.log_file else placement.log_file(s.name)
+        for s in settings.services
+        if s.logs_by_file(placement.local)
+    }
+
+
+# the JSON line obsstack_fastapi writes: `event` is the message, `level` the severity, `timestamp` ISO-8601 UTC with
+# milliseconds; `trace_id`/`span_id` (hex) become the record's trace context. What remains are its attributes, as
+# the library's OTLP bridge sends them. A line that is not JSON (a traceback on stderr) is sent as it is.
+LOG_TIME_LAYOUT = "2006-01-02T15:04:05.000Z07:00"  # Go's layout; Z07:00 reads the trailing Z as UTC
+LOG_LEVELS = {"warn": ("warning",), "error": ("exception",), "fatal": ("critical",)}  # beyond stanza's defaults
+MOVED_FIELDS = ("level", "timestamp", "trace_id", "span_id")
+
+
+def filelog(service: str, path: str) -> FileLogReceiver:
+    """The receiver of one service's log file: read from its end when first seen (earlier runs' lines are not
+    sent again), then from the offsets the file_storage extension keeps across collector restarts."""
+    parse: list[Operator] = [
+        JsonParser(
+            on_error="send_quiet",
+            timestamp=TimeParser(parse_from="attributes.timestamp", layout_type="gotime", layout=LOG_TIME_LAYOUT),
+            severity=SeverityParser(parse_from="attributes.level", mapping=LOG_LEVELS),
+            trace=TraceParser(trace_id=ParseFrom(parse_from="attributes.trace_id"),
+                              span_id=ParseFrom(parse_from="attributes.span_id")),
+        ),
+        MoveOperator.model_validate({"from": "attributes.event", "to": "body", "if": "attributes.event != nil"}),
+    ]
+    parse += [RemoveOperator.model_validate({"field": f"attributes.{key}", "if": f"attributes.{key} != nil"})
+              for key in MOVED_FIELDS]  # fmt: skip
+    return FileLogReceiver(include=(path,), start_at="end", storage="file_storage",
+                           resource={"service.name": service}, operators=tuple(parse))  # fmt: skip
 
 
 def pushing(settings: StackSettings) -> tuple[Service, ...]:

@@ -5,12 +5,12 @@ Pipelines name components by id; a validator checks that every id they name is c
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from stack.models import ConfigModel
-from stack.models.otlp import Receivers
+from stack.models.otlp import OTLPReceiver
 
 
 class MemoryLimiter(ConfigModel):
@@ -189,8 +189,111 @@ class HealthCheck(ConfigModel):
     endpoint: str
 
 
+class FileStorage(ConfigModel):
+    """filestorage extension (contrib v0.159.0 extension/storage/filestorage/config.go), the keys we set: where
+    components keep their state (the filelog receivers' read offsets), created when missing."""
+
+    directory: str
+    create_directory: bool = True
+
+
 class Extensions(ConfigModel):
     health_check: HealthCheck
+    file_storage: FileStorage | None = None
+
+
+class ParseFrom(ConfigModel):
+    parse_from: str
+
+
+class TimeParser(ConfigModel):
+    """stanza's helper.TimeParser: the record's timestamp from a field."""
+
+    parse_from: str
+    layout_type: Literal["strptime", "gotime", "epoch"]
+    layout: str
+
+
+class SeverityParser(ConfigModel):
+    """stanza's helper.SeverityConfig: severity number and text from a field; `mapping` adds level names the
+    default mapping lacks (severity -> the value or values that mean it)."""
+
+    parse_from: str
+    mapping: dict[str, str | tuple[str, ...]] | None = None
+
+
+class TraceParser(ConfigModel):
+    """stanza's helper.TraceParser: the record's trace context from hex fields."""
+
+    trace_id: ParseFrom
+    span_id: ParseFrom
+
+
+class JsonParser(ConfigModel):
+    """stanza's json_parser operator (helper.ParserConfig): the line parsed into attributes, then its timestamp,
+    severity and trace context taken from fields; a line that is not JSON is sent as it is (`send_quiet`)."""
+
+    type: Literal["json_parser"] = "json_parser"
+    on_error: Literal["send", "send_quiet", "drop", "drop_quiet"]
+    timestamp: TimeParser
+    severity: SeverityParser
+    trace: TraceParser
+
+
+class MoveOperator(ConfigModel):
+    """stanza's move operator: a field to another (an attribute to the body), when `if` holds."""
+
+    type: Literal["move"] = "move"
+    from_: str = Field(alias="from")
+    to: str
+    if_: str | None = Field(None, alias="if")
+
+
+class RemoveOperator(ConfigModel):
+    """stanza's remove operator: a field dropped, when `if` holds (a missing field would be an error)."""
+
+    type: Literal["remove"] = "remove"
+    field: str
+    if_: str | None = Field(None, alias="if")
+
+
+Operator = Annotated[JsonParser | MoveOperator | RemoveOperator, Field(discriminator="type")]
+
+
+class FileLogReceiver(ConfigModel):
+    """filelogreceiver (contrib v0.159.0: fileconsumer.Config squashed with adapter.BaseConfig), the keys we set:
+    the files, where a new file is read from, the storage extension keeping the read offsets (a restart neither
+    loses nor repeats a line), the resource of its records and the operators that parse each line."""
+
+    include: tuple[str, ...] = Field(min_length=1)
+    start_at: Literal["beginning", "end"]
+    include_file_name: bool = False
+    storage: str
+    resource: dict[str, str]
+    operators: tuple[Operator, ...]
+
+
+class Receivers(ConfigModel):
+    """OTLP, and a filelog receiver per service whose log file the collector reads, written `filelog/<service>`."""
+
+    otlp: OTLPReceiver
+    filelog: dict[str, FileLogReceiver] = Field(default_factory=dict)  # service -> its receiver
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fold(cls, data: Any) -> Any:
+        """`filelog/<service>` keys (a config read back) into `filelog`."""
+        if not isinstance(data, dict):
+            return data
+        files = {k.removeprefix("filelog/"): v for k, v in data.items() if k.startswith("filelog/")}
+        rest = {k: v for k, v in data.items() if not k.startswith("filelog/")}
+        return rest | ({"filelog": files} if files else {})
+
+    @model_serializer(mode="wrap")
+    def _flat(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        files = data.pop("filelog", None) or {}
+        return data | {f"filelog/{name}": receiver for name, receiver in files.items()}
 
 
 class Pipeline(ConfigModel):

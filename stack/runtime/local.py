@@ -93,6 +93,7 @@ def local_placement(layout: Layout, running: Iterable[str]) -> c.Placement:
     return c.Placement(
         local=True,
         data_root=layout.data_root,
+        logs_root=str(layout.log("_").parent),
         project_root=str(layout.root),
         config_root=str(layout.local),
         running=tuple(sorted(running)),
@@ -109,7 +110,7 @@ def write_local_plan(settings: StackSettings, layout: Layout, running: Iterable[
 def start_command_services(root: Path, settings: StackSettings, echo: Echo) -> tuple[Running, ...]:
     """Compose mode: the `command` services still run as processes here (Prometheus reaches them on the host)."""
     layout = Layout(root.resolve(), state_dir(root.resolve()))
-    to_start = command_services(settings, otlp=True)
+    to_start = command_services(settings, otlp=True, local=False)  # the collector in a container: logs by OTLP
     if not to_start:
         return ()
     _check_ports(to_start)

@@ -199,7 +199,7 @@ def metrics_route(service: Service) -> str:
     return f"pushed by OTLP to the collector (port {c.OTLP_GRPC_PORT}), remote-written to Prometheus"
 
 
-def service_program(service: Service, otlp: bool) -> tuple[Program, str]:
+def service_program(service: Service, otlp: bool, local: bool = True) -> tuple[Program, str]:
     """A `command` service of stack.yaml and its executable (found on PATH with this virtualenv first),
     started with its argv, working directory and environment."""
     assert service.command is not None  # only command services are started as processes
@@ -215,7 +215,7 @@ def service_program(service: Service, otlp: bool) -> tuple[Program, str]:
 
     def env(layout: Layout, settings: StackSettings) -> dict[str, str]:
         interval_ms = round(settings.timing.scrape_interval.seconds * 1000)
-        return service_env(service, layout, otlp, settings.buckets(service), interval_ms)
+        return service_env(service, layout, otlp, settings.buckets(service), interval_ms, local)
 
     ready = readiness(service)
     program = Program(
@@ -226,9 +226,10 @@ def service_program(service: Service, otlp: bool) -> tuple[Program, str]:
     return program, binary
 
 
-def command_services(settings: StackSettings, otlp: bool) -> list[tuple[Program, str]]:
-    """Every `command` service with its executable, in stack.yaml's order."""
-    return [service_program(s, otlp) for s in settings.services if s.kind == "command"]
+def command_services(settings: StackSettings, otlp: bool, local: bool = True) -> list[tuple[Program, str]]:
+    """Every `command` service with its executable, in stack.yaml's order (`local`: the stack runs as local
+    processes, whose collector reads the services' log files)."""
+    return [service_program(s, otlp, local) for s in settings.services if s.kind == "command"]
 
 
 INHERITED_PREFIXES = ("APP_", "OBS_", "OTEL_", "SENTRY_", "DATABASE_URL", "PROMETHEUS_MULTIPROC_DIR")
@@ -239,7 +240,7 @@ OTLP_ENDPOINT_ENV = "OTEL_EXPORTER_OTLP_ENDPOINT"
 
 
 def service_env(service: Service, layout: Layout, otlp: bool, buckets: tuple[float, ...],
-                export_interval_ms: int | None = None) -> dict[str, str]:  # fmt: skip
+                export_interval_ms: int | None = None, local: bool = True) -> dict[str, str]:  # fmt: skip
     """What obsstack passes (OTel and obsstack_fastapi variables), then the service's own `env` over it. The
     OTLP endpoint is the collector's gRPC port, and the protocol is said (`grpc`) unless stack.yaml sets the
     endpoint: an SDK left on http/protobuf would send to a gRPC port. `export_interval_ms`: how often an
@@ -253,6 +254,7 @@ def service_env(service: Service, layout: Layout, otlp: bool, buckets: tuple[flo
         f"http://127.0.0.1:{c.OTLP_GRPC_PORT}" if otlp else None,
         "local",
         export_interval_ms=export_interval_ms, stable_semconv=service.metrics_convention == "otel",
+        otlp_logs=not service.logs_by_file(local),
     )  # fmt: skip
     if otlp and OTLP_ENDPOINT_ENV not in service.env:
         env[OTLP_PROTOCOL_ENV] = "grpc"
