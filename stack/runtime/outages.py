@@ -38,6 +38,7 @@ SETTLE_S, STEADY_S, POLL_S = 90.0, 25.0, 5.0
 # 30 requests/s and ~80 ms each, two or three per window; a real loss (the queue's) is a tenth of the window
 EDGE_SHARE, EDGE_MIN = 0.01, 2
 LATENCY_SLACK_S = 0.025  # p95 during an outage may exceed the baseline's by 50 % plus this (2-core noise)
+LOG_LINES = "access log lines"  # what the log store holds for an outage window, one per request
 ARRIVAL_S = 8.0  # how long one probe request is looked for (the app exports spans every few seconds)
 LOSS_COUNTERS = (
     "otelcol_exporter_send_failed_spans", "otelcol_exporter_send_failed_log_records",
@@ -119,15 +120,28 @@ def _one(name: str, switch: Switch, target: Target, ends: Backends, prom: PromCl
     if name == ends.trace_store.name and ends.trace_store.restart_loses:
         outage.note = (f"{ends.trace_store.title} keeps traces in memory: those stored before its restart are "
                        "gone (the outage window's arrive from the collector's queue)")  # fmt: skip
-    outage.detail = _verdict(outage, resumed.last, store=name in (ends.log_store.name, ends.trace_store.name))
+    outage.detail = _verdict(outage, resumed.last, _kept(name, service, ends, outage))
     outage.ok = not outage.detail
     say(f"{'ok  ' if outage.ok else 'FAIL'} pipeline fault {name}: {_summary(outage)}")
     return outage
 
 
-def _verdict(outage: Outage, last: str, store: bool = False) -> str:
-    """What went wrong in one outage; a store's outage must also lose nothing: the collector queues and retries
-    what the store cannot take (edge records aside: requests straddling the window's edges, 1 %, at least 2)."""
+def _kept(name: str, service: str, ends: Backends, outage: Outage) -> tuple[str, ...]:
+    """What the outage of `name` must not lose, of what the stores hold for its window: everything, for a store's
+    outage (the collector queues and retries what the store cannot take); the access log lines of a service whose
+    log file the collector reads, for the collector's own outage (it reads on from its checkpoint once back). The
+    traces a service sends while the collector is down are dropped by its exporter (the report counts them)."""
+    if name in (ends.log_store.name, ends.trace_store.name):
+        return tuple(outage.stored)
+    if service in ends.file_logs:
+        outage.note = "log lines read from the service's log file from the collector's checkpoint once it was back"
+        return tuple(kind for kind in outage.stored if kind.startswith(LOG_LINES))
+    return ()
+
+
+def _verdict(outage: Outage, last: str, kept: tuple[str, ...] = ()) -> str:
+    """What went wrong in one outage; of the records in `kept` (what the stores hold for its window, by kind) it
+    must also lose nothing (edge records aside: requests straddling the window's edges, 1 %, at least 2)."""
     base, during = outage.baseline, outage.during
     assert base is not None
     assert during is not None
@@ -142,8 +156,10 @@ def _verdict(outage: Outage, last: str, store: bool = False) -> str:
         problems.append(f"telemetry did not resume within {RESUME_TIMEOUT:.0f}s: {last}")
     edge = max(EDGE_MIN, round(during.requests * EDGE_SHARE))
     lost = {kind: during.requests - n for kind, n in outage.stored.items() if during.requests - n > edge}
-    if store and lost:
-        problems.append("a store outage lost " + ", ".join(f"{n} of {during.requests} {k}" for k, n in lost.items()))
+    lost = {kind: n for kind, n in lost.items() if kind in kept}
+    if lost:
+        problems.append(f"the {outage.component} outage lost " + ", ".join(f"{n} of {during.requests} {k}"
+                                                                            for k, n in lost.items()))  # fmt: skip
     return "; ".join(problems)
 
 
@@ -224,7 +240,7 @@ def _stored(ends: Backends, service: str, start: float, end: float) -> dict[str,
     stored: dict[str, int] = {}
     logs, traces = ends.log_store, ends.trace_store
     if ends.presence.expected(logs.name):
-        stored[f"access log lines in {logs.title}"] = _count(lambda: logs.access_lines(ends.logs, service, start, end))
+        stored[f"{LOG_LINES} in {logs.title}"] = _count(lambda: logs.access_lines(ends.logs, service, start, end))
     if ends.presence.expected(traces.name):
         stored[f"traces in {traces.title}"] = _count(lambda: traces.traces(ends.traces, service, start, end))
     return stored

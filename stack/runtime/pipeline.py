@@ -61,12 +61,16 @@ class Backends:
     collector_job: str = "otelcol"
     collector_metrics: str = ""  # the collector's own /metrics, read directly (local mode)
     span_series: Callable[[str], tuple[str, str]] = lambda service: ("", "")  # service -> its derived series
+    # the services whose log lines the collector reads from their log file when the stack runs as local processes
+    # (where the pipeline faults run): a collector outage must lose none of their lines
+    file_logs: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, settings: StackSettings, urls: tuple[str, str, str], presence: Presence, collector: str) -> Backends:
         """`urls`: Prometheus, the log store, the trace store; `collector`: the collector's own metrics."""
         return cls(*urls, presence, log_api(settings), trace_api(settings), collector_metrics=collector,
-                   span_series=lambda service: span_metric_series(settings, service))  # fmt: skip
+                   span_series=lambda service: span_metric_series(settings, service),
+                   file_logs=frozenset(s.name for s in settings.services if s.logs_by_file(local=True)))  # fmt: skip
 
     def exporters(self) -> tuple[str, ...]:
         """The collector's exporters to stores of the stack: their send failures are losses; an exporter to a

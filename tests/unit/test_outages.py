@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import time
 
-from stack.runtime.outages import Outage, _verdict
+from stack.runtime.outages import Outage, _kept, _verdict
+from stack.runtime.pipeline import Backends
+from stack.runtime.presence import Presence
+from stack.runtime.stores import LOG_APIS, TRACE_APIS
 from stack.runtime.traffic import Traffic, Window
 
 BASE = Window(requests=300, errors=0, p95_s=0.050, max_s=0.09)
@@ -48,10 +51,25 @@ def test_traffic_window_counts_requests_errors_and_p95() -> None:
 
 def test_a_store_outage_that_loses_records_fails() -> None:
     """A store's outage must lose nothing (the collector queues and retries): 59 traces of 437 requests missing
-    fail it, 4 access lines straddling the window's edges (1 %) do not; the collector's own outage may lose (the
-    app's exporters drop what they cannot send), and says so in the table instead."""
+    fail it, 4 access lines straddling the window's edges (1 %) do not; records outside `kept` (the collector's
+    own outage may lose traces: the app's exporters drop what they cannot send) are reported, not failed."""
     during = Window(437, 0, 0.050, 0.1)
     lossy = outage(during)
     lossy.stored = {"access log lines in VictoriaLogs": 433, "traces in Jaeger": 378}
-    assert _verdict(lossy, "", store=True) == "a store outage lost 59 of 437 traces in Jaeger"
-    assert _verdict(lossy, "", store=False) == ""
+    assert _verdict(lossy, "", kept=tuple(lossy.stored)) == "the loki outage lost 59 of 437 traces in Jaeger"
+    assert _verdict(lossy, "", kept=()) == ""
+
+
+def test_a_collector_outage_must_keep_the_log_lines_read_from_file() -> None:
+    """The collector's outage keeps the access lines of a service whose log file it reads (it reads on from its
+    checkpoint): 37 missing fail it, its traces (dropped by the app's exporter) do not; a service sending its logs by
+    OTLP may lose both; a store's outage keeps everything."""
+    ends = Backends("", "", "", Presence(), log_store=LOG_APIS["victorialogs"], trace_store=TRACE_APIS["jaeger"],
+                    file_logs=frozenset({"orders"}))  # fmt: skip
+    down = Outage("otelcol", baseline=BASE, during=Window(437, 0, 0.050, 0.1), resumed_s=2.0)
+    down.stored = {"access log lines in VictoriaLogs": 400, "traces in Jaeger": 12}
+    kept = _kept("otelcol", "orders", ends, down)
+    assert kept == ("access log lines in VictoriaLogs",)
+    assert _verdict(down, "", kept) == "the otelcol outage lost 37 of 437 access log lines in VictoriaLogs"
+    assert _kept("otelcol", "payments", ends, down) == ()
+    assert _kept("jaeger", "payments", ends, down) == tuple(down.stored)
