@@ -210,6 +210,11 @@ def up(
     ephemeral: Annotated[
         bool, typer.Option("--ephemeral", help="Fresh data: tmpfs in compose, wiped in local mode.")
     ] = False,
+    ring: Annotated[
+        bool,
+        typer.Option("--ring", help="Local mode: a ring of 3 Cortex processes evaluates and alerts, loaded with the "
+                     "mimir target's files unchanged."),
+    ] = False,
 ) -> None:
     """Start the stack: docker compose with an engine, else local processes on 127.0.0.1."""
     from stack.runtime import lifecycle as runtime
@@ -217,6 +222,13 @@ def up(
     try:
         if local and compose:
             raise StackError("--local and --compose exclude each other; pick one")
+        if ring:
+            from stack.runtime.ring import up_ring
+
+            if compose:
+                raise StackError("--ring runs local processes; use it with --local (or without --compose)")
+            up_ring(config.resolve().parent, _settings(config, profile, ["mimir"]), ephemeral)
+            return
         mode: runtime.Mode = "local" if local else "compose" if compose else "auto"
         runtime.up(config.resolve().parent, _settings(config, profile), mode, ephemeral)
     except StackError as error:
@@ -281,6 +293,7 @@ def verify(
         verify_profile,
     )
     from stack.runtime.report import fault_table, write_reports
+    from stack.runtime.ring import verify_clients
     from stack.runtime.scenarios import pick_services
 
     try:
@@ -303,6 +316,7 @@ def verify(
             root=deployed,
             expected=expected,
             absent=absent_components(root),  # not started for want of a binary: their checks are n/a
+            ring=verify_clients(root, settings),  # a ring run: its ruler and Alertmanager, with the tenant header
         )
         report = verifier.run()
         json_path, html_path = write_reports(report, report_dir or root)

@@ -191,6 +191,18 @@ def render_mimir(
         yield Artifact(posixpath.join(settings.output.mimir_dir, name), to_yaml(document.to_data()))
 
 
+def render_ring(settings: StackSettings, placement: Placement) -> tuple[Artifact, ...]:
+    """The files of a local Cortex ring run (`up --local --ring`; never part of the committed plan): each member's
+    config (cortex/<member>.yaml) and Prometheus' config without rules, remote-writing to every member."""
+    from stack.builders.cortex import build_cortex, members, ring_prometheus
+
+    configs = [Artifact(f"cortex/{m.name}.yaml", to_yaml(build_cortex(settings, m, placement.data_root).to_data()))
+               for m in members(settings)]  # fmt: skip
+    prometheus = ring_prometheus(settings, build_prometheus(settings, placement))
+    path = posixpath.join(settings.output.compose_dir, c.PROMETHEUS_CONFIG)
+    return (*configs, Artifact(path, to_yaml(prometheus.to_data())))
+
+
 Renderer = Callable[[StackSettings, Placement, Shared | None], Iterable[Artifact]]
 
 # The ordered list of renderers; each component adds one entry here.

@@ -263,6 +263,7 @@ TOOL_COMPONENTS: dict[str, tuple[str, str]] = {
     "amtool": ("alertmanager", "--version"),
     "kubectl": ("kubectl", "version --client"),
     "cortextool": ("cortextool", "version"),
+    "cortex": ("cortex", "-version"),
 }
 
 
@@ -391,7 +392,8 @@ class StackSettings(BaseSettings):
     def tool_pin(self, tool: str) -> Pin:
         """The version a tool obsstack runs must report, and the component whose build provides it."""
         component, flag = TOOL_COMPONENTS[tool]
-        versions = {"kubectl": self.kubernetes.kubectl_version, "cortextool": self.mimir.cortextool_version}
+        versions = {"kubectl": self.kubernetes.kubectl_version, "cortextool": self.mimir.cortextool_version,
+                    "cortex": self.mimir.cortex_version}  # fmt: skip
         version = versions.get(component) or self.components.pinned(component)
         return Pin(tool=tool, component=component, version=version, version_flag=flag)
 

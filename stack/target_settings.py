@@ -173,3 +173,5 @@ class Mimir(Frozen):
     enabled: bool = False
     # cortextool (github.com/cortexproject/cortex-tools, Apache-2.0) checks the rule namespaces: same format
     cortextool_version: str = "0.21.1"
+    # Cortex (github.com/cortexproject/cortex, Apache-2.0): the ring `up --local --ring` loads the target into
+    cortex_version: str = "1.21.1"

