@@ -30,6 +30,20 @@ class EncodingNullSpanExporter(SpanExporter):
         return SpanExportResult.SUCCESS
 
 
+class OursEncodingNullSpanExporter(SpanExporter):
+    """What obsstack_fastapi's OTLP/gRPC span exporter pays per batch: its encoder builds the request, gRPC
+    serializes it; then the bytes are dropped (no network)."""
+
+    def __init__(self) -> None:
+        from obsstack_fastapi.otlp_spans import SpanEncoder
+
+        self._encoder = SpanEncoder()
+
+    def export(self, spans: Sequence[Any]) -> SpanExportResult:
+        self._encoder.request(spans).SerializeToString()
+        return SpanExportResult.SUCCESS
+
+
 class EncodingNullLogExporter(LogRecordExporter):
     """Same for log records."""
 
@@ -130,9 +144,10 @@ DEAD_COLLECTOR_ENV = "BENCH_DEAD_COLLECTOR"  # a loopback port that accepts and 
 REFUSED_COLLECTOR_ENV = "BENCH_REFUSED_COLLECTOR"  # a loopback port nothing listens on
 
 
-def _ours(sink: TextIO, export: str, otlp_logs: bool = True, endpoint: str | None = None,
+def _ours(sink: TextIO, export: str, otlp_logs: bool = False, endpoint: str | None = None,
           protocol: str | None = None) -> FastAPI:  # fmt: skip
-    """Every pillar on: metrics, JSON access log, OTLP logs, traces at 100 %, Sentry armed.
+    """Every pillar on: metrics, JSON access log (for a collector to read), traces at 100 %, Sentry armed; with
+    ``otlp_logs`` the log lines are also exported as OTLP records (the library's option, off by default).
 
     With ``endpoint`` the real OTLP exporters send to it; otherwise the benchmark's exporters (``export``).
     """
@@ -143,6 +158,9 @@ def _ours(sink: TextIO, export: str, otlp_logs: bool = True, endpoint: str | Non
         sentry_dsn=CLOSED_DSN, otlp_logs=otlp_logs, otlp_endpoint=endpoint, otlp_protocol=protocol,  # type: ignore[arg-type]
     )  # fmt: skip
     span_exporter, log_exporter = exporters(export) if endpoint is None else (None, None)
+    if endpoint is None and export == "encode":
+        span_exporter = OursEncodingNullSpanExporter()  # the library's own encoder, as its gRPC exporter runs it
+    log_exporter = log_exporter if otlp_logs else None
     app = _routes(FastAPI())
     instrument(
         app, settings, registry=CollectorRegistry(), span_exporter=span_exporter,
@@ -152,13 +170,13 @@ def _ours(sink: TextIO, export: str, otlp_logs: bool = True, endpoint: str | Non
 
 
 def ours(sink: TextIO, export: str) -> FastAPI:
-    """As the stack runs it: every pillar, log lines also exported as OTLP log records."""
+    """As the stack runs it, the library's defaults: every pillar, log lines on stdout (the collector reads them)."""
     return _ours(sink, export)
 
 
-def ours_without_otlp_logs(sink: TextIO, export: str) -> FastAPI:
-    """For reference: the same without OTLP log export (log lines only on stdout)."""
-    return _ours(sink, export, otlp_logs=False)
+def ours_with_otlp_logs(sink: TextIO, export: str) -> FastAPI:
+    """For reference: the same with the OTLP log export option (OBS_OTLP_LOGS=true)."""
+    return _ours(sink, export, otlp_logs=True)
 
 
 def ours_dead_collector(sink: TextIO, _: str) -> FastAPI:
@@ -176,7 +194,7 @@ VARIANTS: dict[str, Callable[[TextIO, str], FastAPI]] = {
     "instrumentator": instrumentator,
     "textbook": textbook,
     "ours": ours,
-    "ours-no-otlp-logs": ours_without_otlp_logs,
+    "ours+otlp-logs": ours_with_otlp_logs,
     "ours+dead-collector": ours_dead_collector,
     "ours+refused": ours_refused_collector,
 }
