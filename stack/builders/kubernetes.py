@@ -40,9 +40,12 @@ MATCHER_RE = re.compile(r'^([A-Za-z_][A-Za-z0-9_]*)(=~|!~|!=|=)"(.*)"$')
 JOB_LABEL = "job"
 # Prometheus' text formats in order, OpenMetrics first: exemplars (trace ids) are only sent in OpenMetrics
 SCRAPE_PROTOCOLS: tuple[k.ScrapeProtocol, ...] = ("OpenMetricsText1.0.0", "OpenMetricsText0.0.1", "PrometheusText0.0.4")
+# OBS_OTLP_LOGS: k8s-monitoring here receives OTLP and collects no pod logs, so obsstack_fastapi exports its log
+# lines by OTLP too (its default leaves them on stdout for a collector to read)
 PYTHON_ENV = (
     k.EnvVar(name="OTEL_LOGS_EXPORTER", value="otlp"),
     k.EnvVar(name="OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED", value="true"),
+    k.EnvVar(name="OBS_OTLP_LOGS", value="true"),
 )
 # the scraped services expose their metrics (ServiceMonitor/PodMonitor): their agent sends none
 SCRAPED_ENV = (k.EnvVar(name="OTEL_METRICS_EXPORTER", value="none"),)
