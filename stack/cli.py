@@ -112,14 +112,14 @@ def generate(
 ) -> None:
     """Generate rules, tests, dashboards and configs from stack.yaml (and the targets it enables)."""
     from stack.render import render_all
-    from stack.write import compare, write_plan
+    from stack.write import compare, outputs, project_root, write_plan
 
     try:
+        root = project_root(config)  # a stack.yaml symlinked from elsewhere is refused, not followed
         settings = _settings(config, profile, target)
-        root = config.resolve().parent
-        artifacts = render_all(settings)
+        artifacts, owned = render_all(settings), outputs(settings, config)
         if check:
-            drift = compare(root, artifacts)
+            drift = compare(root, artifacts, owned)
             if not drift.clean:
                 sys.stdout.write(drift.diff)
                 typer.echo(
@@ -129,7 +129,7 @@ def generate(
                 raise typer.Exit(1)
             typer.echo(f"up to date: {len(artifacts)} files")
             return
-        drift = write_plan(root, artifacts)
+        drift = write_plan(root, artifacts, owned)
         typer.echo(
             f"generated {len(artifacts)} files: {len(drift.changed)} written "
             f"(counting the manifest), {len(drift.stale)} removed"
