@@ -85,7 +85,7 @@ def _pyyaml(data: Any) -> str:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, width=100_000, allow_unicode=True)
 
 
-_BLOCK = BlockWriter(_pyyaml)  # PyYAML's bytes, each distinct scalar analysed by PyYAML once
+_BLOCK = BlockWriter(_pyyaml, literal_blocks=True)  # PyYAML's bytes, each distinct scalar analysed once
 
 
 def to_yaml(data: Any, header: str = c.GENERATED_HEADER) -> str:

@@ -47,13 +47,34 @@ def _token(value: Any) -> str:
     return repr(value) if isinstance(value, float) else ""
 
 
-class BlockWriter:
-    """`write(data)` returns what `dump(data)` returns, for dicts, lists, str, int, float, bool and None."""
+_LITERAL = re.compile(r"[!-~][ -~\n]*")  # printable ASCII lines, the first not starting with a space
 
-    def __init__(self, dump: Dump) -> None:
+
+def literal(value: str) -> bool:
+    """PyYAML writes `value` (a mapping's value, asked for as a literal block) as `|` then its lines indented:
+    printable ASCII lines ending in exactly one newline, no line ending in a space, none starting the text
+    with a space or a newline (those take block hints)."""
+    return (
+        value.endswith("\n")
+        and not value.endswith("\n\n")
+        and " \n" not in value
+        and _LITERAL.fullmatch(value) is not None
+    )
+
+
+class BlockWriter:
+    """`write(data)` returns what `dump(data)` returns, for dicts, lists, str, int, float, bool and None.
+
+    `literal_blocks`: the dump writes multi-line strings as literal blocks (`|`); the writer then lays out
+    those `literal` accepts itself when they are a mapping's value, else the whole tree goes to PyYAML."""
+
+    def __init__(self, dump: Dump, literal_blocks: bool = False) -> None:
         self._dump = dump
+        self._literal_blocks = literal_blocks
         self.value_text = lru_cache(maxsize=None)(self._value_text)
         self.key_text = lru_cache(maxsize=None)(self._key_text)
+        self._strings: dict[str, str] = {}  # a string value -> its text (most values repeat)
+        self._keys: dict[str, str] = {}
 
     def write(self, data: Any) -> str:
         if not isinstance(data, dict) or not data:
@@ -77,14 +98,29 @@ class BlockWriter:
             raise _Fallback
         return text[:-4]
 
+    def _string(self, value: str) -> str:
+        """The text of a one-line string value (cached): itself when plain, else as PyYAML writes it."""
+        text = self._strings.get(value)
+        if text is None:
+            if "\n" in value:
+                raise _Fallback
+            text = value if plain(value) else self.value_text("str", "", value)
+            self._strings[value] = text
+        return text
+
+    def _key(self, key: Any) -> str:
+        if type(key) is str:
+            text = self._keys.get(key)
+            if text is None:
+                text = self._keys[key] = self.key_text("str", "", key)
+            return text
+        return self.key_text(type(key).__name__, _token(key), key)
+
     def _scalar(self, value: Any) -> str:
         kind = type(value)
         if kind is str:
-            if plain(value):
-                return str(value)
-            if "\n" in value:
-                raise _Fallback
-        elif kind is int:
+            return self._string(value)
+        if kind is int:
             return str(value)
         return self.value_text(kind.__name__, _token(value), value)
 
@@ -98,18 +134,34 @@ class BlockWriter:
 
     def _mapping(self, data: dict[Any, Any], indent: str, lines: list[str], first: str | None = None) -> None:
         """The entries at `indent`; the first one after `first` (a dash prefix) when given."""
-        for position, (key, value) in enumerate(data.items()):
-            lead = first if position == 0 and first is not None else indent
-            key_text = self.key_text(type(key).__name__, _token(key), key)
-            inline = self._inline(value)
-            if inline is not None:
-                lines.append(f"{lead}{key_text}: {inline}")
-                continue
-            lines.append(f"{lead}{key_text}:")
-            if isinstance(value, dict):
+        lead = indent if first is None else first
+        for key, value in data.items():
+            key_text = self._key(key)
+            kind = type(value)
+            if kind is str:
+                if "\n" in value and self._literal_blocks and literal(value):
+                    lines.append(f"{lead}{key_text}: |")
+                    block = indent + "  "
+                    lines += [block + line if line else "" for line in value[:-1].split("\n")]
+                else:
+                    lines.append(f"{lead}{key_text}: {self._string(value)}")
+            elif kind is dict and value:
+                lines.append(f"{lead}{key_text}:")
                 self._mapping(value, indent + "  ", lines)
-            else:
+            elif (kind is list or kind is tuple) and value:
+                lines.append(f"{lead}{key_text}:")
                 self._sequence(value, indent, lines)
+            else:
+                inline = self._inline(value)
+                if inline is None:  # a dict or list subclass
+                    lines.append(f"{lead}{key_text}:")
+                    if isinstance(value, dict):
+                        self._mapping(value, indent + "  ", lines)
+                    else:
+                        self._sequence(value, indent, lines)
+                else:
+                    lines.append(f"{lead}{key_text}: {inline}")
+            lead = indent
 
     def _sequence(self, items: Any, indent: str, lines: list[str], first: str | None = None) -> None:
         for position, item in enumerate(items):

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stack.render import _Dumper, to_yaml
-from stack.yaml_block import BlockWriter, plain
+from stack.yaml_block import BlockWriter, literal, plain
 
 
 def pyyaml(data: Any) -> str:
@@ -17,6 +17,7 @@ def pyyaml(data: Any) -> str:
 
 
 WRITER = BlockWriter(pyyaml)
+LITERAL_WRITER = BlockWriter(pyyaml, literal_blocks=True)
 text = st.text(alphabet=st.sampled_from(list("ab:#- '\"{}[]&*!|>%@`,?=~\t\\é0.1\n")), max_size=8)
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(-(10**6), 10**6), st.floats(allow_nan=True, allow_infinity=True),
@@ -35,6 +36,7 @@ trees = st.recursive(
 def test_same_bytes_as_pyyaml(data: dict[Any, Any]) -> None:
     """Whatever the keys and scalars (quoted, special, multi-line, empty collections), the bytes are PyYAML's."""
     assert WRITER.write(data) == pyyaml(data)
+    assert LITERAL_WRITER.write(data) == pyyaml(data)
 
 
 def test_generated_files_use_it() -> None:
@@ -55,3 +57,18 @@ def test_plain_strings_are_what_pyyaml_writes_unquoted(value: str) -> None:
     assert WRITER.write({"k": value, value or "e": [value, {"x": value}]}) == pyyaml(
         {"k": value, value or "e": [value, {"x": value}]}
     )
+
+
+lines = st.text(alphabet=st.sampled_from(list("ab {}\":,- #|é\t")), max_size=6)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(lines, min_size=1, max_size=5), st.sampled_from(["", "\n", "\n\n", " ", "  \n"]))
+def test_literal_blocks_are_pyyamls(parts: list[str], end: str) -> None:
+    """Multi-line strings (JSON-like lines, empty lines, leading and trailing spaces, any ending) under a key,
+    nested or in a list, are written as PyYAML writes them."""
+    value = "\n".join(parts) + end
+    data = {"data": {"x.json": value, "n": [value, {"y": value}]}, "z": value}
+    assert LITERAL_WRITER.write(data) == pyyaml(data)
+    if literal(value):
+        assert LITERAL_WRITER.write({"k": value}) == pyyaml({"k": value})
