@@ -61,6 +61,7 @@ app = typer.Typer(
     help="Observability stack-as-code: generate, validate and run an LGTM stack.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,  # click's plain help: rendering it with rich imports rich, twice --help's own time
 )
 STATE = {"debug": False}
 
@@ -336,7 +337,8 @@ def verify(
 
 components_app = typer.Typer(
     help="Build or list the components (Prometheus and promtool, Alertmanager and amtool, the collector, kubectl,"
-    " cortextool) at the pinned versions, and obsstack's checkers (dashcheck, lezer)."
+    " cortextool) at the pinned versions, and obsstack's checkers (dashcheck, lezer).",
+    rich_markup_mode=None,
 )
 app.add_typer(components_app, name="components")
 NamesArgument = Annotated[list[str] | None, typer.Argument(help="Components (default: all that obsstack builds).")]
