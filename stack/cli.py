@@ -99,7 +99,8 @@ def _settings(
     overrides |= running or {}
     for target in targets or ():
         if target not in TARGETS:
-            raise StackError(f"--target {target}: unknown target, expected one of {', '.join(TARGETS)}")
+            expected = ", ".join(TARGETS)
+            raise StackError(f"--target in the command line: unknown target, expected {expected}, got {shown(target)}")
         overrides[target] = {"enabled": True}
     return load_settings(config, overrides)
 

@@ -47,6 +47,8 @@ __all__ = [
 ]  # fmt: skip
 
 URL_RE = re.compile(r"^https?://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+\Z")
+MAX_PORT = 65535
+MIMIR_RING_SPAN = 202  # the ring's highest port above components.mimir.port (stack.models.cortex.ring_members)
 COMPONENT_NAMES = frozenset({
     "prometheus", "alertmanager", "grafana", "loki", "tempo", "otelcol", "postgres", "mimir", "jaeger", "victorialogs",
 })  # fmt: skip
@@ -210,6 +212,18 @@ class Components(Frozen):
     victorialogs: Component = Component(image="victoriametrics/victoria-logs:v1.52.2", port=9428)
     postgres: Component = Component(image="postgres:16.10-alpine", port=5432)
     mimir: Component = Component(image="grafana/mimir:3.0.5", port=9009)  # the mimir target; first of its ring
+
+    @model_validator(mode="after")
+    def _derived_ports(self) -> Components:
+        """Ports obsstack derives from a component's port stay ports: the local ring's members listen on
+        components.mimir.port + i (HTTP), + 100 + i (gRPC) and + 200 + i (memberlist), i < 3."""
+        highest = self.mimir.port + MIMIR_RING_SPAN
+        if highest > MAX_PORT:
+            raise ValueError(
+                f"mimir.port: the local ring's ports run up to port + {MIMIR_RING_SPAN} = {highest}, past {MAX_PORT}; "
+                f"expected at most {MAX_PORT - MIMIR_RING_SPAN}, got {self.mimir.port}"
+            )
+        return self
 
     def pinned(self, name: str) -> str:
         """The version the image of component `name` pins (what the Go builds build and check)."""

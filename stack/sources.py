@@ -17,6 +17,7 @@ from typing import Any
 from stack.errors import shown
 
 ENV_PREFIX = "OBSSTACK_"
+PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 FLAGS = {"profile": "--profile", "kubernetes": "--target kubernetes", "mimir": "--target mimir"}
 # a cross-field error's message starts with the field it is about: `services[1] (billing).port: ...`
 LEADING_FIELD = re.compile(
@@ -48,9 +49,9 @@ class Sources:
         return None
 
     def field(self, loc: tuple[Any, ...]) -> str:
-        return (
-            ".".join(f"[{part}]" if isinstance(part, int) else str(part) for part in loc).replace(".[", "[") or "<top>"
-        )
+        """`services[0].labels['a b']`: list indexes in brackets, keys that are not plain names quoted."""
+        parts = [_part(part) for part in loc]
+        return ".".join(parts).replace(".[", "[") or "<top>"
 
 
 def describe(error: Mapping[str, Any], sources: Sources) -> str:
@@ -82,6 +83,12 @@ def settings_error(error: Exception, sources: Sources) -> str:
         f"{field or '<top>'} in {variable or 'the environment'}: not valid JSON (a list or object setting in an "
         f"OBSSTACK_* variable is JSON), got {shown(value)}"
     )
+
+
+def _part(part: Any) -> str:
+    if isinstance(part, int):
+        return f"[{part}]"
+    return str(part) if PLAIN_KEY.fullmatch(str(part)) else f"[{shown(part)}]"
 
 
 def _loc_of(field: str) -> tuple[str | int, ...]:

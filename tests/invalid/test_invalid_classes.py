@@ -83,6 +83,10 @@ CLASSES: dict[str, dict[str, tuple[str, list[str]]]] = {
             VALID + "profiles: {production: {slo_window: 99999999999999999999d}}\n",
             ["profiles.production.slo_window in", "at most 3650d", "'99999999999999999999d'"],
         ),
+        "mimir_ring_ports_past_65535": (
+            VALID + "components: {mimir: {port: 65400}}\n",
+            ["components.mimir.port in", "port + 202 = 65602", "got 65400"],
+        ),
         "component_port_past_65535": (
             VALID + "components: {mimir: {port: 70000}}\n",
             ["components.mimir.port in", "65535", "70000"],
@@ -117,11 +121,11 @@ CLASSES: dict[str, dict[str, tuple[str, list[str]]]] = {
         "build_context_outside": (
             VALID + "    build: {context: ../elsewhere}\n",
             ["services[0].build.context in", "'../elsewhere'"],
-        ),  # noqa: E501
+        ),
         "dockerfile_outside": (
             VALID + "    build: {dockerfile: /etc/Dockerfile}\n",
             ["services[0].build.dockerfile in", "'/etc/Dockerfile'"],
-        ),  # noqa: E501
+        ),
         "tool_version_with_shell": (
             VALID + "kubernetes: {kubectl_version: '1.37.2; rm -rf ~'}\n",
             ["kubernetes.kubectl_version in", "version such as 1.2.3", "'1.37.2; rm -rf ~'"],
@@ -133,7 +137,7 @@ CLASSES: dict[str, dict[str, tuple[str, list[str]]]] = {
         "duplicate_business_metric": (
             BUSINESS.replace(
                 "labels: {o: [ok, bad]}}]", "labels: {o: [ok, bad]}}, {name: pay_total, type: counter, title: P}]"
-            ),  # noqa: E501
+            ),
             ["services[0].business.metrics in", "'pay_total' is declared twice"],
         ),
         "image_LATEST": (VALID + "    image: acme/orders:LATEST\n", ["services[0].image in", "'acme/orders:LATEST'"]),
@@ -191,7 +195,7 @@ def invoke(project: Path, *args: str, env: dict[str, str] | None = None) -> tupl
             "OBSSTACK_COMPONENTS__GRAFANA__PORT",
             "99999",
             ["components.grafana.port in OBSSTACK_COMPONENTS__GRAFANA__PORT", "99999"],
-        ),  # noqa: E501
+        ),
         ("OBSSTACK_KUBERNETES__ENABLED", "maybe", ["kubernetes.enabled in OBSSTACK_KUBERNETES__ENABLED", "'maybe'"]),
         ("OBSSTACK_PROJECT", "Demo!", ["project in OBSSTACK_PROJECT", "'Demo!'"]),
     ],
@@ -223,7 +227,9 @@ def test_profile_flag_errors_name_the_flag(generated: Path) -> None:
     """A bad --profile is reported as coming from --profile, not from stack.yaml."""
     code, lines = invoke(generated, "generate", "--profile", "turbo")
     assert code == 2
-    assert lines == [lines[0]] and lines[0].startswith("error: profile in --profile: ") and "'turbo'" in lines[0]
+    assert len(lines) == 1
+    assert lines[0].startswith("error: profile in --profile: ")
+    assert "'turbo'" in lines[0]
 
 
 def test_env_values_with_dollar_are_escaped_for_compose(generated: Path) -> None:
@@ -245,7 +251,8 @@ def test_unreadable_config_is_one_line(tmp_path: Path, content: bytes | None) ->
         config.write_bytes(content)
     code, lines = invoke(tmp_path, "generate")
     assert code == 2
-    assert len(lines) == 1 and lines[0].startswith(f"error: {config}: cannot read"), lines
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"error: {config}: cannot read"), lines
 
 
 @pytest.mark.parametrize(
@@ -264,7 +271,8 @@ def test_init_bad_flags_are_one_line(tmp_path: Path, args: list[str], expected: 
     result = CliRunner().invoke(app, ["init", str(tmp_path / "new"), *args])
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert result.exit_code == 2, result.output
-    assert len(lines) == 1 and lines[0].startswith(f"error: {expected}"), lines
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"error: {expected}"), lines
     assert not (tmp_path / "new").exists()
 
 
@@ -277,6 +285,8 @@ def test_internal_error_is_one_line_and_exit_70(generated: Path, monkeypatch: py
     monkeypatch.setattr("stack.render.render_all", broken)
     code, lines = invoke(generated, "generate")
     assert code == INTERNAL_ERROR
-    assert len(lines) == 1 and "internal error (RuntimeError: 'a bug')" in lines[0] and "--debug" in lines[0]
+    assert len(lines) == 1, lines
+    assert "internal error (RuntimeError: 'a bug')" in lines[0]
+    assert "--debug" in lines[0]
     result = CliRunner().invoke(app, ["--debug", "generate", "--config", str(generated / "stack.yaml")])
     assert isinstance(result.exception, RuntimeError)
