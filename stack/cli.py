@@ -113,6 +113,9 @@ def generate(
     target: TargetOption = None,
 ) -> None:
     """Generate rules, tests, dashboards and configs from stack.yaml (and the targets it enables)."""
+    import gc
+
+    gc.disable()  # a short run that builds large trees and keeps them: the collector's passes made it quadratic
     from stack.render import render_all
     from stack.write import compare, outputs, project_root, write_plan
 
