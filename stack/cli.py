@@ -115,10 +115,10 @@ def generate(
     """Generate rules, tests, dashboards and configs from stack.yaml (and the targets it enables)."""
     import gc
 
-    gc.disable()  # a short run that builds large trees and keeps them: the collector's passes made it quadratic
     from stack.render import render_all
     from stack.write import compare, outputs, project_root, write_plan
 
+    gc.disable()  # a short run that builds large trees and keeps them: the collector's passes made it quadratic
     try:
         root = project_root(config)  # a stack.yaml symlinked from elsewhere is refused, not followed
         settings = _settings(config, profile, target)
@@ -141,6 +141,8 @@ def generate(
         )
     except StackError as error:
         _fail(error)
+    finally:
+        gc.enable()
 
 
 @app.command("validate")
