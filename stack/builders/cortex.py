@@ -72,6 +72,7 @@ def build_cortex(settings: StackSettings, member: Member, data_root: str) -> m.C
         ),
         distributor=m.Distributor(ring=_ring(member)),
         ingester=m.Ingester(lifecycler=lifecycler),
+        querier=m.Querier(active_query_tracker_dir=posixpath.join(own, "active-query-tracker")),
         blocks_storage=m.BlocksStorage(
             filesystem=_shared(data_root, "blocks").filesystem,
             tsdb=m.Tsdb(dir=posixpath.join(own, "tsdb")),

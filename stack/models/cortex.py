@@ -123,6 +123,12 @@ class Ingester(ConfigModel):
     lifecycler: Lifecycler
 
 
+class Querier(ConfigModel):
+    """querier.Config: the active query tracker's mmap-ed file is per process (its default is ./ of the cwd)."""
+
+    active_query_tracker_dir: str
+
+
 class Distributor(ConfigModel):
     ring: InstanceRing
 
@@ -225,6 +231,7 @@ class CortexConfig(ConfigModel):
     server: Server
     distributor: Distributor
     ingester: Ingester
+    querier: Querier
     blocks_storage: BlocksStorage
     compactor: Compactor
     store_gateway: StoreGateway

@@ -80,10 +80,10 @@ def up_ring(root: Path, settings: StackSettings, ephemeral: bool = False, consol
     try:
         placement = local_placement(layout, tuple(r.name for r in state.components))
         write_files(layout.local, {a.path: a.text for a in render_ring(settings, placement)})
-        started = tuple(_start(layout, settings, binary, member) for member in members(settings))
+        started = start_members(layout, settings, binary)
         state = replace(state, components=(*state.components, *started))
         write_state(root, state)
-        _wait_formed(settings, started, echo)
+        wait_formed(settings, started, echo)
         _switch_prometheus(settings, root, echo)
         _load(layout, settings, echo)
     except BaseException:
@@ -96,15 +96,20 @@ def _argv(binary: str, layout: Layout, member: Member) -> list[str]:
     return [binary, f"-config.file={layout.local / 'cortex' / f'{member.name}.yaml'}"]
 
 
+def start_members(layout: Layout, settings: StackSettings, binary: str) -> tuple[Running, ...]:
+    """Start every member with its config under <layout.local>/cortex/ (render_ring's files)."""
+    return tuple(_start(layout, settings, binary, member) for member in members(settings))
+
+
 def _start(layout: Layout, settings: StackSettings, binary: str, member: Member) -> Running:
     layout.data(member.name).mkdir(parents=True, exist_ok=True)
     log = layout.log(member.name)
-    pid = procs.spawn(_argv(binary, layout, member), base_env(), layout.root, log)
+    pid = procs.spawn(_argv(binary, layout, member), base_env(), layout.data(member.name), log)  # cwd: its own
     return Running(member.name, member.url, f"{member.url}/ready", pid.pid, pid.start_time, str(log), RING_KIND)
 
 
 def ring_states(member_url: str) -> dict[str, str]:
-    """The ingester ring as one member sees it: member id -> state (ACTIVE, JOINING, UNHEALTHY, ...)."""
+    """The ingester ring as one member sees it: member id -> state (ACTIVE, JOINING, ..., or Unhealthy: silent)."""
     try:
         response = httpx.get(f"{member_url}/ingester/ring", headers={"Accept": "application/json"}, timeout=3)
         return {s["id"]: s["state"] for s in response.json().get("shards", [])}
@@ -112,7 +117,7 @@ def ring_states(member_url: str) -> dict[str, str]:
         return {}
 
 
-def _wait_formed(settings: StackSettings, started: tuple[Running, ...], echo: Echo) -> None:
+def wait_formed(settings: StackSettings, started: tuple[Running, ...], echo: Echo) -> None:
     """Until every member answers /ready and sees all members ACTIVE in the ingester ring (bounded)."""
     names = sorted(m.name for m in members(settings))
     deadline = time.monotonic() + READY_TIMEOUT
@@ -168,6 +173,11 @@ def kill_member(root: Path, name: str) -> None:
     item = _member(root, name)
     if not procs.alive(item.started):
         raise StackError(f"{name}: not running (pid {item.pid}); expected a live member to kill")
+    sigkill(item)
+
+
+def sigkill(item: Running) -> None:
+    """SIGKILL the process group of a started process (no TERM first: nothing runs its shutdown)."""
     os.killpg(item.pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
     while procs.alive(item.started) and time.monotonic() < deadline:

@@ -31,8 +31,8 @@ def test_three_members_with_their_own_ports_ids_and_directories() -> None:
             for d in configs] == [(19009, 19109, 19209), (19010, 19110, 19210), (19011, 19111, 19211)]  # fmt: skip
     for index, data in enumerate(configs):
         name = f"cortex-{index}"
-        ids = {data["ingester"]["lifecycler"]["id"], data["ruler"]["ring"]["instance_id"],
-               data["alertmanager"]["sharding_ring"]["instance_id"], data["distributor"]["ring"]["instance_id"]}  # fmt: skip
+        rings = (data["ruler"]["ring"], data["alertmanager"]["sharding_ring"], data["distributor"]["ring"])
+        ids = {data["ingester"]["lifecycler"]["id"], *(ring["instance_id"] for ring in rings)}
         assert ids == {name}
         assert data["blocks_storage"]["tsdb"]["dir"] == f"/data/{name}/tsdb"
         assert data["ruler_storage"]["filesystem"]["dir"] == "/data/cortex-shared/rules"
@@ -101,7 +101,8 @@ def test_cortex_accepts_every_member_config(cortex: str, tmp_path: Path) -> None
         path.write_text(artifact.text, encoding="utf-8")
         done = _check(cortex, path)
         assert done.returncode == 0, done.stderr
-        assert "ruler" in done.stdout and "alertmanager" in done.stdout
+        assert "ruler" in done.stdout
+        assert "alertmanager" in done.stdout
 
 
 @pytest.mark.tools
