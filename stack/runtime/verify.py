@@ -26,7 +26,6 @@ from stack.runtime.presence import Presence, Status
 from stack.runtime.promapi import PromClient, Unavailable, Waited, wait_until
 from stack.runtime.receiver import WebhookReceiver
 from stack.runtime.ring import RingClients
-from stack.runtime.ring import RingClients
 from stack.runtime.scenarios import (
     FaultScenario,
     detection_timeout,
@@ -42,7 +41,6 @@ from stack.settings import Service, StackSettings
 
 Progress = Callable[[str], None]
 STARTUP_TIMEOUT = 90.0
-RING_SKIP = "skipped: a Cortex ring run proves the alert contract; the rest is proven on the Prometheus stack"
 RING_SKIP = "skipped: a Cortex ring run proves the alert contract; the rest is proven on the Prometheus stack"
 PIPELINE_TIMEOUT = 90.0  # Tempo's service graph waits 10s for an edge, span metrics are pushed every 15s
 
@@ -73,9 +71,6 @@ class Verifier:
         self.switch = switch  # set: stop and start the collector and the chosen stores under traffic
         self.ends = endpoints or Endpoints.from_settings(settings, services)
         self.prom, self.am = PromClient(self.ends.prometheus), PromClient(self.ends.alertmanager)
-        self.scraper, self.ring = self.prom, ring  # a Cortex ring run: queries, rules and alerts are the ring's
-        if ring is not None:
-            self.prom, self.am = ring.query, ring.alertmanager
         self.scraper, self.ring = self.prom, ring  # a Cortex ring run: queries, rules and alerts are the ring's
         if ring is not None:
             self.prom, self.am = ring.query, ring.alertmanager
@@ -209,9 +204,6 @@ class Verifier:
         self._record(CheckLine("telemetry", name, waited.ok, waited.last, round(waited.seconds, 1)))
 
     def _correlation(self) -> None:
-        if self.ring is not None:
-            self._skip("pipeline", "traced request, logs and exemplars", RING_SKIP)
-            return
         if self.ring is not None:
             self._skip("pipeline", "traced request, logs and exemplars", RING_SKIP)
             return
