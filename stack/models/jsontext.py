@@ -14,11 +14,12 @@ import orjson
 
 JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
 
-# A float whose text orjson may write differently from Python's json (1e-9 for 1e-09, 0.00001 for 1e-05): in the
-# indented text every number stands alone at the end of its line (after `": `, the indentation or nothing),
-# where no string can end (a string ends with its quote), so this pattern meets the tail of a number only; the
-# number starts after the last space before it.
-_FLOAT_TAIL = re.compile(rb"[0-9]e[-+]?[0-9]+(?=,?\n)|0\.0000[0-9]+(?=,?\n)")
+# The floats orjson may write differently from Python's json are those below 1e-4: orjson writes 1e-9 for 1e-09
+# and 0.00001 for 1e-05 (both write the same text for the others, 1e+16 included). In the indented text every
+# number stands alone at the end of its line (after `": `, the indentation or nothing), where no string can end
+# (a string ends with its quote), so these patterns meet the tail of such a number only; the number starts after
+# the last space before it. Each pattern starts with a literal, which the regex engine finds fast.
+_TAILS = (re.compile(rb"e-[0-9]+(?=,?\n)"), re.compile(rb"0\.0000[0-9]+(?=,?\n)"))
 
 
 def to_json(data: Any) -> str:
@@ -29,9 +30,13 @@ def to_json(data: Any) -> str:
     Non-finite floats are no JSON (orjson would write null): the settings refuse them and the dashboards'
     build (stack.builders.panels.dashboard) fails on one."""
     text = orjson.dumps(data, option=JSON_OPTIONS)
+    ends = sorted({tail.end() for pattern in _TAILS for tail in pattern.finditer(text)})
+    if not ends:
+        return text.decode("utf-8")
     pieces, done = [], 0
-    for tail in _FLOAT_TAIL.finditer(text):
-        start = text.rfind(b" ", 0, tail.start()) + 1
-        pieces += [text[done:start], json.dumps(float(text[start : tail.end()])).encode("ascii")]
-        done = tail.end()
-    return (b"".join(pieces) + text[done:] if pieces else text).decode("utf-8")
+    for end in ends:
+        start = text.rfind(b" ", 0, end) + 1
+        pieces += [text[done:start], json.dumps(float(text[start:end])).encode("ascii")]
+        done = end
+    pieces.append(text[done:])
+    return b"".join(pieces).decode("utf-8")
