@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 OBS := $(VENV)/bin/obsstack
 PROFILE ?= production
 
-.PHONY: help install components generate check validate test e2e compose-e2e up down status verify bench demo
+.PHONY: help install components generate check validate test e2e cortex-e2e compose-e2e up down status verify bench demo
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -52,12 +52,16 @@ test: install components ## lint, type-check, check generated files, validate, r
 	$(OBS) validate
 	$(VENV)/bin/pytest -q
 	$(MAKE) e2e
+	$(MAKE) cortex-e2e
 	$(MAKE) compose-e2e
 
 e2e: install components ## local stack on the licence-clean stores (fast profile) + verify every alert and the pipeline faults, then stop it; the report's screenshot (headless Chromium) in .obsstack/reports/
 	export $(CLEAN_STORES); $(OBS) up --local --ephemeral --profile fast && \
 	  $(OBS) verify --profile fast --strict --pipeline-faults --report-dir .obsstack/reports; \
 	  rc=$$?; $(OBS) down; $(OBS) report --report-dir .obsstack/reports --screenshot || rc=1; exit $$rc
+
+cortex-e2e: install components ## the mimir target loaded unchanged into a local ring of 3 Cortex processes: verify through it, SIGKILL one member, verify again, restart it
+	$(PY) -m stack.runtime.cortex_e2e
 
 compose-e2e: install components ## the generated compose file on a local Docker engine: stand-in images, the demo built on a debootstrap Python, licence-clean stores (Grafana, Loki, Tempo left out), verify, down
 	$(PY) -m stack.runtime.compose_e2e

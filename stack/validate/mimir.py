@@ -7,6 +7,8 @@
   back as Prometheus rule files beside a copy of the generated promtool tests, which `promtool check rules`
   and `promtool test rules` run on (so the alerts Mimir evaluates are the proven ones, not just alike; when the
   groups are equal the test run is the one alerts/ had, see stack/validate/promtool.py);
+- no group key that Cortex's ruler would drop silently (a Mimir-only key: the same files load unchanged into the
+  local Cortex ring of `obsstack up --local --ring`, stack.runtime.ring_load);
 - `amtool check-config` on the tenant's Alertmanager config.
 """
 
@@ -21,6 +23,7 @@ from typing import Any
 import yaml
 
 from stack import conventions as c
+from stack.models.cortex import mimir_only_keys
 from stack.settings import StackSettings
 from stack.tools import CheckResult, run_pinned
 from stack.validate.promtool import amtool, promtool, run_rule_tests
@@ -40,6 +43,9 @@ def check_mimir(stage: Path, settings: StackSettings) -> Iterator[CheckResult]:
     pin = settings.tool_pin("cortextool")
     yield run_pinned("cortextool rules lint --dry-run", pin, ["rules", "lint", "--dry-run", *files], stage)
     yield run_pinned("cortextool rules check", pin, ["rules", "check", *files], stage)
+    problems = [line for path in namespaces for line in mimir_only_keys(_load(path), path.name)]
+    status = "failed" if problems else "ok"
+    yield CheckResult("mimir namespaces: no group key Cortex drops", status, "; ".join(problems))
     yield from _replay(stage, settings, namespaces)
     config = posixpath.join(settings.output.mimir_dir, c.MIMIR_ALERTMANAGER_CONFIG)
     yield amtool("amtool check-config (mimir tenant)", settings, config, stage)

@@ -99,9 +99,9 @@ def test_keys_mimir_refuses_in_a_tenant_config_are_named() -> None:
 
 
 def test_a_service_named_like_the_platform_namespace_is_refused(make_project) -> None:
-    """The platform namespace cannot be shared with a service of the same name."""
+    """The platform namespace cannot be shared with a service of the same name: the settings refuse the name."""
     text = f"project: demo\nservices: [{{name: {c.MIMIR_PLATFORM_NAMESPACE}}}]\nmimir: {{enabled: true}}\n"
-    with pytest.raises(StackError, match="would share the Mimir namespace of the platform alerts"):
+    with pytest.raises(StackError, match="is the name of a file or namespace obsstack generates for the whole stack"):
         build_mimir(load_settings(make_project(text)))
 
 
@@ -125,6 +125,7 @@ def test_validate_passes_on_the_generated_files(tmp_path) -> None:
     assert [r.name for r in results] == [
         "cortextool rules lint --dry-run",
         "cortextool rules check",
+        "mimir namespaces: no group key Cortex drops",
         "mimir namespaces = rule files",
         "promtool check rules (mimir namespaces)",
         "promtool test rules (mimir namespaces)",
@@ -170,3 +171,19 @@ def test_validate_catches_a_namespace_that_drifted_from_the_rule_files(tmp_path)
     assert failed["mimir namespaces = rule files"] == "orders.yaml: its groups differ from alerts/orders.rules.yml"
     assert "promtool test rules (mimir namespaces)" in failed
     assert "cortextool rules lint --dry-run" not in failed  # still a valid namespace, only not the tested one
+
+
+def test_validate_names_a_group_key_cortex_would_drop(tmp_path) -> None:
+    """A Mimir-only group key (source_tenants) fails the check that the namespaces load unchanged into Cortex,
+    naming the file, the group and the key."""
+    root, settings = _generated(tmp_path)
+    namespace = root / "mimir" / "rules" / "orders.yaml"
+    document = yaml.safe_load(namespace.read_text(encoding="utf-8"))
+    document["groups"][0]["source_tenants"] = ["team-a"]
+    namespace.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    with staged_project(root, settings) as stage:
+        results = {r.name: r for r in check_mimir(stage, settings)}
+    check = results["mimir namespaces: no group key Cortex drops"]
+    assert check.failed
+    group = document["groups"][0]["name"]
+    assert check.detail.startswith(f"orders.yaml: group {group}: key source_tenants is Mimir-only")
