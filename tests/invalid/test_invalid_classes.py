@@ -290,3 +290,24 @@ def test_internal_error_is_one_line_and_exit_70(generated: Path, monkeypatch: py
     assert "--debug" in lines[0]
     result = CliRunner().invoke(app, ["--debug", "generate", "--config", str(generated / "stack.yaml")])
     assert isinstance(result.exception, RuntimeError)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--bogus", "generate"], "error: the command line: No such option: --bogus"),
+        (["bogus"], "error: the command line: No such command 'bogus'"),
+        (["generate", "--config"], "error: the command line: Option '--config' requires an argument"),
+        (["generate", "--target", "helm"], "error: --target in the command line: unknown target"),
+    ],
+)
+def test_bad_command_lines_are_one_line(tmp_path: Path, args: list[str], expected: str) -> None:
+    """A bad command line (unknown option or command, a missing value) is one line, not click's usage box; exit 2."""
+    (tmp_path / "stack.yaml").write_text(VALID, encoding="utf-8")
+    config = ["--config", str(tmp_path / "stack.yaml")] if "--target" in args else []
+    result = CliRunner().invoke(app, [*args, *config])
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.exit_code == 2, result.output
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(expected), lines
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["stack.yaml"]
