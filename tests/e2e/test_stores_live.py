@@ -117,8 +117,9 @@ def test_a_traced_request_arrives_in_jaeger_and_victorialogs(tmp_path: Path, mak
     (tmp_path / "collector.yaml").write_text(COLLECTOR.format(path=c.VICTORIALOGS_OTLP_PATH, **ports))
     jaeger, logs = f"http://127.0.0.1:{ports['query']}", f"http://127.0.0.1:{ports['logs']}"
     logs_argv = [logs_bin, *c.victorialogs_flags(str(tmp_path / "vl-data"), "127.0.0.1", ports["logs"])]
+    # its log lines by OTLP, as in compose (locally the collector reads them from the service's log file)
     env = {"OTEL_SERVICE_NAME": "orders", "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{ports['otlp']}",
-           "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"}  # fmt: skip
+           "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OBS_OTLP_LOGS": "true"}  # fmt: skip
     with ExitStack() as stack:
         stack.enter_context(process([jaeger_bin, f"--config={tmp_path / 'jaeger.yaml'}"], tmp_path / "jaeger.log",
                                     jaeger + TRACE_APIS["jaeger"].health_path))  # fmt: skip
