@@ -104,3 +104,20 @@ def test_the_grpc_exporter_delivers_that_request() -> None:
         exporter.shutdown()
         server.stop(grace=None)
     assert received == [encode_spans(spans)]
+
+
+def test_one_off_values_keep_the_attribute_cache_bounded() -> None:
+    """Thousands of distinct values (SQL statements, URLs) never grow the cache past its limit, and the request
+    stays the SDK's."""
+    from obsstack_fastapi.otlp_spans import _CACHE_LIMIT
+
+    finished = InMemorySpanExporter()
+    provider = TracerProvider(resource=RESOURCE)
+    provider.add_span_processor(SimpleSpanProcessor(finished))
+    tracer = provider.get_tracer("sqlalchemy")
+    for i in range(_CACHE_LIMIT + 500):
+        with tracer.start_as_current_span("SELECT", attributes={"db.statement": f"SELECT {i}", "db.system": "x"}):
+            pass
+    spans, encoder = list(finished.get_finished_spans()), SpanEncoder()
+    assert ExportTraceServiceRequest.FromString(encoder.encode(spans)) == encode_spans(spans)
+    assert len(encoder._attributes) <= _CACHE_LIMIT

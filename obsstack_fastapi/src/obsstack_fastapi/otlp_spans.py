@@ -22,6 +22,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as PB2Span
 from opentelemetry.proto.trace.v1.trace_pb2 import SpanFlags
 from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.trace import SpanKind
 
 _KIND = {
@@ -31,7 +32,7 @@ _KIND = {
 }  # fmt: skip
 _HAS_IS_REMOTE = SpanFlags.SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK
 _IS_REMOTE = SpanFlags.SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK
-_CACHE_LIMIT = 4096  # cached attribute encodings; beyond it attributes are encoded each time
+_CACHE_LIMIT = 4096  # cached attribute encodings; when full the cache starts again (the bounded ones come back)
 _U64 = (1 << 64) - 1
 _fixed64 = struct.Struct("<Q").pack
 _fixed32 = struct.Struct("<I").pack
@@ -84,7 +85,8 @@ class SpanEncoder:
 
     def request(self, spans: Sequence[ReadableSpan]) -> ExportTraceServiceRequest:
         """The request as the message the gRPC exporter sends (parsed from the bytes, in C)."""
-        return ExportTraceServiceRequest.FromString(self.encode(spans))
+        request: ExportTraceServiceRequest = ExportTraceServiceRequest.FromString(self.encode(spans))
+        return request
 
     @staticmethod
     def _resource_spans(resource: Any, scopes: dict[int, tuple[Any, list[bytes]]]) -> bytes:
@@ -140,13 +142,14 @@ class SpanEncoder:
                 if any_value is None:
                     return None
                 cached = _field(b"\x4a", _field(b"\x0a", key.encode()) + _field(b"\x12", any_value))
-                if len(cache) < _CACHE_LIMIT:
-                    cache[(key, type(value), value)] = cached
+                if len(cache) >= _CACHE_LIMIT:  # one-off values (SQL, URLs) filled it: start again
+                    cache.clear()
+                cache[(key, type(value), value)] = cached
             parts.append(cached)
         return b"".join(parts)
 
 
-def grpc_span_exporter(endpoint: str, insecure: bool, timeout: float) -> Any:
+def grpc_span_exporter(endpoint: str, insecure: bool, timeout: float) -> SpanExporter:
     """The SDK's OTLP/gRPC span exporter (channel, retries, timeouts as they are) with `SpanEncoder` building its
     requests. gRPC is imported only when asked for."""
     from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
