@@ -78,13 +78,16 @@ def up_ring(root: Path, settings: StackSettings, ephemeral: bool = False, consol
         return state
     layout = Layout(root.resolve(), state_dir(root.resolve()))
     try:
-        placement = local_placement(layout, tuple(r.name for r in state.components))
+        # Prometheus scrapes what runs, less the local Alertmanager (the ring's replaces it: stopped below)
+        placement = local_placement(layout, tuple(r.name for r in state.components if r.name != "alertmanager"))
         write_files(layout.local, {a.path: a.text for a in render_ring(settings, placement)})
         started = start_members(layout, settings, binary)
         state = replace(state, components=(*state.components, *started))
         write_state(root, state)
         wait_formed(settings, started, echo)
         _switch_prometheus(settings, root, echo)
+        state = replace(state, components=tuple(r for r in state.components if r.name != "alertmanager"))
+        write_state(root, state)
         _load(layout, settings, echo)
     except BaseException:
         down_local(root, read_state(root) or state, echo)
@@ -122,10 +125,9 @@ def wait_formed(settings: StackSettings, started: tuple[Running, ...], echo: Ech
     names = sorted(m.name for m in members(settings))
     deadline = time.monotonic() + READY_TIMEOUT
     while True:
-        dead = [r.name for r in started if not procs.alive(r.started)]
+        dead = [r for r in started if not procs.alive(r.started)]
         if dead:
-            raise StackError(f"{', '.join(dead)} exited; log {started[0].log.rsplit('/', 1)[0]}/{dead[0]}.log:\n"
-                             f"{procs.tail(Path(started[0].log).with_name(f'{dead[0]}.log'))}")  # fmt: skip
+            raise StackError(f"{dead[0].name} exited; log {dead[0].log}:\n{procs.tail(Path(dead[0].log))}")
         views = {r.name: ring_states(r.url) for r in started if procs.http_ok(r.health_url, 1.0)}
         if len(views) == len(started) and all(
             sorted(v) == names and set(v.values()) == {"ACTIVE"} for v in views.values()
