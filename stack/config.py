@@ -104,6 +104,13 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+class _AnchorlessLoader(_UniqueKeyLoader):
+    """For a text without `&`: it has no anchor, so no alias to expand; the walk counting them is skipped."""
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        return _SafeLoader.construct_document(self, node)
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
     """Parse a YAML mapping, turning every failure into a one-line ConfigError."""
     try:
@@ -113,7 +120,8 @@ def read_yaml(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{path}: cannot read: {exc}"]) from None
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        loader = _UniqueKeyLoader if "&" in text else _AnchorlessLoader
+        data = yaml.load(text, Loader=loader)  # noqa: S506 - a SafeLoader subclass
     except _AliasBombError as exc:
         raise ConfigError([f"{path}: {exc}"]) from None
     except yaml.YAMLError as exc:

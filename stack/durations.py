@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from pydantic import GetCoreSchemaHandler
@@ -25,6 +26,19 @@ _WHOLE = re.compile(r"^(?:[0-9]+(?:ms|w|d|h|m|s))+\Z")
 # The longest duration accepted: 10 years. Prometheus holds durations in int64 nanoseconds (292 years), and
 # obsstack writes multiples of the windows (retention = 2 x slo_window, burn-rate windows, offsets).
 MAX_MS = 3650 * 24 * 3600 * 1000
+
+
+@lru_cache(maxsize=4096)
+def _text(ms: int) -> str:
+    """A duration's text (a few distinct ones are printed tens of thousands of times by generate)."""
+    if ms == 0:
+        return "0s"
+    rest, parts = ms, []
+    for unit, size in _UNITS:
+        count, rest = divmod(rest, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts)
 
 
 @dataclass(frozen=True, order=True)
@@ -53,14 +67,7 @@ class Duration:
         return self.ms / 1000
 
     def __str__(self) -> str:
-        if self.ms == 0:
-            return "0s"
-        rest, parts = self.ms, []
-        for unit, size in _UNITS:
-            count, rest = divmod(rest, size)
-            if count:
-                parts.append(f"{count}{unit}")
-        return "".join(parts)
+        return _text(self.ms)
 
     def __mul__(self, factor: float) -> Duration:
         return Duration(round(self.ms * factor))
