@@ -37,7 +37,8 @@ Placement = c.Placement
 @dataclass(frozen=True)
 class Shared:
     """What more than one renderer embeds, built once per plan: each dashboard's JSON text (dashboards/ and
-    the Kubernetes ConfigMaps hold the same bytes) and the rule files (alerts/, the PrometheusRules)."""
+    the Kubernetes ConfigMaps hold the same bytes) and the rule files (alerts/, the PrometheusRules, the Mimir
+    rule namespaces)."""
 
     settings: StackSettings
 
@@ -187,7 +188,7 @@ def render_mimir(
     """The Mimir target (when enabled): a rule namespace file per service and the tenant Alertmanager config."""
     from stack.builders.mimir import build_mimir
 
-    for name, document in build_mimir(settings).items():
+    for name, document in build_mimir(settings, _shared(settings, shared).rule_files).items():
         yield Artifact(posixpath.join(settings.output.mimir_dir, name), to_yaml(document.to_data()))
 
 

@@ -13,6 +13,7 @@ Mimir.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from stack import conventions as c
@@ -22,6 +23,7 @@ from stack.errors import StackError
 from stack.models import ConfigModel
 from stack.models.alertmanager import AlertmanagerConfig
 from stack.models.mimir import RuleNamespace
+from stack.models.rules import RuleFile
 from stack.settings import StackSettings
 
 # what Mimir's Alertmanager refuses in a tenant's config (pkg/alertmanager/api.go validateAlertmanagerConfig)
@@ -29,16 +31,19 @@ REFUSED_KEYS = frozenset({"proxy_url", "proxy_from_environment"})
 REFUSED_TLS_KEYS = frozenset({"ca", "cert", "key"})
 
 
-def build_mimir(settings: StackSettings) -> dict[str, ConfigModel]:
-    """File name (relative to output.mimir_dir) -> its document."""
+def build_mimir(settings: StackSettings, rule_files: Mapping[str, RuleFile] | None = None) -> dict[str, ConfigModel]:
+    """File name (relative to output.mimir_dir) -> its document (`rule_files`: those of alerts/, as render
+    built them, else built here)."""
     files: dict[str, ConfigModel] = {
-        f"{c.MIMIR_RULES_DIR}/{ns.namespace}.yaml": ns for ns in build_rule_namespaces(settings)
+        f"{c.MIMIR_RULES_DIR}/{ns.namespace}.yaml": ns for ns in build_rule_namespaces(settings, rule_files)
     }
     files[c.MIMIR_ALERTMANAGER_CONFIG] = build_tenant_alertmanager(settings)
     return files
 
 
-def build_rule_namespaces(settings: StackSettings) -> tuple[RuleNamespace, ...]:
+def build_rule_namespaces(
+    settings: StackSettings, rule_files: Mapping[str, RuleFile] | None = None
+) -> tuple[RuleNamespace, ...]:
     """One namespace per service with exactly its rule file's groups, then the platform namespace."""
     taken = [s.name for s in settings.services if s.name == c.MIMIR_PLATFORM_NAMESPACE]
     if taken:
@@ -46,7 +51,7 @@ def build_rule_namespaces(settings: StackSettings) -> tuple[RuleNamespace, ...]:
             f"services: a service named {taken[0]!r} would share the Mimir namespace of the platform alerts; "
             "expected another name"
         )
-    files = build_rule_files(settings)
+    files = build_rule_files(settings) if rule_files is None else rule_files
     spaces = [RuleNamespace(namespace=s.name, groups=files[c.rules_file(s.name)].groups) for s in settings.services]
     spaces.append(RuleNamespace(namespace=c.MIMIR_PLATFORM_NAMESPACE, groups=files[c.PLATFORM_RULES_FILE].groups))
     return tuple(spaces)
