@@ -11,6 +11,7 @@ from stack import conventions as c
 from stack.errors import shown
 
 SAFE_PATH_RE = re.compile(r"^[A-Za-z0-9._/+@-]+\Z")
+MAX_PATH, MAX_NAME = 1024, 255  # what every file system obsstack writes to holds (Linux: PATH_MAX/4, NAME_MAX)
 VERSION_RE = re.compile(r"^v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]{1,40})?\Z")
 # names a service cannot have: each is also the name of a file or namespace obsstack generates for the whole
 # stack (alerts/platform.rules.yml, mimir/rules/obsstack-platform.yaml) or of a compose service of its own
@@ -40,6 +41,10 @@ def check_relative_path(value: str) -> str:
         raise ValueError(
             f"must be a relative path inside the project (no '..', not absolute, letters, digits, "
             f"'.', '_', '/', '+', '@' or '-'), got {shown(value)}"
+        )
+    if len(value) > MAX_PATH or any(len(part) > MAX_NAME for part in path.parts):
+        raise ValueError(
+            f"must be a path of at most {MAX_PATH} characters, each name at most {MAX_NAME}, got {shown(value)}"
         )
     return str(path)
 

@@ -151,6 +151,10 @@ CLASSES: dict[str, dict[str, tuple[str, list[str]]]] = {
             VALID + "profiles: {production: {scrape_interval: 0s}}\n",
             ["profiles.production in", "greater than 0s", "got 0s"],
         ),
+        "output_dir_name_too_long": (
+            VALID + "output: {alerts_dir: " + "a" * 300 + "}\n",
+            ["output.alerts_dir in", "each name at most 255", "(302 characters)"],
+        ),
         "huge_value_is_cut": (
             VALID.replace("name: orders", "name: " + "a" * 200_000),
             ["services[0].name in", "(200002 characters)"],

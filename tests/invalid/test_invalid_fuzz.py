@@ -90,6 +90,7 @@ FUZZ = settings(
     # the same examples on every run (CI is reproducible, a failure reruns as it was); OBSSTACK_FUZZ_RANDOM=1
     # explores new ones
     derandomize=not os.environ.get("OBSSTACK_FUZZ_RANDOM"),
+    database=None,  # nothing written into the working tree (.hypothesis/)
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
