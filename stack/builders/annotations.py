@@ -126,6 +126,8 @@ def add_expected_links(settings: StackSettings, test_file: RuleTestFile, panels:
 
     def linked(check: AlertRuleTest) -> AlertRuleTest:
         expected = tuple(_annotated(e, settings, check.alertname, panels) for e in check.exp_alerts)
+        if all(new is old for new, old in zip(expected, check.exp_alerts, strict=True)):
+            return check  # nothing to link (no expected alert, or none with annotations): no copy to make
         return check.model_copy(update={"exp_alerts": expected})
 
     tests = tuple(
