@@ -51,6 +51,15 @@ services:
     command: [uvicorn, billing:app, --port, "8001"]
     metrics_path: /metrics
     restarts: {max_restarts: 3}
+  - name: worker
+    port: 8002
+    build: {context: ., dockerfile: Dockerfile}
+    secret_files: [secrets/worker-token]
+    metrics_token_file: secrets/metrics-token
+    metrics_convention: custom
+    metric_names: {requests: jobs_total, duration: job_seconds}
+    metric_labels: {route: task}
+    latency_buckets: [0.1, 0.5, 1, 5]
 profiles:
   production: {scrape_interval: 15s, rate_window: 5m}
 alerting: {webhook_url: "http://127.0.0.1:9095/alerts"}
