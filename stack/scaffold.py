@@ -78,7 +78,7 @@ def _init_probed(directory: Path, service: str | None, port: int | None, probe: 
     _refuse_taken(config, name, existing)
     text = append_service(existing, service_entry(inference, _target(probe, observed, name, port)), str(config))
     _check_loads(config, text)
-    write_files(directory, {CONFIG: text})
+    _write(directory, {CONFIG: text})
     return [_summary(observed, inference, name), f"added service {name} to {config}",
             "next: `obsstack generate`, then `obsstack up`"]  # fmt: skip
 
@@ -158,16 +158,23 @@ def _write_new(directory: Path, text: str) -> list[str]:
     ignore, existed = _gitignore(directory / GITIGNORE), (directory / GITIGNORE).exists()
     if ignore is not None:
         files[GITIGNORE] = ignore
-    directory.mkdir(parents=True, exist_ok=True)
-    write_files(directory, files)
+    _write(directory, files)
     done = [f"wrote {directory / CONFIG}"]
     done += [f"{'updated' if existed else 'wrote'} {directory / GITIGNORE}"] if ignore else []
     return [*done, "next: edit stack.yaml, then run `obsstack generate` and `obsstack up`"]
 
 
+def _write(directory: Path, files: dict[str, str]) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        write_files(directory, files)
+    except OSError as exc:
+        raise StackError(f"{directory}: cannot write the project there: {exc.strerror or exc}") from None
+
+
 def _gitignore(path: Path) -> str | None:
     """The .gitignore with obsstack's lines added, or None if it has them all."""
-    current = path.read_text(encoding="utf-8") if path.exists() else ""
+    current = _read(path) if path.exists() else ""
     present = {line.strip() for line in current.splitlines()}
     missing = [(entry, why) for entry, why in IGNORED if entry not in present]
     if not missing:

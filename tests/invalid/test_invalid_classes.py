@@ -315,3 +315,18 @@ def test_bad_command_lines_are_one_line(tmp_path: Path, args: list[str], expecte
     assert len(lines) == 1, lines
     assert lines[0].startswith(expected), lines
     assert sorted(p.name for p in tmp_path.iterdir()) == ["stack.yaml"]
+
+
+@pytest.mark.parametrize("where", ["a-file", "a-file/below", "gitignore-is-a-directory"])
+def test_init_where_it_cannot_write_is_one_line(tmp_path: Path, where: str) -> None:
+    """`obsstack init` into a file, below a file, or beside a .gitignore it cannot read: one line, exit 2."""
+    (tmp_path / "a-file").write_text("mine\n", encoding="utf-8")
+    (tmp_path / "gitignore-is-a-directory" / ".gitignore").mkdir(parents=True)
+    before = snapshot(tmp_path)
+    result = CliRunner().invoke(app, ["init", str(tmp_path / where)])
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.exit_code == 2, result.output
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"error: {tmp_path}/"), lines
+    assert snapshot(tmp_path) == before
+    assert not (tmp_path / "gitignore-is-a-directory" / "stack.yaml").exists()
