@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from stack.config import load_settings, read_yaml
-from stack.errors import ConfigError, StackError
+from stack.errors import ConfigError, StackError, shown
 from stack.probe.append import append_service
 from stack.probe.entry import Target, scrape_target, service_entry
 from stack.probe.infer import Inference, infer
@@ -24,6 +24,8 @@ from stack.probe.receiver import Listen, receive
 from stack.probe.scrape import scrape
 from stack.render import render_template
 from stack.service_settings import Service
+from stack.settings import URL_RE
+from stack.value_checks import check_url_parts
 from stack.write import write_files
 
 CONFIG = "stack.yaml"
@@ -62,6 +64,8 @@ def init_project(directory: Path, service: str | None, port: int | None, probe: 
 
 
 def _init_probed(directory: Path, service: str | None, port: int | None, probe: Probe) -> list[str]:
+    if probe.url is not None:
+        _check_probe_url(probe.url)
     config = directory / CONFIG
     existing = _read(config) if config.is_file() else None
     if service is not None:
@@ -81,6 +85,15 @@ def _init_probed(directory: Path, service: str | None, port: int | None, probe: 
     _write(directory, {CONFIG: text})
     return [_summary(observed, inference, name), f"added service {name} to {config}",
             "next: `obsstack generate`, then `obsstack up`"]  # fmt: skip
+
+
+def _check_probe_url(url: str) -> None:
+    try:
+        if not URL_RE.fullmatch(url):
+            raise ValueError(f"must be an http(s) URL without spaces or quotes, got {shown(url)}")
+        check_url_parts(url)
+    except ValueError as exc:
+        raise StackError(f"--probe in the command line: {exc}") from None
 
 
 def _read(config: Path) -> str:
