@@ -332,7 +332,9 @@ def test_init_where_it_cannot_write_is_one_line(tmp_path: Path, where: str) -> N
     assert not (tmp_path / "gitignore-is-a-directory" / "stack.yaml").exists()
 
 
-@pytest.mark.parametrize("url", ["http://[::1/metrics", "http://127.0.0.1:99999/metrics", "http://a b/metrics", "ftp://x/m"])
+@pytest.mark.parametrize(
+    "url", ["http://[::1/metrics", "http://127.0.0.1:99999/metrics", "http://a b/metrics", "ftp://x/m"]
+)
 def test_init_bad_probe_url_is_one_line(tmp_path: Path, url: str) -> None:
     """`obsstack init --probe` with a URL that does not parse: one line naming --probe and the URL, exit 2."""
     result = CliRunner().invoke(app, ["init", str(tmp_path), "--probe", url])
