@@ -194,7 +194,8 @@ def boards(report: VerifyReport) -> list[dict[str, Any]]:
 def title(report: VerifyReport) -> str:
     """The page's title: the run's verdict and how many checks were skipped or not applicable."""
     counts = report.counts()
-    verdict = "passed" if report.ok else f"FAILED ({_checks(counts['failed'])} failed)"
+    failures = len(report.failures())
+    verdict = "passed" if report.ok else f"FAILED ({failures} failure{'' if failures == 1 else 's'})"
     return f"obsstack verify: {report.service} {verdict}; {_checks(counts['skipped'])} skipped, {counts['n/a']} n/a"
 
 

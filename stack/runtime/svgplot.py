@@ -18,7 +18,8 @@ from stack.runtime.outcome import Series, Threshold
 
 PALETTE = ("#1f78c1", "#e0752d", "#37872d", "#8f3bb8", "#c4162a", "#1f9e89", "#b8860b", "#6e7781")
 LEVEL_COLOURS = {"warning": "#e0752d", "critical": "#c4162a", "objective": "#37872d"}
-LEFT, RIGHT, TOP, BOTTOM = 66, 14, 24, 38
+LEFT, RIGHT, TOP, BOTTOM = 66, 14, 32, 38
+LABEL_ROWS = 3  # labels of neighbouring faults and marks are staggered over this many lines
 X_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
 MAX_X_TICKS, Y_TICKS = 8, 4
 WIDE_ENOUGH = 500  # inner width that has room for the x axis' caption between the clock times
@@ -105,7 +106,7 @@ def y_ticks(top: float) -> list[float]:
     """Y_TICKS + 1 round values from 0 covering `top`."""
     raw = top / Y_TICKS
     magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    step = next(m * magnitude for m in (1, 1.5, 2, 2.5, 3, 4, 5, 10) if m * magnitude >= raw)
     return [round(i * step, 12) for i in range(Y_TICKS + 1)]
 
 
@@ -170,11 +171,11 @@ def _axes(frame: Frame) -> list[str]:
 
 def _windows(frame: Frame) -> list[str]:
     parts = []
-    for window in frame.plot.windows:
+    for index, window in enumerate(frame.plot.windows):
         x1, x2 = frame.x(window.start), frame.x(window.end)
         parts.append(f'<rect class="fault" x="{x1}" y="{TOP}" width="{max(1.0, round(x2 - x1, 1))}" '
                      f'height="{frame.inner_h}"><title>{escape(window.label)}</title></rect>')  # fmt: skip
-        bottom = TOP + frame.inner_h - 4
+        bottom = TOP + frame.inner_h - 4 - 11 * (index % LABEL_ROWS)
         parts.append(f'<text class="fault-label" x="{x1 + 3}" y="{bottom}">{escape(window.label)}</text>')
     return parts
 
@@ -194,13 +195,13 @@ def _thresholds(frame: Frame) -> list[str]:
 def _marks(frame: Frame) -> list[str]:
     parts = []
     for index, mark in enumerate(frame.plot.marks):
-        x = frame.x(mark.at)
-        parts.append(f'<line class="mark {escape(mark.kind)}" x1="{x}" x2="{x}" y1="{TOP - 8}" '
+        x, line = frame.x(mark.at), TOP - 9 * (index % LABEL_ROWS)
+        parts.append(f'<line class="mark {escape(mark.kind)}" x1="{x}" x2="{x}" y1="{line - 2}" '
                      f'y2="{TOP + frame.inner_h}"><title>{escape(mark.label)}</title></line>')  # fmt: skip
         anchor = "end" if x > frame.plot.width - 200 else "start"
         text = mark.label if frame.inner_w >= WIDE_ENOUGH else mark.kind  # alert names where there is room
         parts.append(f'<text class="mark-label {escape(mark.kind)}" x="{x + (-2 if anchor == "end" else 2)}" '
-                     f'y="{TOP - 10 + 8 * (index % 2)}" text-anchor="{anchor}">{escape(text)}</text>')  # fmt: skip
+                     f'y="{line - 3}" text-anchor="{anchor}">{escape(text)}</text>')  # fmt: skip
     return parts
 
 
