@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -64,6 +65,9 @@ def commands(work: Path, sizes: list[int]) -> dict[str, tuple[list[str], Path]]:
     return found
 
 
+# Python caches compiled modules as a user's Python does (a sandbox may set PYTHONDONTWRITEBYTECODE, which
+# makes every run compile obsstack's own modules again): the warm-up run writes the cache.
+ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
 CPU: dict[str, list[float]] = {}  # command -> the CPU seconds (user + system) of each timed run
 
 
@@ -71,7 +75,7 @@ def timed(argv: list[str], cwd: Path, timeout: float) -> tuple[float, float]:
     """(wall seconds, CPU seconds) of one run: the CPU time is less disturbed by other work on the machine."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    subprocess.run(argv, cwd=cwd, check=True, capture_output=True, timeout=timeout)
+    subprocess.run(argv, cwd=cwd, env=ENV, check=True, capture_output=True, timeout=timeout)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
