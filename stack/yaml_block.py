@@ -135,16 +135,24 @@ class BlockWriter:
     def _mapping(self, data: dict[Any, Any], indent: str, lines: list[str], first: str | None = None) -> None:
         """The entries at `indent`; the first one after `first` (a dash prefix) when given."""
         lead = indent if first is None else first
+        keys, strings, append = self._keys, self._strings, lines.append
         for key, value in data.items():
-            key_text = self._key(key)
+            key_text = keys.get(key) if type(key) is str else None
+            if key_text is None:
+                key_text = self._key(key)
             kind = type(value)
             if kind is str:
-                if "\n" in value and self._literal_blocks and literal(value):
-                    lines.append(f"{lead}{key_text}: |")
+                text = strings.get(value)
+                if text is not None:
+                    append(f"{lead}{key_text}: {text}")
+                elif "\n" in value and self._literal_blocks and literal(value):
+                    append(f"{lead}{key_text}: |")
                     block = indent + "  "
                     lines += [block + line if line else "" for line in value[:-1].split("\n")]
                 else:
-                    lines.append(f"{lead}{key_text}: {self._string(value)}")
+                    append(f"{lead}{key_text}: {self._string(value)}")
+            elif kind is int:
+                append(f"{lead}{key_text}: {value}")
             elif kind is dict and value:
                 lines.append(f"{lead}{key_text}:")
                 self._mapping(value, indent + "  ", lines)
@@ -164,9 +172,12 @@ class BlockWriter:
             lead = indent
 
     def _sequence(self, items: Any, indent: str, lines: list[str], first: str | None = None) -> None:
+        strings, dash = self._strings, indent + "- "
         for position, item in enumerate(items):
-            lead = (first if position == 0 and first is not None else indent) + "- "
-            inline = self._inline(item)
+            lead = first + "- " if position == 0 and first is not None else dash
+            inline = strings.get(item) if type(item) is str else None
+            if inline is None:
+                inline = self._inline(item)
             if inline is not None:
                 lines.append(f"{lead}{inline}")
             elif isinstance(item, dict):
