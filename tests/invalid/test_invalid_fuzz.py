@@ -185,18 +185,20 @@ def output_dirs(config: Path) -> set[str]:
     return {getattr(settings_.output, key) for key in OUTPUT_KEYS}
 
 
-def check_run(template: Path, text: str | bytes, env: dict[str, str] | None = None) -> None:
-    """generate on `text`: exit 0 or one clean refusal; the sentinel untouched, and the project's files outside the
-    output directories (before and after) untouched; a refusal writes and removes nothing at all."""
+def check_run(template: Path, text: str | bytes, env: dict[str, str] | None = None, check: bool = False) -> None:
+    """generate (--check) on `text`: exit 0 or one clean refusal (--check: or 1, stale); the sentinel untouched,
+    the project's files outside the output directories untouched; a refusal and --check write nothing at all."""
     with copy_of(template) as (project, sentinel), mock.patch.dict(os.environ, env or {}):
         config = project / "stack.yaml"
         config.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
         before, outside = hashes(project), hashes(sentinel)
-        result = CliRunner().invoke(app, ["generate", "--config", str(config)])
+        result = CliRunner().invoke(app, ["generate", *(["--check"] if check else []), "--config", str(config)])
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         assert "Traceback" not in result.output, result.output
-        assert result.exit_code in (0, 2), (result.exit_code, result.output)
+        assert result.exit_code in ((0, 1, 2) if check else (0, 2)), (result.exit_code, result.output)
         assert hashes(sentinel) == outside, "a file outside the project was touched"
+        if check:
+            assert hashes(project) == before, "generate --check must write and remove nothing"
         if result.exit_code == 2:  # one refusal: a line per problem (a mapping may hold two unknown keys)
             assert lines, result.output
             assert all(CLEAN.fullmatch(line) for line in lines), lines
@@ -212,10 +214,11 @@ def check_run(template: Path, text: str | bytes, env: dict[str, str] | None = No
 
 
 @FUZZ
-@given(text=mutated())
-def test_mutated_stack_yaml_is_accepted_or_cleanly_refused(template: Path, text: str) -> None:
-    """A stack.yaml with one value replaced, removed or added: exit 0 or one clean line, no stray write."""
-    check_run(template, text)
+@given(text=mutated(), check=st.booleans())
+def test_mutated_stack_yaml_is_accepted_or_cleanly_refused(template: Path, text: str, check: bool) -> None:
+    """A stack.yaml with one value replaced, removed or added, to generate or generate --check: exit 0 (--check:
+    or 1) or one clean refusal, no stray write."""
+    check_run(template, text, check=check)
 
 
 @settings(FUZZ, max_examples=max(FUZZ.max_examples // 3, 10))
