@@ -18,7 +18,10 @@ from stack.errors import shown
 
 ENV_PREFIX = "OBSSTACK_"
 PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
-FLAGS = {"profile": "--profile", "kubernetes": "--target kubernetes", "mimir": "--target mimir"}
+FLAGS = {
+    "profile": "--profile", "kubernetes": "--target kubernetes", "mimir": "--target mimir",
+    "backends": "the running stack's state (.obsstack/)",  # verify asks the stores `up` started
+}  # fmt: skip
 # a cross-field error's message starts with the field it is about: `services[1] (billing).port: ...`
 LEADING_FIELD = re.compile(
     r"([a-z_][a-z0-9_]*(?:\[\d+\])?(?: \([^)]*\))?(?:\.[a-z_][a-z0-9_]*(?:\[\d+\])?)*): (.*)", re.S
