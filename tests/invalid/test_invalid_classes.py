@@ -344,3 +344,13 @@ def test_init_bad_probe_url_is_one_line(tmp_path: Path, url: str) -> None:
     assert lines[0].startswith("error: --probe in the command line: "), lines
     assert repr(url) in lines[0]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_source_is_where_the_bad_value_came_from(generated: Path) -> None:
+    """With OBSSTACK_COMPONENTS__GRAFANA__PORT set, a bad grafana image in stack.yaml is still the file's."""
+    config = generated / "stack.yaml"
+    config.write_text(VALID + "components: {grafana: {image: 'grafana/grafana:latest'}}\n", encoding="utf-8")
+    code, lines = invoke(generated, "generate", env={"OBSSTACK_COMPONENTS__GRAFANA__PORT": "3001"})
+    assert code == 2
+    assert lines == [lines[0]]
+    assert lines[0].startswith(f"error: components.grafana.image in {config}: "), lines
