@@ -139,9 +139,20 @@ def loki_rows(url: str, target: Target, start: float, end: float) -> Rows:
     return ["time", "line"], [[clock(ts / 1e9), cut(line)] for ts, line in entries[:MAX_ROWS]]
 
 
+FIELDS = ("level", "severity_text", "status", "method", "route", "path", "error", "exception.type")  # shown first
+HIDDEN = ("trace_id", "span_id", "service.name")
+
+
+def record_text(record: dict[str, Any]) -> str:
+    """A log record as one line: its message, then its telling fields (those of FIELDS, else a few others)."""
+    named = [k for k in FIELDS if k in record] or sorted(
+        k for k in record if not k.startswith("_") and k not in HIDDEN)[:4]  # fmt: skip
+    return " ".join([str(record.get("_msg", "")), *(f"{k}={record[k]}" for k in named)]).strip()
+
+
 def victorialogs_rows(url: str, target: Target, start: float, end: float) -> Rows:
     records = logsql(url, str(target["expr"]), MAX_ROWS, start, end)
-    return ["time", "message"], [[str(r.get("_time", ""))[11:19], cut(r.get("_msg", r))] for r in records]
+    return ["time", "record"], [[str(r.get("_time", ""))[11:19], cut(record_text(r))] for r in records]
 
 
 def tempo_rows(url: str, target: Target, start: float, end: float) -> Rows:

@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_serv
 from stack import conventions as c
 from stack.durations import Duration
 from stack.runtime.outcome import Threshold
-from stack.runtime.panels import MAX_SERIES, RunRange, legend, prometheus_panels
+from stack.runtime.panels import MAX_SERIES, RunRange, legend, prometheus_panels, record_text
 from stack.runtime.promapi import PromClient, wait_until
 from tests.support import free_port
 
@@ -109,3 +109,12 @@ def test_legend_and_rate_interval_follow_grafana() -> None:
     assert legend({}, {"__name__": "up", "job": "x"}) == 'up{job="x"}'
     assert RunRange.of(0, 600, 1.0).rate == "4s"
     assert RunRange.of(0, 2400, 1.0) == RunRange(0, 2400, 10.0, "11s")
+
+
+def test_a_log_record_row_shows_its_message_and_telling_fields() -> None:
+    """A log panel's row is the record's message with its level, status and route, not the message alone;
+    a record without those shows a few of its own fields, never the trace ids."""
+    record = {"_msg": "request", "_time": "2026-12-06T21:48:10Z", "level": "error", "status": "500",
+              "route": "/orders", "trace_id": "ab", "user_agent": "x"}  # fmt: skip
+    assert record_text(record) == "request level=error status=500 route=/orders"
+    assert record_text({"_msg": "boom", "trace_id": "ab", "logger": "app", "_stream": "{}"}) == "boom logger=app"
