@@ -174,6 +174,7 @@ def dashboard(name: str, title: str, panels: list[Any], templates: list[Any], li
 
 
 _ENCODER = DashboardEncoder()
+_LEAVES = frozenset({str, int, bool, type(None)})  # written as they are (floats are checked, objects converted)
 
 
 def plain(value: Any) -> Any:
@@ -181,9 +182,9 @@ def plain(value: Any) -> Any:
     objects by their to_json_data, tuples as lists); a non-finite float is refused, as JSON has none."""
     kind = type(value)
     if kind is dict:
-        return {key: plain(item) for key, item in value.items()}
+        return {key: item if type(item) in _LEAVES else plain(item) for key, item in value.items()}
     if kind is list or kind is tuple:
-        return [plain(item) for item in value]
+        return [item if type(item) in _LEAVES else plain(item) for item in value]
     if kind is float and not math.isfinite(value):
         raise ValueError(f"a dashboard holds the non-finite number {value}, which JSON cannot hold")
     if value is None or isinstance(value, str | int | float):
