@@ -237,4 +237,4 @@ def render_all(settings: StackSettings, placement: Placement = c.IN_CONTAINERS) 
     duplicates = sorted(path for path, count in Counter(paths).items() if count > 1)
     if duplicates:
         raise RuntimeError(f"two renderers produced {duplicates}")
-    return tuple(sorted(artifacts))
+    return tuple(sorted(artifacts, key=lambda artifact: artifact.path))  # paths are unique: no text compared
