@@ -12,12 +12,33 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from stack import conventions as c
-from stack.conventions import BUILT_IN_ALERTS, HOST_GATEWAY
-from stack.durations import Duration
+from stack.business_settings import Business, BusinessAlert, BusinessMetric
+from stack.conventions import HOST_GATEWAY
 from stack.errors import shown
+from stack.metric_settings import MetricLabels, MetricNames
+from stack.setting_base import (
+    ALERT_NAME_RE,
+    ENV_NAME_RE,
+    IMAGE_RE,
+    KINDS,
+    LABEL_NAME_RE,
+    LABEL_VALUE_RE,
+    LOOPBACK,
+    METRIC_LABEL_RE,
+    METRIC_NAME_RE,
+    NAME_RE,
+    PATH_RE,
+    RESERVED_LABELS,
+    TITLE_RE,
+    UNIT_RE,
+    Frozen,
+    Port,
+    Ratio,
+    Seconds,
+)
 from stack.value_checks import (
     check_buckets,
     check_env_value,
@@ -27,32 +48,12 @@ from stack.value_checks import (
     check_url_parts,
 )
 
-__all__ = ["check_buckets", "check_relative_path", "check_url_parts"]  # re-exported for the settings root
-
-NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,39}\Z")
-LABEL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,63}\Z")
-LABEL_VALUE_RE = re.compile(r"^[A-Za-z0-9 ._:/@+-]{0,128}\Z")
-ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}\Z")
-IMAGE_RE = re.compile(
-    r"^[a-z0-9]+([._/-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._/-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[a-f0-9]{64})\Z"
-)
-PATH_RE = re.compile(r"^/[A-Za-z0-9._~/-]*\Z")
-METRIC_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,99}\Z")
-METRIC_LABEL_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,63}\Z")
-ALERT_NAME_RE = re.compile(r"^[A-Z][A-Za-z0-9]{0,63}\Z")
-TITLE_RE = re.compile(r"^[A-Za-z0-9 ._:/()%+-]{1,80}\Z")
-UNIT_RE = re.compile(r"^[a-z][a-z0-9_:/.-]{0,31}\Z")
-RESERVED_LABELS = frozenset({"service", "job", "instance", "severity", "alertname", "le", "burnrate_tier"})
-KINDS = ("external", "command", "image", "build")
-LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
-
-Ratio = Annotated[float, Field(gt=0, lt=1)]
-Seconds = Annotated[float, Field(gt=0)]
-Port = Annotated[int, Field(ge=1, le=65535, strict=True)]  # strict: YAML `true` is not port 1
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+__all__ = [  # re-exported: the settings root and the builders import them from here
+    "ALERT_NAME_RE", "ENV_NAME_RE", "IMAGE_RE", "KINDS", "LABEL_NAME_RE", "LABEL_VALUE_RE", "LOOPBACK",
+    "METRIC_LABEL_RE", "METRIC_NAME_RE", "NAME_RE", "PATH_RE", "RESERVED_LABELS", "TITLE_RE", "UNIT_RE",
+    "Business", "BusinessAlert", "BusinessMetric", "Frozen", "MetricLabels", "MetricNames", "Port", "Ratio",
+    "Seconds", "check_buckets", "check_relative_path", "check_url_parts",
+]  # fmt: skip
 
 
 class Levels(Frozen):
@@ -120,83 +121,6 @@ class SLO(Frozen):
         return value
 
 
-class BusinessMetric(Frozen):
-    """A metric the app exposes beyond HTTP, with its bounded label values (others become `other`)."""
-
-    name: str
-    type: Literal["counter", "gauge", "histogram"]
-    title: str
-    unit: str = "short"
-    labels: dict[str, tuple[str, ...]] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _valid(self) -> BusinessMetric:
-        if not METRIC_NAME_RE.match(self.name) or (self.type == "counter") != self.name.endswith("_total"):
-            raise ValueError(
-                f"name must be a Prometheus metric name, ending in _total exactly for counters, got {shown(self.name)}"
-            )
-        if not TITLE_RE.match(self.title) or not UNIT_RE.match(self.unit):
-            raise ValueError(f"title and unit must be plain text, got {shown(self.title)} and {shown(self.unit)}")
-        for key, values in self.labels.items():
-            if not LABEL_NAME_RE.match(key) or key in RESERVED_LABELS or not values:
-                raise ValueError(f"label {shown(key)} must be a non-reserved label name with at least one value")
-            bad = [v for v in values if not LABEL_VALUE_RE.match(v)]
-            if bad:
-                raise ValueError(f"label {key} values must be plain text, got {shown(bad)}")
-        return self
-
-
-class BusinessAlert(Frozen):
-    """Alert when the share of `metric` events matching `failure` exceeds `above` (for example payment failures)."""
-
-    name: str
-    metric: str
-    failure: dict[str, str]
-    matchers: dict[str, str] = Field(default_factory=dict)
-    above: Ratio
-    for_: Duration = Field(default=Duration.parse("10m"), alias="for")
-    severity: Literal["warning", "critical"] = "warning"
-    min_rate: Annotated[float, Field(ge=0)] = 0.0
-
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False)
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not ALERT_NAME_RE.match(value):
-            raise ValueError(f"must be an alert name in CamelCase such as PaymentFailuresHigh, got {shown(value)}")
-        return value
-
-
-class Business(Frozen):
-    metrics: tuple[BusinessMetric, ...] = ()
-    alerts: tuple[BusinessAlert, ...] = ()
-
-    @model_validator(mode="after")
-    def _alerts_use_declared_metrics(self) -> Business:
-        declared = {m.name: m for m in self.metrics}
-        if len(declared) < len(self.metrics):
-            twice = next(m.name for i, m in enumerate(self.metrics) if m.name in [n.name for n in self.metrics[:i]])
-            raise ValueError(f"metrics: {twice!r} is declared twice, expected each business metric once")
-        names = [a.name for a in self.alerts]
-        for index, alert in enumerate(self.alerts):
-            if alert.name in BUILT_IN_ALERTS or names.count(alert.name) > 1:
-                raise ValueError(f"alerts[{index}].name: {alert.name!r} is already an alert name")
-            metric = declared.get(alert.metric)
-            if metric is None or metric.type == "gauge":
-                raise ValueError(
-                    f"alerts[{index}].metric: must name a declared counter or histogram, got {alert.metric!r}"
-                )
-            for key, value in {**alert.matchers, **alert.failure}.items():
-                if value not in metric.labels.get(key, ()):
-                    raise ValueError(
-                        f"alerts[{index}]: {key}={shown(value)} is not a declared value of {metric.name} label {key}"
-                    )
-            if not alert.failure or not any(len(metric.labels[k]) > 1 for k in alert.failure):
-                raise ValueError(f"alerts[{index}].failure: needs a label with another (non-failure) value")
-        return self
-
-
 class Build(Frozen):
     """A compose build of the user's service: context relative to stack.yaml, Dockerfile inside it."""
 
@@ -232,66 +156,6 @@ class Request(Frozen):
         if not re.match(r"^/[A-Za-z0-9._~/?&=%+-]*\Z", value):
             raise ValueError(f"must be a URL path such as /orders?limit=5, got {shown(value)}")
         return value
-
-
-class MetricNames(Frozen):
-    """The metric names of a `metrics_convention: custom` service (as Prometheus has them)."""
-
-    requests: str  # a counter of requests: `<name>_total`, or the duration histogram's `<duration>_count`
-    duration: str  # the latency histogram in seconds, without _bucket
-    inprogress: str | None = None  # a gauge of requests in flight, when the service has one
-
-    @field_validator("requests", "duration", "inprogress")
-    @classmethod
-    def _name(cls, value: str | None) -> str | None:
-        if value is not None and not METRIC_NAME_RE.fullmatch(value):
-            raise ValueError(f"must be a Prometheus metric name ([a-zA-Z_][a-zA-Z0-9_]*), got {shown(value)}")
-        return value
-
-    @model_validator(mode="after")
-    def _suffixes(self) -> MetricNames:
-        if not (self.requests.endswith(c.COUNTER_SUFFIX) or self.requests == f"{self.duration}_count"):
-            raise ValueError(
-                f"requests: {self.requests!r} is a counter, expected a name ending in _total "
-                f"(or {self.duration}_count, the duration histogram's count)"
-            )
-        for key in ("duration", "inprogress"):
-            name = getattr(self, key)
-            suffixes = (c.COUNTER_SUFFIX, *c.HISTOGRAM_SERIES_SUFFIXES)
-            wrong = next((s for s in suffixes if name and name.endswith(s)), None)
-            if wrong:
-                kind = "a histogram (named without _bucket)" if key == "duration" else "a gauge"
-                raise ValueError(f"{key}: {name!r} ends in {wrong} but is {kind}, expected a name without it")
-        given = [n for n in (self.requests, self.duration, self.inprogress) if n]
-        if len(set(given)) < len(given):
-            raise ValueError("requests, duration and inprogress must be three different metrics")
-        return self
-
-
-class MetricLabels(Frozen):
-    """The label names of a `metrics_convention: custom` service's HTTP metrics."""
-
-    route: str  # the route template (never a raw path)
-    method: str = "method"
-    status: str = "status"  # grouped (5xx) or raw (503) status codes alike
-
-    @field_validator("route", "method", "status")
-    @classmethod
-    def _label(cls, value: str) -> str:
-        if not METRIC_LABEL_RE.fullmatch(value) or value.startswith("__"):
-            raise ValueError(f"must be a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*), got {shown(value)}")
-        if value in RESERVED_LABELS:
-            raise ValueError(f"{shown(value)} is a label obsstack sets itself, expected another label name")
-        return value
-
-    @model_validator(mode="after")
-    def _distinct(self) -> MetricLabels:
-        for first, second in (("route", "status"), ("route", "method"), ("method", "status")):
-            if getattr(self, first) == getattr(self, second):
-                raise ValueError(
-                    f"{first} and {second} are both {getattr(self, first)!r}, expected two different label names"
-                )
-        return self
 
 
 class Service(Frozen):
