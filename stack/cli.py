@@ -336,7 +336,7 @@ def report(
     config: ConfigOption = Path("stack.yaml"),
     report_dir: Annotated[
         Path | None, typer.Option("--report-dir", help="Where verify wrote it (default: the project root).")
-    ] = None,  # fmt: skip
+    ] = None,
     screenshot: Annotated[
         bool, typer.Option("--screenshot", help="Also write verify-report.png with headless Chromium, 1300 px wide.")
     ] = False,
