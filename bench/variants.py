@@ -39,6 +39,10 @@ class OursEncodingNullSpanExporter(SpanExporter):
 
         self._encoder = SpanEncoder()
 
+    def server_spans(self, resource: Any) -> bool:
+        """As the library's exporter: the middleware's server spans arrive as queued, encoded directly."""
+        return self._encoder.server_spans(resource)
+
     def export(self, spans: Sequence[Any]) -> SpanExportResult:
         self._encoder.request(spans).SerializeToString()
         return SpanExportResult.SUCCESS

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import time
 from concurrent import futures
+from functools import partial
 from typing import Any
 
 import grpc
+from obsstack_fastapi.batching import QueuedSpanProcessor
 from obsstack_fastapi.otlp_spans import SpanEncoder, grpc_span_exporter
 from obsstack_fastapi.spans import ServerSpans, readable_server_span
 from opentelemetry.context import Context
@@ -38,8 +40,9 @@ REMOTE = SpanContext(0xABC, 0xDEF, True, TraceFlags(TraceFlags.SAMPLED), TraceSt
 PLAIN_REMOTE = SpanContext(0xABC, 0xDEF, True, TraceFlags(TraceFlags.SAMPLED))
 
 
-def server_spans(provider: TracerProvider) -> list[ReadableSpan]:
-    """The middleware's server spans: a root, one under a remote parent, a 5xx with an exception event."""
+def server_items(provider: TracerProvider) -> list[tuple[Any, int, int]]:
+    """The middleware's server spans as it queues them (span, status, end time): a root, one under a remote parent,
+    a 4xx, a 5xx with an exception event, a 5xx without."""
     factory = ServerSpans(provider, [], 1.0)
     parent = set_span_in_context(NonRecordingSpan(PLAIN_REMOTE), Context())
     attrs = {"http.request.method": "GET", "http.route": "/items/{item_id}"}
@@ -47,8 +50,14 @@ def server_spans(provider: TracerProvider) -> list[ReadableSpan]:
     child = factory.start("GET /items/{item_id}", parent, dict(attrs))
     failed = factory.start("POST /orders", None, {"http.request.method": "POST", "http.route": "/orders"})
     failed.record_exception(ValueError("boom for frank@example.com"))
-    return [readable_server_span(RESOURCE, (span, status, time.time_ns()))
-            for span, status in ((root, 200), (child, 404), (failed, 500))]  # fmt: skip
+    plain_5xx = factory.start("POST /orders", None, {"http.request.method": "POST", "http.route": "/orders"})
+    return [(span, status, time.time_ns()) for span, status in ((root, 200), (child, 404), (failed, 500),
+                                                                 (plain_5xx, 503))]  # fmt: skip
+
+
+def server_spans(provider: TracerProvider) -> list[ReadableSpan]:
+    """The same server spans as the SDK's exporters get them."""
+    return [readable_server_span(RESOURCE, item) for item in server_items(provider)]
 
 
 def sdk_spans(provider: TracerProvider, finished: InMemorySpanExporter) -> list[ReadableSpan]:
@@ -83,6 +92,20 @@ def test_the_encoding_is_the_sdks_request() -> None:
     assert encoder.encode([]) == encode_spans([]).SerializeToString()
 
 
+def test_queued_server_spans_encode_as_their_readable_spans() -> None:
+    """The middleware's queued server spans, encoded as they are (mixed with SDK spans, as the export thread gets
+    them), give the request the SDK builds from their ReadableSpans."""
+    finished = InMemorySpanExporter()
+    provider = TracerProvider(resource=RESOURCE)
+    provider.add_span_processor(SimpleSpanProcessor(finished))
+    items, encoder = server_items(provider), SpanEncoder()
+    assert encoder.server_spans(RESOURCE)
+    mixed = [*items, *sdk_spans(provider, finished), *items]
+    encoded = encoder.encode(mixed)
+    readable = [readable_server_span(RESOURCE, s) if isinstance(s, tuple) else s for s in mixed]
+    assert ExportTraceServiceRequest.FromString(encoded) == encode_spans(readable)
+
+
 def test_the_grpc_exporter_delivers_that_request() -> None:
     """The library's gRPC span exporter sends exactly the SDK's request to a real gRPC trace service."""
     received: list[ExportTraceServiceRequest] = []
@@ -97,13 +120,18 @@ def test_the_grpc_exporter_delivers_that_request() -> None:
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     exporter = grpc_span_exporter(endpoint=f"http://127.0.0.1:{port}", insecure=True, timeout=5)
+    processor = QueuedSpanProcessor(exporter, partial(readable_server_span, RESOURCE), RESOURCE)
     try:
         spans = every_kind()
         assert exporter.export(spans).name == "SUCCESS"
+        items = server_items(TracerProvider(resource=RESOURCE))
+        for item in items:
+            processor.put_raw(item)  # what ServerSpans.end does
+        processor.force_flush()
     finally:
-        exporter.shutdown()
+        processor.shutdown()
         server.stop(grace=None)
-    assert received == [encode_spans(spans)]
+    assert received == [encode_spans(spans), encode_spans([readable_server_span(RESOURCE, i) for i in items])]
 
 
 def test_one_off_values_keep_the_attribute_cache_bounded() -> None:

@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
+from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter
 
@@ -78,13 +79,19 @@ class QueuedSpanProcessor(SpanProcessor):
     unconverted (`put_raw`), so even building their ``ReadableSpan`` happens in the thread.
     """
 
-    def __init__(self, exporter: SpanExporter, to_readable: Callable[[Any], ReadableSpan]) -> None:
+    def __init__(
+        self, exporter: SpanExporter, to_readable: Callable[[Any], ReadableSpan], resource: Resource | None = None
+    ) -> None:
         self._exporter = exporter
         self._to_readable = to_readable
+        # an exporter that encodes the server spans' queued data itself (obsstack_fastapi's OTLP/gRPC exporter)
+        # gets them as they are, told their resource; any other gets ReadableSpans
+        takes_raw = getattr(exporter, "server_spans", None)
+        self._raw = bool(resource is not None and takes_raw is not None and takes_raw(resource))
         self.batcher: Batcher[Any] = Batcher("obs-export-spans", self._convert, exporter.export)
 
-    def _convert(self, item: Any) -> ReadableSpan:
-        return item if isinstance(item, ReadableSpan) else self._to_readable(item)
+    def _convert(self, item: Any) -> Any:
+        return item if self._raw or isinstance(item, ReadableSpan) else self._to_readable(item)
 
     def on_end(self, span: ReadableSpan) -> None:
         self.batcher.put(span)

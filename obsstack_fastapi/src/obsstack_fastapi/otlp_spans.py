@@ -21,9 +21,12 @@ from opentelemetry.exporter.otlp.proto.common._internal.trace_encoder import _en
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as PB2Span
 from opentelemetry.proto.trace.v1.trace_pb2 import SpanFlags
+from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, StatusCode
+
+from .spans import SCOPE, STATUS_CODE, ServerSpan, readable_server_span
 
 _KIND = {
     SpanKind.INTERNAL: PB2Span.SpanKind.SPAN_KIND_INTERNAL, SpanKind.SERVER: PB2Span.SpanKind.SPAN_KIND_SERVER,
@@ -39,7 +42,12 @@ _fixed32 = struct.Struct("<I").pack
 _double = struct.Struct("<d").pack
 
 
+_SMALL = tuple(bytes((n,)) for n in range(0x80))  # the one-byte varints
+
+
 def _varint(value: int) -> bytes:
+    if value < 0x80:
+        return _SMALL[value]
     out = bytearray()
     while value >= 0x80:
         out.append((value & 0x7F) | 0x80)
@@ -51,6 +59,20 @@ def _varint(value: int) -> bytes:
 def _field(tag: bytes, payload: bytes) -> bytes:
     """A length-delimited field: its tag, the payload's length, the payload."""
     return tag + _varint(len(payload)) + payload
+
+
+def _status(status: Any) -> bytes:
+    """The span's Status field (tag 15): its message, its code (both left out when empty, as protobuf does)."""
+    body = _field(b"\x12", status.description.encode()) if status.description else b""
+    if status.status_code.value:
+        body += b"\x18" + _varint(status.status_code.value)
+    return _field(b"\x7a", body)
+
+
+_UNSET = _field(b"\x7a", b"")  # an empty Status: the SDK always sets one
+_ERROR = _field(b"\x7a", b"\x18" + _varint(StatusCode.ERROR.value))
+_LOCAL_FLAGS = b"\x85\x01" + _fixed32(_HAS_IS_REMOTE)  # flags (tag 16, fixed32)
+_REMOTE_FLAGS = b"\x85\x01" + _fixed32(_HAS_IS_REMOTE | _IS_REMOTE)
 
 
 def _any_value(value: Any) -> bytes | None:
@@ -73,14 +95,33 @@ class SpanEncoder:
 
     def __init__(self) -> None:
         self._attributes: dict[tuple[str, type, Any], bytes] = {}
+        self._names: dict[tuple[str, SpanKind], bytes] = {}
+        self.resource: Resource | None = None  # the resource of the middleware's server spans (`server_spans`)
 
-    def encode(self, spans: Sequence[ReadableSpan]) -> bytes:
-        """The request's wire bytes: spans grouped by resource, then by instrumentation scope, in order."""
+    def server_spans(self, resource: Resource) -> bool:
+        """Take the middleware's finished server spans as they are queued, (span, status code, end time in ns),
+        all of `resource`: they are encoded without becoming a ``ReadableSpan`` first."""
+        self.resource = resource
+        return True
+
+    def encode(self, spans: Sequence[Any]) -> bytes:
+        """The request's wire bytes: spans (``ReadableSpan``, or queued server spans) grouped by resource, then
+        by instrumentation scope, in order."""
         groups: dict[int, tuple[Any, dict[int, tuple[Any, list[bytes]]]]] = {}
         for span in spans:
-            resource, scope = span.resource, span.instrumentation_scope or None
-            scopes = groups.setdefault(id(resource), (resource, {}))[1]
-            scopes.setdefault(id(scope), (scope, []))[1].append(self._span(span))
+            resource: Any
+            scope: Any
+            if type(span) is tuple:  # a queued server span: its resource and scope are the encoder's and SCOPE
+                resource, scope, body = self.resource, SCOPE, self._server(span)
+            else:
+                resource, scope, body = span.resource, span.instrumentation_scope or None, self._span(span)
+            group = groups.get(id(resource))
+            if group is None:
+                group = groups[id(resource)] = (resource, {})
+            encoded = group[1].get(id(scope))
+            if encoded is None:
+                encoded = group[1][id(scope)] = (scope, [])
+            encoded[1].append(body)
         return b"".join(_field(b"\x0a", self._resource_spans(r, scopes)) for r, scopes in groups.values())
 
     def request(self, spans: Sequence[ReadableSpan]) -> ExportTraceServiceRequest:
@@ -100,6 +141,34 @@ class SpanEncoder:
             parts.append(_field(b"\x1a", resource.schema_url.encode()))
         return b"".join(parts)
 
+    def _server(self, item: tuple[ServerSpan, int, int]) -> bytes:
+        """A queued server span, encoded from its own fields (what `readable_server_span` would make of it); one
+        with events (an exception) goes through the ``ReadableSpan``."""
+        span, status_code, end_ns = item
+        context, parent = span.context, span.parent
+        attributes = self._encoded_attributes(span.attributes) if not span.events and not context.trace_state \
+            else None  # fmt: skip
+        if attributes is None:
+            assert self.resource is not None  # set by server_spans before any queued span arrives
+            return self._span(readable_server_span(self.resource, item))
+        status = self._encoded_attributes({STATUS_CODE: status_code})
+        name = self._names.get((span.name, SpanKind.SERVER)) or self._name(span.name, SpanKind.SERVER)
+        return _field(b"\x12", b"".join((
+            b"\x0a\x10", context.trace_id.to_bytes(16, "big"), b"\x12\x08", context.span_id.to_bytes(8, "big"),
+            b"\x22\x08" + parent.span_id.to_bytes(8, "big") if parent is not None else b"", name,
+            b"\x39", _fixed64(span.start_ns), b"\x41", _fixed64(end_ns), attributes, status or b"",
+            _ERROR if status_code >= 500 else _UNSET,
+            _REMOTE_FLAGS if parent is not None and parent.is_remote else _LOCAL_FLAGS,
+        )))  # fmt: skip
+
+    def _name(self, name: str, kind: SpanKind) -> bytes:
+        """The span's name and kind fields, cached per (name, kind): route templates are few."""
+        encoded = _field(b"\x2a", name.encode()) + b"\x30" + _varint(_KIND[kind])
+        if len(self._names) >= _CACHE_LIMIT:
+            self._names = {}
+        self._names[(name, kind)] = encoded
+        return encoded
+
     def _span(self, span: ReadableSpan) -> bytes:
         """One span's field of ScopeSpans (tag 2): the fast path, else the SDK's encoder."""
         body = self._simple(span)
@@ -115,18 +184,13 @@ class SpanEncoder:
         attributes = self._encoded_attributes(span.attributes)
         if attributes is None:
             return None
-        flags = _HAS_IS_REMOTE | (_IS_REMOTE if parent is not None and parent.is_remote else 0)
-        status_body = b""
-        if status.description:
-            status_body += _field(b"\x12", status.description.encode())
-        if status.status_code.value:
-            status_body += b"\x18" + _varint(status.status_code.value)
+        name = self._names.get((span.name, span.kind)) or self._name(span.name, span.kind)
         return b"".join((
             b"\x0a\x10", context.trace_id.to_bytes(16, "big"), b"\x12\x08", context.span_id.to_bytes(8, "big"),
-            b"\x22\x08" + parent.span_id.to_bytes(8, "big") if parent is not None else b"",
-            _field(b"\x2a", span.name.encode()), b"\x30", _varint(_KIND[span.kind]),
-            b"\x39", _fixed64(span.start_time or 0), b"\x41", _fixed64(span.end_time or 0),
-            attributes, _field(b"\x7a", status_body), b"\x85\x01", _fixed32(flags),
+            b"\x22\x08" + parent.span_id.to_bytes(8, "big") if parent is not None else b"", name,
+            b"\x39", _fixed64(span.start_time or 0), b"\x41", _fixed64(span.end_time or 0), attributes,
+            _UNSET if status.status_code.value == 0 and not status.description else _status(status),
+            _REMOTE_FLAGS if parent is not None and parent.is_remote else _LOCAL_FLAGS,
         ))  # fmt: skip
 
     def _encoded_attributes(self, attributes: Any) -> bytes | None:
@@ -157,7 +221,11 @@ def grpc_span_exporter(endpoint: str, insecure: bool, timeout: float) -> SpanExp
     class Exporter(OTLPSpanExporter):
         _encoder = SpanEncoder()
 
-        def _translate_data(self, data: Sequence[ReadableSpan]) -> ExportTraceServiceRequest:
+        def server_spans(self, resource: Resource) -> bool:
+            """See `SpanEncoder.server_spans`: the middleware's spans reach it unconverted."""
+            return self._encoder.server_spans(resource)
+
+        def _translate_data(self, data: Sequence[Any]) -> ExportTraceServiceRequest:
             return self._encoder.request(data)
 
     return Exporter(endpoint=endpoint, insecure=insecure, timeout=timeout)

@@ -30,6 +30,7 @@ _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 _NOT_SAMPLED = TraceFlags(TraceFlags.DEFAULT)
 _TRACE_ID_LIMIT = TraceIdRatioBased.TRACE_ID_LIMIT
 SCOPE = InstrumentationScope("obsstack_fastapi")
+STATUS_CODE = "http.response.status_code"
 
 
 class ServerSpan:
@@ -109,7 +110,7 @@ class ServerSpans:
 def readable_server_span(resource: Resource, item: tuple[ServerSpan, int, int]) -> ReadableSpan:
     """The exported form of a finished server span: (span, status code, end time in ns)."""
     span, status_code, end_ns = item
-    span.attributes["http.response.status_code"] = status_code
+    span.attributes[STATUS_CODE] = status_code
     status = Status(StatusCode.ERROR) if status_code >= 500 else Status(StatusCode.UNSET)
     return ReadableSpan(
         name=span.name, context=span.context, parent=span.parent, resource=resource,

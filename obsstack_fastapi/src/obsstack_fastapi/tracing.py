@@ -96,7 +96,7 @@ def setup_telemetry(  # the two pillars this covers, and their injectable export
         log_exporter = None
     processors: list[SpanProcessor] = []
     if span_exporter is not None:
-        processors.append(QueuedSpanProcessor(span_exporter, partial(readable_server_span, resource)))
+        processors.append(QueuedSpanProcessor(span_exporter, partial(readable_server_span, resource), resource))
         tracer_provider.add_span_processor(processors[0])
     ratio = settings.trace_sample_ratio if traces else None
     return Telemetry(tracer_provider, log_exporter, processors, sample_ratio=ratio)
