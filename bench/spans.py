@@ -1,5 +1,6 @@
 """The export thread's CPU per span: server span -> ReadableSpan, then OTLP protobuf encoding by the SDK's
-encoder (what the SDK's exporters run) and by obsstack_fastapi's (what its gRPC exporter runs), side by side.
+encoder (what the SDK's exporters run) and by obsstack_fastapi's; and obsstack_fastapi's encoding of the queued
+server spans as they are (what its gRPC exporter runs), side by side.
 
 ``python -m bench.spans`` prints medians and quartiles over rounds of one batch each (the Batcher's batch size).
 """
@@ -34,14 +35,19 @@ def _items(spans: ServerSpans, n: int) -> list[tuple[Any, int, int]]:
 def run(rounds: int) -> dict[str, list[float]]:
     """µs per span of each step, one batch per round, the steps interleaved within a round."""
     resource = build_resource(ObsSettings(service_name="bench"))
-    spans, encoder = ServerSpans(TracerProvider(resource=resource), [], 1.0), SpanEncoder()
+    spans, encoder, direct = ServerSpans(TracerProvider(resource=resource), [], 1.0), SpanEncoder(), SpanEncoder()
+    direct.server_spans(resource)
     steps: dict[str, Callable[[list[Any]], object]] = {
         "SDK encode_spans + serialize": lambda batch: encode_spans(batch).SerializeToString(),
         "obsstack SpanEncoder (gRPC request) + serialize": lambda batch: encoder.request(batch).SerializeToString(),
     }
-    times: dict[str, list[float]] = {"to ReadableSpan": [], **{name: [] for name in steps}}
+    queued = "obsstack SpanEncoder, queued server spans as they are (no ReadableSpan)"
+    times: dict[str, list[float]] = {"to ReadableSpan": [], **{name: [] for name in steps}, queued: []}
     for _ in range(rounds):
         items = _items(spans, BATCH)
+        start = time.perf_counter()
+        direct.request(items).SerializeToString()
+        times[queued].append((time.perf_counter() - start) / BATCH * 1e6)
         start = time.perf_counter()
         batch = [readable_server_span(resource, item) for item in items]
         times["to ReadableSpan"].append((time.perf_counter() - start) / BATCH * 1e6)
@@ -56,10 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=41)
     args = parser.parse_args(argv)
-    print(f"{'export-thread step':<50}{'µs/span':>9}{'q1–q3':>16}")
+    print(f"{'export-thread step':<75}{'µs/span':>9}{'q1–q3':>16}")
     for name, values in run(args.rounds).items():
         q1, _, q3 = statistics.quantiles(values, n=4)
-        print(f"{name:<50}{statistics.median(values):>9.2f}{q1:>9.2f}–{q3:<6.2f}")
+        print(f"{name:<75}{statistics.median(values):>9.2f}{q1:>9.2f}–{q3:<6.2f}")
     return 0
 
 
