@@ -19,7 +19,7 @@ from stack import conventions as c
 from stack.builders.alertmanager import build_alertmanager
 from stack.builders.backends import store_configs
 from stack.builders.compose import build_alertmanager_compose, build_compose, build_ephemeral
-from stack.builders.dashboards import build_dashboards
+from stack.builders.dashboards import iter_dashboards
 from stack.builders.grafana import build_dashboard_providers, build_datasources
 from stack.builders.otelcol import build_otelcol
 from stack.builders.prometheus import build_prometheus
@@ -44,7 +44,7 @@ class Shared:
 
     @cached_property
     def dashboards(self) -> dict[str, str]:
-        return {name: to_json(board) for name, board in build_dashboards(self.settings).items()}
+        return {name: to_json(board) for name, board in iter_dashboards(self.settings)}  # one board held at a time
 
     @cached_property
     def rule_files(self) -> dict[str, RuleFile]:

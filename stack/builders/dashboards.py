@@ -8,6 +8,7 @@ thresholds); breakdowns use raw metrics with `$__rate_interval`, filtered by `in
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from grafanalib import core as g
@@ -299,9 +300,15 @@ def overview_dashboard(settings: StackSettings) -> Json:
 
 def build_dashboards(settings: StackSettings) -> dict[str, Json]:
     """Dashboard name (file stem, UID source) -> dashboard JSON data; one per service plus the overview."""
-    boards = {c.dashboard_name(s.name): service_dashboard(settings, s) for s in settings.services}
-    boards[c.OVERVIEW_DASHBOARD] = overview_dashboard(settings)
-    return boards
+    return dict(iter_dashboards(settings))
+
+
+def iter_dashboards(settings: StackSettings) -> Iterator[tuple[str, Json]]:
+    """(name, dashboard JSON data) one at a time, in build_dashboards' order: a caller that serialises each
+    holds one dashboard's data at a time, not thousands."""
+    for service in settings.services:
+        yield c.dashboard_name(service.name), service_dashboard(settings, service)
+    yield c.OVERVIEW_DASHBOARD, overview_dashboard(settings)
 
 
 def dashboard_queries(settings: StackSettings) -> list[tuple[str, str]]:

@@ -24,8 +24,8 @@ def test_dashboards_built_once_and_embedded_as_the_same_bytes(make_project, monk
     """With the Kubernetes target on, the dashboards are built once; each ConfigMap holds dashboards/<name>.json."""
     settings = load_settings(make_project(WITH_KUBERNETES))
     calls = []
-    real = dashboard_builder.build_dashboards
-    monkeypatch.setattr("stack.render.build_dashboards", lambda s: calls.append(s) or real(s))
+    real = dashboard_builder.iter_dashboards
+    monkeypatch.setattr("stack.render.iter_dashboards", lambda s: calls.append(s) or real(s))
     texts = {a.path: a.text for a in render_all(settings)}
     assert len(calls) == 1
     for name in ("orders-golden-signals", "billing-golden-signals", c.OVERVIEW_DASHBOARD):
