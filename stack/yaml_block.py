@@ -16,6 +16,8 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
+import yaml
+
 Dump = Callable[[Any], str]  # PyYAML's dump of one document, configured as the caller writes files
 
 
@@ -28,13 +30,27 @@ _IMPLICIT = frozenset(
 )
 
 
+# A string led by a digit, `.` or `-` (a duration, a ratio, an expression starting `1 - `) is plain on the same
+# terms when it is not an indicator (`-`, `- `, `---`, `...`) and PyYAML's resolver reads it back as a string
+# (not an int, a float, a timestamp, a sexagesimal number).
+_PLAIN_NUMERIC = re.compile(r"[0-9.-](?:[ -~]{0,998}[!-9;-~])?")
+_RESOLVER = yaml.resolver.Resolver()
+_LINE = re.compile(r"[ -~]{1,998}")  # one printable line, never folded
+_INDICATORS = frozenset("#,[]{}&*!|>'\"%@`")
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
 def plain(value: str) -> bool:
     """PyYAML (block context, width 100,000) writes `value` unquoted, as it is."""
+    if ": " in value or " #" in value:
+        return False
+    if _PLAIN.fullmatch(value) is not None:
+        return value not in _IMPLICIT
     return (
-        _PLAIN.fullmatch(value) is not None
-        and ": " not in value
-        and " #" not in value
-        and value not in _IMPLICIT
+        _PLAIN_NUMERIC.fullmatch(value) is not None
+        and value != "-"
+        and not value.startswith(("- ", "---", "..."))
+        and _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) == _STR_TAG  # type: ignore[no-untyped-call]
     )
 
 
@@ -104,7 +120,13 @@ class BlockWriter:
         if text is None:
             if "\n" in value:
                 raise _Fallback
-            text = value if plain(value) else self.value_text("str", "", value)
+            if plain(value):
+                text = value
+            elif _LINE.fullmatch(value) is not None and (value[0] in _INDICATORS or ": " in value or " #" in value):
+                # never plain (an indicator first, or `: `/` #` inside): one printable line is single-quoted
+                text = "'" + value.replace("'", "''") + "'"
+            else:
+                text = self.value_text("str", "", value)
             self._strings[value] = text
         return text
 

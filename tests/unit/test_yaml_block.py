@@ -45,11 +45,23 @@ def test_generated_files_use_it() -> None:
     assert to_yaml(data, header="# h\n") == "# h\n" + pyyaml(data)
 
 
+NUMERIC_LED = [
+    *("5m", "1:30", "1_000", "0x1F", "0o17", "1e3", "2024-01-01", "2024-01-01 10:00:00", "-a", "-", "---a"),
+    *("...a", ".5", ".inf", ".a", "-.inf", '1 - (a{b="c"} / 0.001)', "5xx is above 1%", "0.99", "99.9%", "1h"),
+    *("-1", "+1", "1_0:3"),
+]
 plain_text = st.text(alphabet=st.sampled_from(list("aAyYnNoOtTfF_/$(): #-'\"{}[],?=~.019eE;+^@&*!|>%`\\")), max_size=12)
 
 
 @settings(max_examples=3000, deadline=None)
-@given(st.one_of(plain_text, st.sampled_from(["yes", "No", "TRUE", "off", "Null", "on", "y", "n", "a:", "a :b"])))
+@given(
+    st.one_of(
+        plain_text,
+        st.sampled_from(["yes", "No", "TRUE", "off", "Null", "on", "y", "n", "a:", "a :b"]),
+        st.sampled_from(NUMERIC_LED),
+        st.text(alphabet=st.sampled_from(list("0123456789.-:_ eEx+abmh%#")), min_size=1, max_size=8),
+    )
+)
 def test_plain_strings_are_what_pyyaml_writes_unquoted(value: str) -> None:
     """A string the writer takes as plain (without asking PyYAML) is one PyYAML writes unquoted, as it is."""
     if plain(value):
