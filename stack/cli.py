@@ -296,6 +296,30 @@ def verify(
     typer.echo("verify passed")
 
 
+@app.command()
+def report(
+    config: ConfigOption = Path("stack.yaml"),
+    report_dir: Annotated[
+        Path | None, typer.Option("--report-dir", help="Where verify wrote it (default: the project root).")
+    ] = None,
+    screenshot: Annotated[
+        bool, typer.Option("--screenshot", help="Also write verify-report.png with headless Chromium, 1300 px wide.")
+    ] = False,
+) -> None:
+    """Write verify-report.html again from the recorded run (verify-report.json); --screenshot: and its PNG."""
+    from stack.runtime.report import rewrite_html
+    from stack.runtime.screenshot import screenshot as take_screenshot
+
+    try:
+        directory = report_dir or config.resolve().parent
+        html = rewrite_html(directory)
+        typer.echo(f"report: {html}")
+        if screenshot:
+            typer.echo(f"screenshot: {take_screenshot(html, directory / 'verify-report.png')}")
+    except StackError as error:
+        _fail(error)
+
+
 components_app = typer.Typer(
     help="Build or list the components (Prometheus and promtool, Alertmanager and amtool, the collector, kubectl,"
     " cortextool) at the pinned versions, and obsstack's checkers (dashcheck, lezer).",
@@ -331,27 +355,3 @@ def components_list(config: ConfigOption = Path("stack.yaml")) -> None:
             typer.echo(line)
     except StackError as error:
         _fail(error)
-@app.command()
-def report(
-    config: ConfigOption = Path("stack.yaml"),
-    report_dir: Annotated[
-        Path | None, typer.Option("--report-dir", help="Where verify wrote it (default: the project root).")
-    ] = None,
-    screenshot: Annotated[
-        bool, typer.Option("--screenshot", help="Also write verify-report.png with headless Chromium, 1300 px wide.")
-    ] = False,
-) -> None:
-    """Write verify-report.html again from the recorded run (verify-report.json); --screenshot: and its PNG."""
-    from stack.runtime.report import rewrite_html
-    from stack.runtime.screenshot import screenshot as take_screenshot
-
-    try:
-        directory = report_dir or config.resolve().parent
-        html = rewrite_html(directory)
-        typer.echo(f"report: {html}")
-        if screenshot:
-            typer.echo(f"screenshot: {take_screenshot(html, directory / 'verify-report.png')}")
-    except StackError as error:
-        _fail(error)
-
-
