@@ -95,8 +95,8 @@ def fmt(value: float, unit: str) -> str:
 
 
 def unit_name(unit: str) -> str:
-    """What the y axis measures, in words."""
-    names = {"s": "seconds", "ms": "milliseconds", "percentunit": "percent", "percent": "percent",
+    """What the y axis measures, in words (a duration's ticks carry ms or s themselves)."""
+    names = {"s": "duration", "ms": "duration", "percentunit": "percent", "percent": "percent",
              "reqps": "requests per second", "ops": "per second", "bytes": "bytes",
              "suffix:x": "times the budget rate"}  # fmt: skip
     return names.get(unit, "count")
