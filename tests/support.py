@@ -14,6 +14,7 @@ from typing import NoReturn
 import httpx
 import pytest
 
+from stack.runtime.programs import programs
 from stack.runtime.promapi import wait_until
 from stack.settings import StackSettings
 from stack.tools import ToolError, locate, unavailable
@@ -113,6 +114,23 @@ def generated_project(root: Path, text: str) -> Path:
     result = CliRunner().invoke(app, ["generate", "--config", str(root / "stack.yaml")])
     assert result.exit_code == 0, result.output
     return root
+
+
+def answers(url: str) -> bool:
+    """`url` answers 200 within a second."""
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def collector_binary(settings: StackSettings) -> str:
+    """The collector `up --local` would start for `settings` (the pinned build): a missing one skips the test,
+    or fails it under CI."""
+    found = next(p for p in programs(settings) if p.name == "otelcol").find(settings)
+    if found is None:
+        absent("the collector is not built; run `obsstack components build otelcol`")
+    return found
 
 
 def absent(message: str) -> NoReturn:

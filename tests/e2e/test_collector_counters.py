@@ -3,17 +3,15 @@ as one more accepted span on its metrics port (its 0.165 endpoint names counters
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 import httpx
 import pytest
-from support import free_port
+from support import collector_binary, free_port
 
 from stack.config import load_settings
 from stack.runtime.outages import collector_accepted
-from stack.runtime.programs import programs
 from stack.runtime.promapi import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -40,18 +38,6 @@ SPAN = {"resourceSpans": [{"resource": {}, "scopeSpans": [{"spans": [{
     "startTimeUnixNano": "1", "endTimeUnixNano": "2"}]}]}]}  # fmt: skip
 
 
-def collector_binary(make_project) -> str:
-    """The collector `up --local` would start (the pinned build); under CI a missing one fails."""
-    settings = load_settings(make_project())
-    found = next(p for p in programs(settings) if p.name == "otelcol").find(settings)
-    if found is None:
-        message = "the collector is not built; run `obsstack components build otelcol`"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return found
-
-
 def test_an_accepted_span_shows_on_the_collectors_metrics_port(tmp_path: Path, make_project) -> None:
     """Before any span the counter reads 0; one span posted over OTLP/HTTP makes it 1 (exported or not: the
     exporter's Tempo is not there, which is what a stack without Tempo looks like)."""
@@ -60,7 +46,8 @@ def test_an_accepted_span_shows_on_the_collectors_metrics_port(tmp_path: Path, m
     config.write_text(CONFIG.format(otlp=otlp, nowhere=free_port(), metrics=metrics), encoding="utf-8")
     url = f"http://127.0.0.1:{metrics}/metrics"
     log = (tmp_path / "collector.log").open("w")
-    proc = subprocess.Popen([collector_binary(make_project), f"--config={config}"], stdout=log, stderr=log)
+    binary = collector_binary(load_settings(make_project()))
+    proc = subprocess.Popen([binary, f"--config={config}"], stdout=log, stderr=log)
     try:
         up = wait_until(lambda: (collector_accepted(url) is not None, "no answer"), 30, 0.2)
         assert up.ok, (tmp_path / "collector.log").read_text()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -16,35 +15,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
-from support import free_port
+from support import answers, collector_binary, free_port
 
 from stack.builders.otelcol import filelog
 from stack.config import load_settings
 from stack.models.otelcol import FileStorage
-from stack.runtime.programs import programs
 from stack.runtime.promapi import wait_until
 
 pytestmark = pytest.mark.e2e
 
 WATCHING = "Started watching file"  # what the collector logs when its first poll opens the file
 TRACE_ID, SPAN_ID = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
-
-
-def collector_binary(make_project: Any) -> str:
-    """The collector `up --local` would start (the pinned build, with filelog and file_storage); under CI a
-    missing one fails."""
-    settings = load_settings(make_project())
-    found = next(p for p in programs(settings) if p.name == "otelcol").find(settings)
-    if found is None:
-        message = "the collector is not built; run `obsstack components build otelcol`"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return found
 
 
 class Records:
@@ -114,7 +98,7 @@ def collector(binary: str, path: Path, health: int, log: Path, first_run: bool =
     with log.open("a") as out:
         proc = subprocess.Popen([binary, f"--config={path}"], stdout=out, stderr=out)
         try:
-            ready = wait_until(lambda: (_answers(f"http://127.0.0.1:{health}/"), "no answer"), 30, 0.2)
+            ready = wait_until(lambda: (answers(f"http://127.0.0.1:{health}/"), "no answer"), 30, 0.2)
             assert ready.ok, log.read_text()[-3000:]
             # its first poll of the file (200 ms after the start) places the reader: at the end of a new file's
             # earlier content, or at the checkpoint's offset
@@ -125,13 +109,6 @@ def collector(binary: str, path: Path, health: int, log: Path, first_run: bool =
         finally:
             proc.terminate()  # SIGTERM: a graceful shutdown, as `obsstack down` and verify's outage do
             proc.wait(timeout=30)
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def line(event: str, **fields: Any) -> str:
@@ -154,7 +131,7 @@ def test_json_lines_become_records_like_the_otlp_bridges(tmp_path: Path, make_pr
     it is."""
     log_file, health = tmp_path / "orders.log", free_port()
     append(log_file, line("from an earlier run"))
-    binary = collector_binary(make_project)
+    binary = collector_binary(load_settings(make_project()))
     with receiver() as (endpoint, records):
         path = config(tmp_path, log_file, endpoint, health)
         with collector(binary, path, health, tmp_path / "collector.log"):
@@ -180,7 +157,7 @@ def test_a_collector_restart_neither_loses_nor_repeats_a_line(tmp_path: Path, ma
     lines it had sent before are not sent again."""
     log_file, health = tmp_path / "orders.log", free_port()
     append(log_file, line("from an earlier run"))
-    binary = collector_binary(make_project)
+    binary = collector_binary(load_settings(make_project()))
     with receiver() as (endpoint, records):
         path = config(tmp_path, log_file, endpoint, health)
         with collector(binary, path, health, tmp_path / "collector.log"):

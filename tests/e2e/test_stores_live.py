@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support import free_port, running_app
+from support import answers, free_port, running_app
 
 from stack import conventions as c
 from stack.config import load_settings
@@ -90,19 +90,12 @@ def process(argv: list[str], log: Path, ready: str) -> Iterator[None]:
     with log.open("w") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=out)
         try:
-            up = wait_until(lambda: (_answers(ready), f"no answer at {ready}"), 60, 0.3)
+            up = wait_until(lambda: (answers(ready), f"no answer at {ready}"), 60, 0.3)
             assert up.ok, log.read_text()[-2000:]
             yield
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def test_a_traced_request_arrives_in_jaeger_and_victorialogs(tmp_path: Path, make_project) -> None:

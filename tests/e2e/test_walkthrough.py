@@ -31,7 +31,7 @@ from typing import Any
 
 import httpx
 import pytest
-from support import free_port
+from support import answers, free_port
 
 from stack.runtime.promapi import wait_until
 
@@ -159,19 +159,12 @@ def search_service(project: Path) -> Iterator[int]:
         cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        up = wait_until(lambda: (_answers(f"http://127.0.0.1:{port}/search"), "search not up"), 30, 0.2)
+        up = wait_until(lambda: (answers(f"http://127.0.0.1:{port}/search"), "search not up"), 30, 0.2)
         assert up.ok, up.last
         yield port
     finally:
         proc.terminate()
         proc.wait(timeout=15)
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def _query(prometheus: str, expr: str) -> list[dict[str, object]]:
@@ -298,5 +291,5 @@ def test_walkthrough_with_services_of_ones_own(project: Path, search_service: in
         down = obsstack(project, "down")
     assert down.returncode == 0, down.stderr
     assert "stopped: catalog" in down.stdout
-    assert _answers(f"http://127.0.0.1:{search_service}/search"), "down must never stop an external service"
-    assert not _answers(f"http://127.0.0.1:{ports['catalog']}/products")
+    assert answers(f"http://127.0.0.1:{search_service}/search"), "down must never stop an external service"
+    assert not answers(f"http://127.0.0.1:{ports['catalog']}/products")
