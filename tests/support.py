@@ -13,9 +13,12 @@ from typing import NoReturn
 
 import httpx
 import pytest
+from prometheus_client import CollectorRegistry, start_http_server
 
+from stack import conventions as c
+from stack.durations import Duration
 from stack.runtime.programs import programs
-from stack.runtime.promapi import wait_until
+from stack.runtime.promapi import PromClient, wait_until
 from stack.settings import StackSettings
 from stack.tools import ToolError, locate, unavailable
 
@@ -131,6 +134,37 @@ def collector_binary(settings: StackSettings) -> str:
     if found is None:
         absent("the collector is not built; run `obsstack components build otelcol`")
     return found
+
+
+SCRAPED = """\
+global: {{scrape_interval: 1s, evaluation_interval: 1s}}
+scrape_configs:
+  - job_name: {job}
+    static_configs: [{{targets: ["127.0.0.1:{port}"], labels: {{service: {job}}}}}]
+"""
+
+
+@contextmanager
+def scraping_prometheus(tmp_path: Path, binary: str, registry: CollectorRegistry, job: str) -> Iterator[PromClient]:
+    """`registry` served on 127.0.0.1 and the Prometheus `binary` scraping it every second as `job` (with the
+    label service=`job`); yields a client once the target is up, stops both after."""
+    target, port = free_port(), free_port()
+    server, thread = start_http_server(target, addr="127.0.0.1", registry=registry)
+    (tmp_path / "prometheus.yml").write_text(SCRAPED.format(port=target, job=job), encoding="utf-8")
+    flags = c.prometheus_flags(str(tmp_path / "prometheus.yml"), str(tmp_path / "data"), f"127.0.0.1:{port}",
+                               Duration.parse("1h"))  # fmt: skip
+    prom = PromClient(f"http://127.0.0.1:{port}")
+    with (tmp_path / "prometheus.log").open("w") as log:
+        proc = subprocess.Popen([binary, *flags], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        scraped = wait_until(lambda: (bool(prom.query(f'up{{job="{job}"}} == 1')), f"{job} not scraped"), 30, 0.5)
+        assert scraped.ok, (tmp_path / "prometheus.log").read_text()
+        yield prom
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        server.shutdown()
+        thread.join(timeout=5)
 
 
 def absent(message: str) -> NoReturn:

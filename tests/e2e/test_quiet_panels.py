@@ -5,18 +5,15 @@ request, an empty panel of that event is a failure again."""
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
-from support import free_port
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from support import scraping_prometheus
 
-from stack import conventions as c
 from stack.config import load_settings
-from stack.durations import Duration
-from stack.runtime.promapi import PromClient, wait_until
+from stack.runtime.promapi import wait_until
 from stack.runtime.quiet import quiet_reason
 
 pytestmark = pytest.mark.e2e
@@ -30,12 +27,6 @@ services:
     metric_names: {requests: ledger_requests_total, duration: ledger_request_duration_seconds}
     metric_labels: {route: path, status: code}
     latency_buckets: [0.05, 0.25, 0.5, 1]
-"""
-SCRAPE = """\
-global: {{scrape_interval: 1s, evaluation_interval: 1s}}
-scrape_configs:
-  - job_name: ledger
-    static_configs: [{{targets: ["127.0.0.1:{port}"], labels: {{service: ledger}}}}]
 """
 
 
@@ -53,17 +44,7 @@ def test_event_panels_are_skipped_only_while_the_service_had_no_such_event(
     requests.labels("GET", "/balance", "200").inc()
     requests.labels("POST", "/settle", "503")  # the series exists from the start, at 0
     duration.labels("GET", "/balance").observe(0.01)
-    target, prometheus = free_port(), free_port()
-    server, thread = start_http_server(target, addr="127.0.0.1", registry=registry)
-    (tmp_path / "prometheus.yml").write_text(SCRAPE.format(port=target), encoding="utf-8")
-    flags = c.prometheus_flags(str(tmp_path / "prometheus.yml"), str(tmp_path / "data"), f"127.0.0.1:{prometheus}",
-                               Duration.parse("1h"))  # fmt: skip
-    prom = PromClient(f"http://127.0.0.1:{prometheus}")
-    with (tmp_path / "prometheus.log").open("w") as log:
-        proc = subprocess.Popen([prometheus_binary, *flags], stdout=log, stderr=subprocess.STDOUT)
-    try:
-        scraped = wait_until(lambda: (bool(prom.query('up{job="ledger"} == 1')), "ledger not scraped"), 30, 0.5)
-        assert scraped.ok, (tmp_path / "prometheus.log").read_text()
+    with scraping_prometheus(tmp_path, prometheus_binary, registry, "ledger") as prom:
         time.sleep(3)  # a few scrapes of the quiet service
         quiet_errors = quiet_reason(prom, settings, ledger, "5xx", 60)
         quiet_latency = quiet_reason(prom, settings, ledger, "slow", 60)
@@ -77,8 +58,3 @@ def test_event_panels_are_skipped_only_while_the_service_had_no_such_event(
         slow = wait_until(lambda: (quiet_reason(prom, settings, ledger, "slow", 60) is None, "slow unseen"), 20, 1)
         assert errors.ok, errors.last
         assert slow.ok, slow.last
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        server.shutdown()
-        thread.join(timeout=5)

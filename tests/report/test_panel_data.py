@@ -4,29 +4,19 @@ exposition; series named like Grafana's legend, the panel's thresholds, the dash
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from stack import conventions as c
-from stack.durations import Duration
 from stack.runtime.outcome import Threshold
 from stack.runtime.panels import MAX_SERIES, RunRange, legend, prometheus_panels, record_text
-from stack.runtime.promapi import PromClient, wait_until
-from tests.support import free_port
+from tests.support import scraping_prometheus
 
 pytestmark = pytest.mark.e2e
 
-SCRAPE = """\
-global: {{scrape_interval: 1s, evaluation_interval: 1s}}
-scrape_configs:
-  - job_name: shop
-    static_configs: [{{targets: ["127.0.0.1:{port}"], labels: {{service: shop}}}}]
-"""
 PROM = {"type": "prometheus", "uid": "${datasource}"}
 
 
@@ -61,17 +51,7 @@ def test_each_panel_is_fetched_with_its_own_queries_in_grid_order(tmp_path: Path
     queue = Gauge("shop_queue", "Queue.", ["shard"], registry=registry)
     for shard in range(MAX_SERIES + 2):
         queue.labels(f"s{shard:02d}").set(shard)
-    target, port = free_port(), free_port()
-    server, thread = start_http_server(target, addr="127.0.0.1", registry=registry)
-    (tmp_path / "prometheus.yml").write_text(SCRAPE.format(port=target), encoding="utf-8")
-    flags = c.prometheus_flags(str(tmp_path / "prometheus.yml"), str(tmp_path / "data"), f"127.0.0.1:{port}",
-                               Duration.parse("1h"))  # fmt: skip
-    prom = PromClient(f"http://127.0.0.1:{port}")
-    with (tmp_path / "prometheus.log").open("w") as log:
-        proc = subprocess.Popen([prometheus_binary, *flags], stdout=log, stderr=subprocess.STDOUT)
-    try:
-        scraped = wait_until(lambda: (bool(prom.query('up{job="shop"} == 1')), "shop not scraped"), 30, 0.5)
-        assert scraped.ok, (tmp_path / "prometheus.log").read_text()
+    with scraping_prometheus(tmp_path, prometheus_binary, registry, "shop") as prom:
         start = time.time()
         for _ in range(8):  # a few scrapes of a growing counter on two routes
             requests.labels("/orders").inc(5)
@@ -79,11 +59,6 @@ def test_each_panel_is_fetched_with_its_own_queries_in_grid_order(tmp_path: Path
             time.sleep(1)
         span = RunRange.of(start - 5, time.time(), 1.0)
         found = prometheus_panels(prom, BOARD, ({"service": "shop"}, ".+"), span, "shop")
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        server.shutdown()
-        thread.join(5)
     assert [(p.kind, p.title) for p in found] == [
         ("row", "Traffic"), ("stat", "Connections in use"), ("timeseries", "Requests/s by route"),
         ("timeseries", "Queue by shard"), ("timeseries", "Never there"),
