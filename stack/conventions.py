@@ -284,6 +284,12 @@ OTELCOL_HEALTH_PORT = 13133
 LOKI_GRPC_PORT = 9096
 TEMPO_GRPC_PORT = 9097
 TEMPO_LOCAL_OTLP_PORTS = (4417, 4418)  # locally the collector owns 4317/4318
+# The local Cortex ring (`up --local --ring`) above components.mimir.port: member i listens on port + i (HTTP),
+# + RING_GRPC_OFFSET + i (gRPC) and + RING_GOSSIP_OFFSET + i (memberlist); RING_SPAN is its highest port's offset.
+RING_REPLICAS = 3
+RING_GRPC_OFFSET = 100
+RING_GOSSIP_OFFSET = 200
+RING_SPAN = RING_GOSSIP_OFFSET + RING_REPLICAS - 1
 
 # --- the licence-clean stores (backends.traces: jaeger, backends.logs: victorialogs) -------------------------
 # What the generator and the runtime both need; the rest of each store is its entry of stack.builders.backends.

@@ -48,7 +48,6 @@ __all__ = [
 
 URL_RE = re.compile(r"^https?://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+\Z")
 MAX_PORT = 65535
-MIMIR_RING_SPAN = 202  # the ring's highest port above components.mimir.port (stack.models.cortex.ring_members)
 COMPONENT_NAMES = frozenset({
     "prometheus", "alertmanager", "grafana", "loki", "tempo", "otelcol", "postgres", "mimir", "jaeger", "victorialogs",
 })  # fmt: skip
@@ -143,12 +142,12 @@ class Components(Frozen):
     @model_validator(mode="after")
     def _derived_ports(self) -> Components:
         """Ports obsstack derives from a component's port stay ports: the local ring's members listen on
-        components.mimir.port + i (HTTP), + 100 + i (gRPC) and + 200 + i (memberlist), i < 3."""
-        highest = self.mimir.port + MIMIR_RING_SPAN
+        components.mimir.port + i (HTTP), + 100 + i (gRPC) and + 200 + i (memberlist), i < 3 (conventions.RING_*)."""
+        highest = self.mimir.port + c.RING_SPAN
         if highest > MAX_PORT:
             raise ValueError(
-                f"mimir.port: the local ring's ports run up to port + {MIMIR_RING_SPAN} = {highest}, past {MAX_PORT}; "
-                f"expected at most {MAX_PORT - MIMIR_RING_SPAN}, got {self.mimir.port}"
+                f"mimir.port: the local ring's ports run up to port + {c.RING_SPAN} = {highest}, past {MAX_PORT}; "
+                f"expected at most {MAX_PORT - c.RING_SPAN}, got {self.mimir.port}"
             )
         return self
 

@@ -13,9 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from stack import conventions as c
 from stack.models import ConfigModel
 
-REPLICAS = 3
+REPLICAS = c.RING_REPLICAS
 TENANT_HEADER = "X-Scope-OrgID"
 # Prometheus' rulefmt.RuleGroup at the version Cortex 1.21.1 builds with (prometheus v0.308.1): the keys its
 # ruler API reads (yaml.Unmarshal, not strict); any other key of a posted group is dropped without a word
@@ -48,8 +49,11 @@ class Member:
 
 
 def ring_members(base_port: int) -> tuple[Member, ...]:
-    """The ring's processes: HTTP base+i, gRPC base+100+i, memberlist base+200+i."""
-    return tuple(Member(i, base_port + i, base_port + 100 + i, base_port + 200 + i) for i in range(REPLICAS))
+    """The ring's processes: HTTP base+i, gRPC base+RING_GRPC_OFFSET+i, memberlist base+RING_GOSSIP_OFFSET+i."""
+    return tuple(
+        Member(i, base_port + i, base_port + c.RING_GRPC_OFFSET + i, base_port + c.RING_GOSSIP_OFFSET + i)
+        for i in range(REPLICAS)
+    )
 
 
 def mimir_only_keys(document: Mapping[str, Any], where: str) -> list[str]:
