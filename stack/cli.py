@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from stack.cli_guard import INTERNAL_ERROR, STATE, GuardedGroup
-from stack.cli_guard import fail as _fail
 from stack.errors import StackError, shown
 
 __all__ = ["INTERNAL_ERROR", "app"]
@@ -94,8 +93,6 @@ def generate(
             f"generated {len(artifacts)} files: {len(drift.changed)} written "
             f"(counting the manifest), {len(drift.stale)} removed"
         )
-    except StackError as error:
-        _fail(error)
     finally:
         gc.enable()
 
@@ -109,13 +106,9 @@ def validate_command(
     from stack.validate import validate
 
     checks = failed = 0
-    try:
-        for result in validate(config.resolve().parent, _settings(config, profile, target)):
-            typer.echo(result.line())
-            checks, failed = checks + 1, failed + result.failed
-    except StackError as error:
-        _fail(error)
-        return
+    for result in validate(config.resolve().parent, _settings(config, profile, target)):
+        typer.echo(result.line())
+        checks, failed = checks + 1, failed + result.failed
     if failed:
         typer.echo(f"{failed} of {checks} checks failed", err=True)
         raise typer.Exit(1)
@@ -152,15 +145,12 @@ def init(
     from stack.probe.receiver import Listen
     from stack.scaffold import Probe, init_project
 
-    try:
-        if probe is not None and probe_otlp:
-            raise StackError("--probe and --probe-otlp exclude each other; pick one")
-        listen = Listen(grpc_port, http_port, seconds) if probe_otlp else None
-        chosen = Probe(url=probe, listen=listen) if probe is not None or probe_otlp else None
-        for line in init_project(directory, service, port, chosen):
-            typer.echo(line)
-    except StackError as error:
-        _fail(error)
+    if probe is not None and probe_otlp:
+        raise StackError("--probe and --probe-otlp exclude each other; pick one")
+    listen = Listen(grpc_port, http_port, seconds) if probe_otlp else None
+    chosen = Probe(url=probe, listen=listen) if probe is not None or probe_otlp else None
+    for line in init_project(directory, service, port, chosen):
+        typer.echo(line)
 
 
 @app.command()
@@ -174,27 +164,27 @@ def up(
     ] = False,
     ring: Annotated[
         bool,
-        typer.Option("--ring", help="Local mode: a ring of 3 Cortex processes evaluates and alerts, loaded with the "
-                     "mimir target's files unchanged."),
+        typer.Option(
+            "--ring",
+            help="Local mode: a ring of 3 Cortex processes evaluates and alerts, loaded with the "
+            "mimir target's files unchanged.",
+        ),
     ] = False,
 ) -> None:
     """Start the stack: docker compose with an engine, else local processes on 127.0.0.1."""
     from stack.runtime import lifecycle as runtime
 
-    try:
-        if local and compose:
-            raise StackError("--local and --compose exclude each other; pick one")
-        if ring:
-            from stack.runtime.ring import up_ring
+    if local and compose:
+        raise StackError("--local and --compose exclude each other; pick one")
+    if ring:
+        from stack.runtime.ring import up_ring
 
-            if compose:
-                raise StackError("--ring runs local processes; use it with --local (or without --compose)")
-            up_ring(config.resolve().parent, _settings(config, profile, ["mimir"]), ephemeral)
-            return
-        mode: runtime.Mode = "local" if local else "compose" if compose else "auto"
-        runtime.up(config.resolve().parent, _settings(config, profile), mode, ephemeral)
-    except StackError as error:
-        _fail(error)
+        if compose:
+            raise StackError("--ring runs local processes; use it with --local (or without --compose)")
+        up_ring(config.resolve().parent, _settings(config, profile, ["mimir"]), ephemeral)
+        return
+    mode: runtime.Mode = "local" if local else "compose" if compose else "auto"
+    runtime.up(config.resolve().parent, _settings(config, profile), mode, ephemeral)
 
 
 @app.command()
@@ -202,10 +192,7 @@ def down(config: ConfigOption = Path("stack.yaml")) -> None:
     """Stop exactly what `obsstack up` started."""
     from stack.runtime import lifecycle as runtime
 
-    try:
-        runtime.down(config.resolve().parent)
-    except StackError as error:
-        _fail(error)
+    runtime.down(config.resolve().parent)
 
 
 @app.command()
@@ -213,10 +200,7 @@ def status(config: ConfigOption = Path("stack.yaml")) -> None:
     """Show what runs: component, pid, URL and health."""
     from stack.runtime import lifecycle as runtime
 
-    try:
-        runtime.status(config.resolve().parent)
-    except StackError as error:
-        _fail(error)
+    runtime.status(config.resolve().parent)
 
 
 @app.command()
@@ -258,33 +242,29 @@ def verify(
     from stack.runtime.ring import verify_clients
     from stack.runtime.scenarios import pick_services
 
-    try:
-        root = config.resolve().parent
-        settings = _settings(config, verify_profile(root, profile), running=running_stores(root))
-        targets = pick_services(settings, service)
-        with_faults = any(s.faults for s in targets)
-        token = read_token(token_file or root / FAULTS_TOKEN_FILE) if with_faults else None
-        typer.echo(f"verify {', '.join(s.name for s in targets)} with the {settings.profile} profile")
-        switch = component_switch(root, settings) if pipeline_faults else None
-        deployed = deployed_root(root)  # the rule files and dashboards the running stack loaded
-        expected = {s.name: fault_alerts(settings, s) for s in targets}  # from the generator's alert catalogue
-        verifier = runner.Verifier(
-            settings,
-            targets,
-            token,
-            typer.echo,
-            strict=strict,
-            switch=switch,
-            root=deployed,
-            expected=expected,
-            absent=absent_components(root),  # not started for want of a binary: their checks are n/a
-            ring=verify_clients(root, settings),  # a ring run: its ruler and Alertmanager, with the tenant header
-        )
-        report = verifier.run()
-        json_path, html_path = write_reports(report, report_dir or root)
-    except StackError as error:
-        _fail(error)
-        return
+    root = config.resolve().parent
+    settings = _settings(config, verify_profile(root, profile), running=running_stores(root))
+    targets = pick_services(settings, service)
+    with_faults = any(s.faults for s in targets)
+    token = read_token(token_file or root / FAULTS_TOKEN_FILE) if with_faults else None
+    typer.echo(f"verify {', '.join(s.name for s in targets)} with the {settings.profile} profile")
+    switch = component_switch(root, settings) if pipeline_faults else None
+    deployed = deployed_root(root)  # the rule files and dashboards the running stack loaded
+    expected = {s.name: fault_alerts(settings, s) for s in targets}  # from the generator's alert catalogue
+    verifier = runner.Verifier(
+        settings,
+        targets,
+        token,
+        typer.echo,
+        strict=strict,
+        switch=switch,
+        root=deployed,
+        expected=expected,
+        absent=absent_components(root),  # not started for want of a binary: their checks are n/a
+        ring=verify_clients(root, settings),  # a ring run: its ruler and Alertmanager, with the tenant header
+    )
+    report = verifier.run()
+    json_path, html_path = write_reports(report, report_dir or root)
     for row in fault_table(report):
         typer.echo(row)
     typer.echo(f"report: {json_path} and {html_path}")
@@ -310,14 +290,11 @@ def report(
     from stack.runtime.report import rewrite_html
     from stack.runtime.screenshot import screenshot as take_screenshot
 
-    try:
-        directory = report_dir or config.resolve().parent
-        html = rewrite_html(directory)
-        typer.echo(f"report: {html}")
-        if screenshot:
-            typer.echo(f"screenshot: {take_screenshot(html, directory / 'verify-report.png')}")
-    except StackError as error:
-        _fail(error)
+    directory = report_dir or config.resolve().parent
+    html = rewrite_html(directory)
+    typer.echo(f"report: {html}")
+    if screenshot:
+        typer.echo(f"screenshot: {take_screenshot(html, directory / 'verify-report.png')}")
 
 
 components_app = typer.Typer(
@@ -336,13 +313,10 @@ def components_build(names: NamesArgument = None, config: ConfigOption = Path("s
     from stack.builders.distributions import recipes
     from stack.runtime import binaries
 
-    try:
-        components, checkers = binaries.split_names(names or [])
-        to_build = recipes(_settings(config, None), components) if components or not names else ()
-        for line in binaries.build_all(to_build, checkers, typer.echo):
-            typer.echo(line)
-    except StackError as error:
-        _fail(error)
+    components, checkers = binaries.split_names(names or [])
+    to_build = recipes(_settings(config, None), components) if components or not names else ()
+    for line in binaries.build_all(to_build, checkers, typer.echo):
+        typer.echo(line)
 
 
 @components_app.command("list")
@@ -350,8 +324,5 @@ def components_list(config: ConfigOption = Path("stack.yaml")) -> None:
     """Show each built component's pinned version and its cached binaries (what `up --local` starts)."""
     from stack.runtime import binaries
 
-    try:
-        for line in binaries.describe(_settings(config, None)):
-            typer.echo(line)
-    except StackError as error:
-        _fail(error)
+    for line in binaries.describe(_settings(config, None)):
+        typer.echo(line)
