@@ -16,8 +16,7 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
 from opentelemetry.sdk.resources import Resource
-from support import free_port
-from test_collector_counters import collector_binary
+from support import collector_binary, free_port
 
 from stack import conventions as c
 from stack.config import load_settings
@@ -99,7 +98,7 @@ def test_pushed_histogram_arrives_and_its_edges_are_checked(tmp_path: Path, make
                                Duration.parse("1h"))  # fmt: skip
     prom = PromClient(f"http://127.0.0.1:{prometheus}")
     with process([prometheus_binary, *flags], tmp_path / "prometheus.log"), \
-            process([collector_binary(make_project), f"--config={config}"], tmp_path / "collector.log"):  # fmt: skip
+            process([collector_binary(settings), f"--config={config}"], tmp_path / "collector.log"):  # fmt: skip
         assert wait_until(lambda: (prom.ready(), "not ready"), 30, 0.2).ok, (tmp_path / "prometheus.log").read_text()
         started = wait_until(lambda: (_listening(otlp), "collector not listening"), 30, 0.2)
         assert started.ok, (tmp_path / "collector.log").read_text()
