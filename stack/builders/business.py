@@ -2,7 +2,7 @@
 
 Each declared alert is one alert kind (`business_kinds`), listed after the catalogue's built-in kinds.
 Panel specs are plain data (title, unit, queries); the dashboards builder turns them into panels, so
-grafanalib stays in one module.
+Grafana's dashboard model stays in one module (stack.builders.panels).
 """
 
 from __future__ import annotations

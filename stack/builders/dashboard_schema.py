@@ -1,8 +1,10 @@
-"""grafanalib's dashboard JSON -> the dashboard JSON current Grafana saves (schema of Grafana 11/12). PURE.
+"""Older dashboard JSON -> the dashboard JSON current Grafana saves (schema of Grafana 11/12). PURE.
 
-grafanalib writes the pre-Grafana-7 model: legacy keys the current schema no longer has, and none of the
-fields the current panel options require. `current_schema` is the one step that maps its output onto the
-current schema; `stack.builders.panels.dashboard` applies it to every dashboard, nowhere else. It:
+The pre-Grafana-7 model (what grafanalib and many hand-written dashboards carry) has legacy keys the current
+schema no longer has, and none of the fields the current panel options require. `current_schema` maps such a
+dashboard onto the current schema, and is the written statement of what that schema asks: the builders
+(stack.builders.panels) write it directly, and every dashboard they build is a fixed point of `current_schema`
+(tests/dashboards/test_dashboard_schema.py). It:
 
 1. drops the legacy dashboard keys (`rows`, `style`, `hideControls`, `__inputs`) and maps `sharedCrosshair`
    onto `graphTooltip` (1 = shared crosshair); drops the time picker's `time_options`;

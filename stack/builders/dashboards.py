@@ -1,7 +1,7 @@
 """settings -> Grafana dashboards: golden signals per service and one overview, one row per signal.
 
-Panels are built with the named panels of stack.builders.panels and the named queries of
-stack.builders.queries (with stack.builders.panels, the only grafanalib users).
+Panels are built with the named panels of stack.builders.panels (the one module that knows Grafana's
+dashboard model) and the named queries of stack.builders.queries.
 Service-level panels use the recording rules (the exact series the alerts compare with their
 thresholds); breakdowns use raw metrics with `$__rate_interval`, filtered by `instance` and `route`.
 """
@@ -9,9 +9,6 @@ thresholds); breakdowns use raw metrics with `$__rate_interval`, filtered by `in
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
-
-from grafanalib import core as g
 
 from stack import conventions as c
 from stack.builders import promql as q
@@ -19,13 +16,14 @@ from stack.builders.annotations import percent_text, seconds_text
 from stack.builders.backends import log_store, trace_store
 from stack.builders.business import business_panels
 from stack.builders.panels import (
-    PROM,
-    Heatmap,
     Json,
     alert_steps,
     dashboard,
+    datasource_variable,
+    heatmap,
     layout,
     link,
+    logs,
     query_variable,
     stat,
     steps,
@@ -45,7 +43,7 @@ ROW_IDS = {"traffic": 101, "errors": 102, "latency": 103, "saturation": 104, "sl
 # --- the golden-signals dashboard, one row per signal ----------------------------------------------
 
 
-def traffic(service: Service) -> list[Any]:
+def traffic(service: Service) -> list[Json]:
     n = q.names(service)
     requests = f"rate({sel(n.requests, n.route)}{RATE})"
     by_class = f"sum by (status_class) ({status_class(requests, n.status)})"
@@ -57,7 +55,7 @@ def traffic(service: Service) -> list[Any]:
     ]
 
 
-def errors(settings: StackSettings, service: Service) -> list[Any]:
+def errors(settings: StackSettings, service: Service) -> list[Json]:
     w, levels, n = settings.timing.rate_window, service.error_rate, q.names(service)
     failing = f"rate({sel(n.requests, n.route, **{n.status: c.ERROR_STATUS_REGEX})}{RATE})"
     top = f"topk(10, {rec(c.rec_error_ratio(w, by_handler=True), n.route)} > 0)"
@@ -84,7 +82,7 @@ def errors(settings: StackSettings, service: Service) -> list[Any]:
     ]
 
 
-def latency(settings: StackSettings, service: Service) -> list[Any]:
+def latency(settings: StackSettings, service: Service) -> list[Json]:
     w, levels, n = settings.timing.rate_window, service.latency, q.names(service)
     quantiles = [(rec(c.rec_latency_quantile(p, w)), f"p{round(p * 100)} ({w})") for p in c.LATENCY_QUANTILES]
     histogram = buckets(n.duration, n.route)
@@ -95,11 +93,12 @@ def latency(settings: StackSettings, service: Service) -> list[Any]:
     note = f"p95 alert thresholds: warning {warn}, critical {crit}."
     return [
         timeseries(ID["latency"], "Latency p50 / p95 / p99", "s", [*quantiles, traced], alert_steps(levels), note),
-        Heatmap(
-            id=ID["latency_heatmap"], title="Latency distribution", dataSource=PROM, targets=[heat], maxDataPoints=None
-        ),
+        heatmap(ID["latency_heatmap"], "Latency distribution", heat),
         timeseries(
-            ID["latency_by_route"], f"p95 latency by route ({w})", "s", [(by_route, f"{{{{{n.route}}}}}")],
+            ID["latency_by_route"],
+            f"p95 latency by route ({w})",
+            "s",
+            [(by_route, f"{{{{{n.route}}}}}")],
             alert_steps(levels),
         ),
     ]
@@ -113,7 +112,7 @@ POOL_SERIES = (
 )
 
 
-def per_instance(settings: StackSettings, service: Service) -> list[Any]:
+def per_instance(settings: StackSettings, service: Service) -> list[Json]:
     """In-flight requests, CPU, memory and restarts per instance (the restarts panel is what alerts link to),
     each only when the service has its metric: an in-flight gauge, process_* (left out, not drawn empty)."""
     n, window = q.names(service), f"[{settings.timing.restart_window}]"
@@ -130,7 +129,7 @@ def per_instance(settings: StackSettings, service: Service) -> list[Any]:
     return [timeseries(pid, title, unit, [(expr, "{{instance}}")]) for pid, title, unit, expr in specs]
 
 
-def saturation(settings: StackSettings, service: Service) -> list[list[Any]]:
+def saturation(settings: StackSettings, service: Service) -> list[list[Json]]:
     """The DB pool panels only for a service with a pool; the per-instance panels for every service that has
     some (none: no line)."""
     instances = [line for line in [per_instance(settings, service)] if line]
@@ -155,7 +154,7 @@ def saturation(settings: StackSettings, service: Service) -> list[list[Any]]:
     ]
 
 
-def burn_panel(settings: StackSettings, service: Service) -> Any:
+def burn_panel(settings: StackSettings, service: Service) -> Json:
     budget, slo_window = q.number(error_budget(service)), settings.timing.slo_window
     tiers = [t for t in enabled_tiers(settings) if burn_possible(service, t)]
     windows = sorted({w for t in tiers for w in t.scaled(slo_window)})
@@ -167,7 +166,7 @@ def burn_panel(settings: StackSettings, service: Service) -> Any:
     return timeseries(ID["slo"], "Error budget burn rate per alert window", "suffix:x", series, limits, note)
 
 
-def slo(settings: StackSettings, service: Service) -> list[list[Any]]:
+def slo(settings: StackSettings, service: Service) -> list[list[Json]]:
     window, objective, fast = settings.timing.slo_window, service.slo.objective, service.latency.warning
     shown, goal = window_text(window), f"(objective {percent_text(objective)})"
     meets = steps(("green", objective), base="red")
@@ -203,29 +202,19 @@ def slo(settings: StackSettings, service: Service) -> list[list[Any]]:
     ]
 
 
-def logs_and_traces(settings: StackSettings, service: Service) -> list[Any]:
+def logs_and_traces(settings: StackSettings, service: Service) -> list[Json]:
     """Error logs and slow traces, each in its store's own language (LogQL or LogsQL; TraceQL or a Jaeger
     search): the queries are the stores' catalogue entries."""
-    logs = log_store(settings).logs_target()
     slow = seconds_text(service.latency.warning)
     traces = trace_store(settings).slow_traces_target(service, slow)
     trace_source = traces.to_json_data()["datasource"]
     return [
-        g.Logs(
-            id=ID["logs"],
-            title="Error logs",
-            dataSource=logs.to_json_data()["datasource"],
-            targets=[logs],
-            showTime=True,
-            wrapLogMessages=True,
-            enableLogDetails=True,
-            prettifyLogMessage=True,
-        ),
+        logs(ID["logs"], "Error logs", log_store(settings).logs_target()),
         table(ID["slow_traces"], f"Slow traces (> {slow})", "ms", [traces], datasource=trace_source),
     ]
 
 
-def business(service: Service) -> list[list[Any]]:
+def business(service: Service) -> list[list[Json]]:
     """The declared business metrics, three panels a line; the first has the id alerts link to."""
     specs = business_panels(service)
     panels = [timeseries(ID["business"] + i, spec.title, spec.unit, spec.queries) for i, spec in enumerate(specs)]
@@ -235,17 +224,11 @@ def business(service: Service) -> list[list[Any]]:
 # --- assembly --------------------------------------------------------------------------------------
 
 
-def variables(settings: StackSettings, service: Service | None) -> list[Any]:
+def variables(settings: StackSettings, service: Service | None) -> list[Json]:
     """Data source and service; for a service's dashboard its instances and routes. Services are listed from
     `up` (scraped ones and the stack's components) and the request-rate recording rule (pushed ones, which
     have no `up`)."""
-    datasource = g.Template(
-        name="datasource",
-        label="Data source",
-        query="prometheus",
-        type="datasource",
-        default=c.DATASOURCE_UIDS["prometheus"],
-    )
+    datasource = datasource_variable("datasource", "Data source", "prometheus", c.DATASOURCE_UIDS["prometheus"])
     services = f'label_values({{__name__=~"up|{c.rec_request_rate(settings.timing.rate_window)}"}}, {c.SERVICE_LABEL})'
     if service is None:
         return [datasource, query_variable("service", "Service", services)]
@@ -260,7 +243,7 @@ def variables(settings: StackSettings, service: Service | None) -> list[Any]:
 
 
 def service_dashboard(settings: StackSettings, service: Service) -> Json:
-    sections: list[tuple[str, int | None, list[list[Any]]]] = [
+    sections: list[tuple[str, int | None, list[list[Json]]]] = [
         ("Traffic", ROW_IDS["traffic"], [traffic(service)]),
         ("Errors", ROW_IDS["errors"], [errors(settings, service)]),
         ("Latency", ROW_IDS["latency"], [latency(settings, service)]),

@@ -163,7 +163,7 @@ class DashboardProvidersFile(ConfigModel):
     providers: tuple[DashboardProvider, ...]
 
 
-# --- dashboard query targets (grafanalib has no datasource objects, exemplar flag, Loki or TraceQL) ---
+# --- dashboard query targets: each to_json_data returns new objects (a dashboard shares none with another) ---
 PROMETHEUS_REF: dict[str, str] = {"type": "prometheus", "uid": "${datasource}"}  # the dashboard variable
 LOKI_REF: dict[str, str] = {"type": "loki", "uid": DATASOURCE_UIDS["loki"]}
 TEMPO_REF: dict[str, str] = {"type": "tempo", "uid": DATASOURCE_UIDS["tempo"]}
@@ -182,7 +182,7 @@ class PromTarget:
 
     def to_json_data(self) -> dict[str, Any]:
         return {
-            "datasource": PROMETHEUS_REF,
+            "datasource": dict(PROMETHEUS_REF),
             "editorMode": "code",
             "exemplar": self.exemplar,
             "expr": self.expr,
@@ -201,7 +201,7 @@ class LokiTarget:
 
     def to_json_data(self) -> dict[str, Any]:
         return {
-            "datasource": LOKI_REF,
+            "datasource": dict(LOKI_REF),
             "editorMode": "code",
             "expr": self.expr,
             "queryType": "range",
@@ -256,7 +256,7 @@ class TempoTarget:
 
     def to_json_data(self) -> dict[str, Any]:
         return {
-            "datasource": TEMPO_REF,
+            "datasource": dict(TEMPO_REF),
             "limit": self.limit,
             "query": self.query,
             "queryType": "traceql",

@@ -28,7 +28,7 @@ def to_json(data: Any) -> str:
     given Python's text (orjson writes the shortest text that reads back as the same float).
 
     Non-finite floats are no JSON (orjson would write null): the settings refuse them and the dashboards'
-    build (stack.builders.panels.dashboard) fails on one."""
+    build fails on one (stack.builders.panels.steps, where the settings' numbers enter a dashboard)."""
     text = orjson.dumps(data, option=JSON_OPTIONS)
     ends = sorted({tail.end() for pattern in _TAILS for tail in pattern.finditer(text)})
     if not ends:

@@ -1,17 +1,28 @@
-"""The render step maps grafanalib's legacy dashboard JSON onto the schema current Grafana saves."""
+"""current_schema maps legacy (pre-Grafana-7) dashboard JSON onto the schema current Grafana saves, and the
+built dashboards are already in that schema."""
 
 from __future__ import annotations
 
 import copy
+import math
+from pathlib import Path
+from typing import get_args
+
+import pytest
 
 from stack.builders.dashboard_schema import (
     LEGACY_DASHBOARD_KEYS,
     LEGACY_PANEL_KEYS,
     current_schema,
 )
-from stack.builders.panels import dashboard, layout, query_variable, stat, table, timeseries
+from stack.builders.dashboards import build_dashboards
+from stack.builders.panels import dashboard, layout, query_variable, stat, steps, table, timeseries
+from stack.config import load_settings
 from stack.dashlint import iter_panels
 from stack.models.grafana import PromTarget
+from stack.settings import Backends
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "stack.yaml"
 
 
 def legacy_board() -> dict:
@@ -82,3 +93,35 @@ def test_built_panels_carry_the_required_options():
     assert by_type["table"]["fieldConfig"]["defaults"]["color"] == {"mode": "thresholds"}
     assert not {"columns", "fontSize", "color", "mappings"} & by_type["table"].keys()
     assert not any("tagsQuery" in v for v in board["templating"]["list"])
+
+
+@pytest.mark.parametrize("traces", get_args(Backends.model_fields["traces"].annotation))
+@pytest.mark.parametrize("logs", get_args(Backends.model_fields["logs"].annotation))
+def test_built_dashboards_are_in_the_current_schema(traces, logs):
+    """Every built dashboard, with each log and trace store, is a fixed point of current_schema: the builders
+    write no legacy key and leave no required field out."""
+    settings = load_settings(GOLDEN)
+    settings = settings.model_copy(update={"backends": Backends(traces=traces, logs=logs)})
+    for name, board in build_dashboards(settings).items():
+        assert current_schema(board) == board, name
+
+
+def test_dashboards_share_no_mutable_part():
+    """Two built dashboards hold no dict or list in common: changing one cannot change the other."""
+    first, second = list(build_dashboards(load_settings(GOLDEN)).values())[:2]
+    assert not containers(first) & containers(second)
+
+
+def containers(value: object) -> set[int]:
+    if isinstance(value, dict):
+        return {id(value)}.union(*(containers(v) for v in value.values()))
+    if isinstance(value, list):
+        return {id(value)}.union(*(containers(v) for v in value))
+    return set()
+
+
+@pytest.mark.parametrize("level", [math.inf, -math.inf, math.nan])
+def test_a_non_finite_threshold_is_refused(level):
+    """JSON has no infinity or NaN: a threshold step with one is an error, not a silent null."""
+    with pytest.raises(ValueError, match="non-finite"):
+        steps(("red", level))
