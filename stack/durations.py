@@ -41,6 +41,20 @@ def _text(ms: int) -> str:
     return "".join(parts)
 
 
+@lru_cache(maxsize=1024)
+def _parse_ms(text: str) -> int:
+    """A duration text's milliseconds, each distinct text parsed once (the same few are parsed thousands of
+    times: every burn tier's windows, every service's settings); a refused text raises, and is not cached."""
+    text = text.strip()
+    if not _WHOLE.match(text):
+        raise ValueError(f"must be a Prometheus duration such as 30s, 5m or 1h30m, got {shown(text)}")
+    parts = _PART.findall(text)
+    ms = sum(int(n) * _MS[unit] for n, unit in parts) if all(len(n) <= 15 for n, _ in parts) else -1
+    if not 0 <= ms <= MAX_MS:
+        raise ValueError(f"must be at most 3650d (10 years), got {shown(text)}")
+    return ms
+
+
 @dataclass(frozen=True, order=True)
 class Duration:
     """A non-negative duration in milliseconds, written the way Prometheus reads it."""
@@ -49,14 +63,7 @@ class Duration:
 
     @classmethod
     def parse(cls, text: str) -> Duration:
-        text = text.strip()
-        if not _WHOLE.match(text):
-            raise ValueError(f"must be a Prometheus duration such as 30s, 5m or 1h30m, got {shown(text)}")
-        parts = _PART.findall(text)
-        duration = cls(sum(int(n) * _MS[unit] for n, unit in parts) if all(len(n) <= 15 for n, _ in parts) else -1)
-        if not 0 <= duration.ms <= MAX_MS:
-            raise ValueError(f"must be at most 3650d (10 years), got {shown(text)}")
-        return duration
+        return cls(_parse_ms(text))
 
     @classmethod
     def of_seconds(cls, seconds: float) -> Duration:
