@@ -7,6 +7,7 @@ A tier whose threshold is 100 % errors or more can never fire, so it is not gene
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 from stack import conventions as c
 from stack.builders import promql as q
@@ -37,13 +38,22 @@ def burn_variants(settings: StackSettings, service: Service) -> tuple[Variant, .
     return tuple(Variant(t.severity, t.name, (("burnrate_tier", t.name),)) for t in burn_tiers(settings, service))
 
 
+_TIERS = {t.name: t for t in c.BURN_TIERS}
+
+
 def tier_of(variant: Variant) -> c.BurnTierSpec:
-    return next(t for t in c.BURN_TIERS if t.name == variant.key)
+    return _TIERS[variant.key]
+
+
+@lru_cache(maxsize=64)
+def tier_windows(tier: c.BurnTierSpec, slo_window: Duration) -> tuple[Duration, Duration]:
+    """The tier's (long, short) windows for this SLO window: scaled once, not once per service and rule."""
+    return tier.scaled(slo_window)
 
 
 def burn_expr(settings: StackSettings, service: Service, variant: Variant) -> str:
     tier = tier_of(variant)
-    long_w, short_w = tier.scaled(settings.timing.slo_window)
+    long_w, short_w = tier_windows(tier, settings.timing.slo_window)
     budget, factor = q.number(error_budget(service)), q.number(tier.factor)
     long_ratio = q.svc(c.rec_slo_error_ratio(long_w), service.name)
     short_ratio = q.svc(c.rec_slo_error_ratio(short_w), service.name)
@@ -52,7 +62,7 @@ def burn_expr(settings: StackSettings, service: Service, variant: Variant) -> st
 
 def burn_texts(settings: StackSettings, service: Service, variant: Variant) -> Texts:
     tier = tier_of(variant)
-    long_w, short_w = tier.scaled(settings.timing.slo_window)
+    long_w, short_w = tier_windows(tier, settings.timing.slo_window)
     return Texts(
         summary=f"{service.name} is burning its error budget {tier.factor:g}x too fast ({tier.name})",
         description=f"{service.name} burns its {percent_text(service.slo.objective)} availability "
@@ -63,7 +73,7 @@ def burn_texts(settings: StackSettings, service: Service, variant: Variant) -> T
 
 
 def short_windows(settings: StackSettings, service: Service) -> list[Duration]:
-    return [t.scaled(settings.timing.slo_window)[1] for t in burn_tiers(settings, service)]
+    return [tier_windows(t, settings.timing.slo_window)[1] for t in burn_tiers(settings, service)]
 
 
 def burn_step(settings: StackSettings, service: Service) -> Duration:

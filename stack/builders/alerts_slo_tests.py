@@ -22,21 +22,20 @@ def burn_cases(settings: StackSettings, service: Service) -> list[TestGroup]:
     fire_at = step * 2
     high = 3
     low = math.ceil(max(s.ms for s in short_windows(settings, service)) / step.ms) + 3
-    resolved = Duration((high + low - 1) * step.ms)
+    resolved = AlertRuleTest(eval_time=str(Duration((high + low - 1) * step.ms)), alertname=c.ALERT_BURN)
+    # each variant's threshold, labels and texts, built once for the groups that expect it
+    tiers = [
+        (v, tier_of(v).factor * budget, alert_labels(service, v), burn_texts(settings, service, v)) for v in variants
+    ]
 
     def group(ratio: float) -> TestGroup:
-        firing = [v for v in variants if tier_of(v).factor * budget < ratio]
         series = requests(service, [(high, 1000.0, ratio), (low, 1000.0, 0.0)])
-        fired: Fired = [(alert_labels(service, v), ratio / budget, burn_texts(settings, service, v)) for v in firing]
-        checks = (
-            expect(c.ALERT_BURN, fired, fire_at),
-            AlertRuleTest(eval_time=str(resolved), alertname=c.ALERT_BURN),
-        )
+        fired: Fired = [(labels, ratio / budget, texts) for _, threshold, labels, texts in tiers if threshold < ratio]
+        checks = (expect(c.ALERT_BURN, fired, fire_at), resolved)
         return TestGroup(interval=str(step), input_series=tuple(series), alert_rule_test=checks)
 
     groups = []
-    for variant in variants:
-        threshold = tier_of(variant).factor * budget
+    for _, threshold, _, _ in tiers:
         groups.append(group(min(threshold * 1.1, (threshold + 1) / 2)))
         groups.append(group(threshold * 0.9))
     return groups

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from stack import conventions as c
-from stack.models.rules import AlertingRule, AlertRuleTest, ExpectedAlert, RecordingRule, RuleFile, RuleTestFile
+from stack.models.rules import AlertingRule, AlertRuleTest, ExpectedAlert, RuleFile, RuleGroup, RuleTestFile, TestGroup
 from stack.settings import StackSettings
 
 Panels = Mapping[str, str | None]  # alert name -> its dashboard panel (None: a stack-wide alert)
@@ -105,41 +105,67 @@ def link_annotations(settings: StackSettings, alert: str, labels: Mapping[str, s
     return {"runbook_url": runbook, "dashboard_url": dashboard}
 
 
-def add_links(settings: StackSettings, rule_file: RuleFile, panels: Panels) -> RuleFile:
+class Linker:
+    """link_annotations of each (alert, service), computed once for a whole pass: a service's file names
+    the same few alerts in many rules and expected alerts. The links depend on nothing else."""
+
+    def __init__(self, settings: StackSettings, panels: Panels) -> None:
+        self.settings, self.panels = settings, panels
+        self._found: dict[tuple[str, str | None], dict[str, str]] = {}
+
+    def __call__(self, alert: str, labels: Mapping[str, str]) -> dict[str, str]:
+        key = (alert, labels.get(c.SERVICE_LABEL))
+        found = self._found.get(key)
+        if found is None:
+            found = self._found[key] = link_annotations(self.settings, alert, labels, self.panels)
+        return found
+
+
+def add_links(links: Linker, rule_file: RuleFile) -> RuleFile:
     """The links pass over built rules: every alerting rule gets its runbook and dashboard links."""
 
-    def linked(rule: RecordingRule | AlertingRule) -> RecordingRule | AlertingRule:
-        return link_rule(settings, rule, panels) if isinstance(rule, AlertingRule) else rule
+    def linked(group: RuleGroup) -> RuleGroup:
+        if not any(isinstance(r, AlertingRule) for r in group.rules):
+            return group  # recording rules only: nothing to link, no copy to make
+        rules = tuple(_linked_rule(links, r) if isinstance(r, AlertingRule) else r for r in group.rules)
+        return group.model_copy(update={"rules": rules})
 
-    groups = tuple(g.model_copy(update={"rules": tuple(linked(r) for r in g.rules)}) for g in rule_file.groups)
-    return rule_file.model_copy(update={"groups": groups})
+    return rule_file.model_copy(update={"groups": tuple(linked(g) for g in rule_file.groups)})
 
 
 def link_rule(settings: StackSettings, rule: AlertingRule, panels: Panels) -> AlertingRule:
     """The rule with its links appended to its annotations."""
-    extra = link_annotations(settings, rule.alert, rule.labels, panels)
-    return rule.model_copy(update={"annotations": {**rule.annotations, **extra}})
+    return _linked_rule(Linker(settings, panels), rule)
 
 
-def add_expected_links(settings: StackSettings, test_file: RuleTestFile, panels: Panels) -> RuleTestFile:
-    """The same pass over promtool tests: every expected alert's annotations get the same links."""
-
-    def linked(check: AlertRuleTest) -> AlertRuleTest:
-        expected = tuple(_annotated(e, settings, check.alertname, panels) for e in check.exp_alerts)
-        if all(new is old for new, old in zip(expected, check.exp_alerts, strict=True)):
-            return check  # nothing to link (no expected alert, or none with annotations): no copy to make
-        return check.model_copy(update={"exp_alerts": expected})
-
-    tests = tuple(
-        g.model_copy(update={"alert_rule_test": tuple(linked(t) for t in g.alert_rule_test)}) for g in test_file.tests
-    )
-    return test_file.model_copy(update={"tests": tests})
+def _linked_rule(links: Linker, rule: AlertingRule) -> AlertingRule:
+    return rule.model_copy(update={"annotations": {**rule.annotations, **links(rule.alert, rule.labels)}})
 
 
-def _annotated(expected: ExpectedAlert, settings: StackSettings, alert: str, panels: Panels) -> ExpectedAlert:
+def add_expected_links(links: Linker, test_file: RuleTestFile) -> RuleTestFile:
+    """The same pass over promtool tests: every expected alert's annotations get the same links. What has
+    nothing to link (a silent check, a group of silent checks) is kept as it is, not copied."""
+
+    def linked(group: TestGroup) -> TestGroup:
+        checks = tuple(_linked_check(links, t) for t in group.alert_rule_test)
+        if all(new is old for new, old in zip(checks, group.alert_rule_test, strict=True)):
+            return group
+        return group.model_copy(update={"alert_rule_test": checks})
+
+    return test_file.model_copy(update={"tests": tuple(linked(g) for g in test_file.tests)})
+
+
+def _linked_check(links: Linker, check: AlertRuleTest) -> AlertRuleTest:
+    if not any(e.exp_annotations is not None for e in check.exp_alerts):
+        return check  # nothing to link (no expected alert, or none with annotations): no copy to make
+    expected = tuple(_annotated(links, check.alertname, e) for e in check.exp_alerts)
+    return check.model_copy(update={"exp_alerts": expected})
+
+
+def _annotated(links: Linker, alert: str, expected: ExpectedAlert) -> ExpectedAlert:
     if expected.exp_annotations is None:
         return expected
-    extra = link_annotations(settings, alert, expected.exp_labels, panels)
+    extra = links(alert, expected.exp_labels)
     return expected.model_copy(update={"exp_annotations": {**expected.exp_annotations, **extra}})
 
 

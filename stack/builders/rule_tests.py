@@ -9,7 +9,7 @@ their runbook and dashboard links by the same pass and function as the rules (an
 from __future__ import annotations
 
 from stack import conventions as c
-from stack.builders.annotations import add_expected_links
+from stack.builders.annotations import Linker, add_expected_links
 from stack.builders.catalogue import STACK_ALERTS, panels, service_kinds
 from stack.builders.rule_test_kit import Outage, promtool_file
 from stack.models.rules import RuleTestFile, TestGroup
@@ -21,8 +21,8 @@ def build_rule_tests(settings: StackSettings) -> dict[str, RuleTestFile]:
     for service in settings.services:
         files.update(_service_files(settings, service))
     files[c.rules_test_file(c.PLATFORM_RULES_FILE)] = _platform_tests(settings)
-    linked = panels(settings)
-    return {name: add_expected_links(settings, test_file, linked) for name, test_file in files.items()}
+    links = Linker(settings, panels(settings))
+    return {name: add_expected_links(links, test_file) for name, test_file in files.items()}
 
 
 def _service_files(settings: StackSettings, service: Service) -> dict[str, RuleTestFile]:

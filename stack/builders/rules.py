@@ -12,7 +12,8 @@ from stack.builders import promql as q
 from stack.builders.alerts_slo import burn_possible as burn_possible
 from stack.builders.alerts_slo import enabled_tiers as enabled_tiers
 from stack.builders.alerts_slo import error_budget as error_budget
-from stack.builders.annotations import add_links
+from stack.builders.alerts_slo import tier_windows
+from stack.builders.annotations import Linker, add_links
 from stack.builders.catalogue import STACK_ALERTS, panels, service_kinds
 from stack.durations import Duration
 from stack.models.rules import AlertingRule, RecordingRule, RuleFile, RuleGroup
@@ -29,8 +30,8 @@ def build_rule_files(settings: StackSettings) -> dict[str, RuleFile]:
     """File name -> rule file, one per service and one for the platform alerts, with their links."""
     files = {c.rules_file(s.name): build_service_rules(settings, s) for s in settings.services}
     files[c.PLATFORM_RULES_FILE] = build_platform_rules(settings)
-    linked = panels(settings)
-    return {name: add_links(settings, rule_file, linked) for name, rule_file in files.items()}
+    links = Linker(settings, panels(settings))
+    return {name: add_links(links, rule_file) for name, rule_file in files.items()}
 
 
 def build_service_rules(settings: StackSettings, service: Service) -> RuleFile:
@@ -70,7 +71,7 @@ def slo_windows(settings: StackSettings) -> tuple[Duration, ...]:
     """Every window an enabled burn-rate tier needs, plus the SLO window itself."""
     windows = {settings.timing.slo_window}
     for tier in enabled_tiers(settings):
-        windows.update(tier.scaled(settings.timing.slo_window))
+        windows.update(tier_windows(tier, settings.timing.slo_window))
     return tuple(sorted(windows))
 
 

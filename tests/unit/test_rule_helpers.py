@@ -1,0 +1,85 @@
+"""The small helpers that let the rule and promtool-test builders do each piece of work once."""
+
+from __future__ import annotations
+
+import pytest
+
+from stack import conventions as c
+from stack.builders.alerts_slo import tier_windows
+from stack.builders.annotations import Linker, add_expected_links, link_annotations
+from stack.builders.catalogue import panels
+from stack.config import load_settings
+from stack.durations import Duration
+from stack.models import rules as m
+
+STACK = """\
+project: demo
+services:
+  - name: shop
+  - name: billing
+    port: 8001
+"""
+
+
+@pytest.fixture
+def settings(make_project):
+    return load_settings(make_project(STACK))
+
+
+def test_duration_parse_is_the_same_every_time_and_refuses_every_time() -> None:
+    """A duration text parsed again gives the same value; a refused text is refused again (not remembered)."""
+    assert Duration.parse("1h30m") == Duration.parse(" 1h30m ") == Duration(90 * 60 * 1000)
+    for _ in range(2):
+        with pytest.raises(ValueError, match="Prometheus duration"):
+            Duration.parse("5 minutes")
+        with pytest.raises(ValueError, match="at most 3650d"):
+            Duration.parse("9999d")
+
+
+def test_tier_windows_are_the_tiers_scaled_windows() -> None:
+    """tier_windows is BurnTierSpec.scaled, for every tier and a few SLO windows."""
+    for tier in c.BURN_TIERS:
+        for window in (Duration.parse("30d"), Duration.parse("7d"), Duration.parse("1h")):
+            assert tier_windows(tier, window) == tier.scaled(window)
+
+
+def test_linker_gives_link_annotations_once_per_alert_and_service(settings) -> None:
+    """The Linker answers what link_annotations answers, for service and stack-wide alerts alike."""
+    known = panels(settings)
+    links = Linker(settings, known)
+    for alert in (c.ALERT_LATENCY, c.ALERT_ERRORS, c.ALERT_TARGET_DOWN):
+        for service in ("shop", "billing"):
+            labels = {c.SERVICE_LABEL: service, "severity": "warning"}
+            assert links(alert, labels) == link_annotations(settings, alert, labels, known)
+            assert links(alert, {**labels, "severity": "critical"}) is links(alert, labels)
+    assert links(c.ALERT_LATENCY, {c.SERVICE_LABEL: "shop"}) != links(c.ALERT_LATENCY, {c.SERVICE_LABEL: "billing"})
+
+
+def test_expected_links_pass_links_expected_alerts_and_keeps_silent_groups(settings) -> None:
+    """Expected alerts with annotations get the links; a group of silent checks is the same object after the
+    pass, and an expected alert without annotations is left as it is."""
+    labels = {c.SERVICE_LABEL: "shop", "severity": "warning"}
+    texts = {"summary": "s", "description": "d"}
+    series = (m.InputSeries(series='up{service="shop"}', values="1+0x3"),)
+    quiet = m.TestGroup(
+        interval="15s", input_series=series, alert_rule_test=(m.AlertRuleTest(eval_time="1m", alertname="X"),)
+    )
+    bare = m.ExpectedAlert(exp_labels=labels)
+    loud = m.TestGroup(
+        interval="15s",
+        input_series=series,
+        alert_rule_test=(
+            m.AlertRuleTest(
+                eval_time="1m",
+                alertname=c.ALERT_LATENCY,
+                exp_alerts=(m.ExpectedAlert(exp_labels=labels, exp_annotations=texts), bare),
+            ),
+        ),
+    )
+    test_file = m.RuleTestFile(rule_files=("x.yml",), evaluation_interval="15s", tests=(quiet, loud))
+    links = Linker(settings, panels(settings))
+    linked = add_expected_links(links, test_file)
+    assert linked.tests[0] is quiet
+    linked_alert, kept = linked.tests[1].alert_rule_test[0].exp_alerts
+    assert linked_alert.exp_annotations == {**texts, **links(c.ALERT_LATENCY, labels)}
+    assert kept is bare
