@@ -33,6 +33,7 @@ from stack.builders.panels import (
 from stack.builders.queries import RATE, buckets, le_matcher, rec, sel, status_class, window_text
 from stack.builders.rules import burn_possible, enabled_tiers, error_budget
 from stack.dashlint import promql_queries
+from stack.durations import Duration
 from stack.models.grafana import PromTarget
 from stack.settings import Service, StackSettings
 
@@ -154,19 +155,29 @@ def saturation(settings: StackSettings, service: Service) -> list[list[Json]]:
     ]
 
 
-def burn_panel(settings: StackSettings, service: Service) -> Json:
+Tiers = tuple[tuple[c.BurnTierSpec, tuple[Duration, Duration]], ...]
+
+
+def scaled_tiers(settings: StackSettings) -> Tiers:
+    """The enabled burn-rate tiers with their (long, short) windows for the SLO window: the same for every
+    service, so worked out once per settings."""
+    return tuple((t, t.scaled(settings.timing.slo_window)) for t in enabled_tiers(settings))
+
+
+def burn_panel(settings: StackSettings, service: Service, scaled: Tiers) -> Json:
     budget, slo_window = q.number(error_budget(service)), settings.timing.slo_window
-    tiers = [t for t in enabled_tiers(settings) if burn_possible(service, t)]
-    windows = sorted({w for t in tiers for w in t.scaled(slo_window)})
+    tiers = [(t, pair) for t, pair in scaled if burn_possible(service, t)]
+    windows = sorted({w for _, pair in tiers for w in pair})
     series = [(f"{rec(c.rec_slo_error_ratio(w))} / {budget}", f"burn rate {w}") for w in windows]
     colors = {"critical": "red", "warning": "orange"}
-    limits = steps(*((color, factor) for factor, color in sorted({(t.factor, colors[t.severity]) for t in tiers})))
-    tiers_text = ", ".join(f"{t.name} {t.factor:g}x over {'/'.join(map(str, t.scaled(slo_window)))}" for t in tiers)
+    levels = sorted({(t.factor, colors[t.severity]) for t, _ in tiers})
+    tiers_text = ", ".join(f"{t.name} {t.factor:g}x over {'/'.join(map(str, pair))}" for t, pair in tiers)
     note = f"1x spends the budget exactly in {window_text(slo_window)}. Alert tiers: {tiers_text}."
+    limits = steps(*((color, factor) for factor, color in levels))
     return timeseries(ID["slo"], "Error budget burn rate per alert window", "suffix:x", series, limits, note)
 
 
-def slo(settings: StackSettings, service: Service) -> list[list[Json]]:
+def slo(settings: StackSettings, service: Service, tiers: Tiers) -> list[list[Json]]:
     window, objective, fast = settings.timing.slo_window, service.slo.objective, service.latency.warning
     shown, goal = window_text(window), f"(objective {percent_text(objective)})"
     meets = steps(("green", objective), base="red")
@@ -174,7 +185,7 @@ def slo(settings: StackSettings, service: Service) -> list[list[Json]]:
     good, total = (f"sum(rate({bucket}{le}}}[{window}]))" for le in (le_matcher(fast), 'le="+Inf"'))
     budget = f"Share of the {shown} error budget ({percent_text(error_budget(service))} of requests) left."
     return [
-        [burn_panel(settings, service)],
+        [burn_panel(settings, service, tiers)],
         [
             stat(
                 ID["availability"],
@@ -242,13 +253,13 @@ def variables(settings: StackSettings, service: Service | None) -> list[Json]:
     ]
 
 
-def service_dashboard(settings: StackSettings, service: Service) -> Json:
+def service_dashboard(settings: StackSettings, service: Service, tiers: Tiers) -> Json:
     sections: list[tuple[str, int | None, list[list[Json]]]] = [
         ("Traffic", ROW_IDS["traffic"], [traffic(service)]),
         ("Errors", ROW_IDS["errors"], [errors(settings, service)]),
         ("Latency", ROW_IDS["latency"], [latency(settings, service)]),
         ("Saturation", ROW_IDS["saturation"], saturation(settings, service)),
-        ("SLO", ROW_IDS["slo"], slo(settings, service)),
+        ("SLO", ROW_IDS["slo"], slo(settings, service, tiers)),
         ("Logs and traces", ROW_IDS["logs"], [logs_and_traces(settings, service)]),
     ]
     if service.business.metrics:
@@ -289,8 +300,9 @@ def build_dashboards(settings: StackSettings) -> dict[str, Json]:
 def iter_dashboards(settings: StackSettings) -> Iterator[tuple[str, Json]]:
     """(name, dashboard JSON data) one at a time, in build_dashboards' order: a caller that serialises each
     holds one dashboard's data at a time, not thousands."""
+    tiers = scaled_tiers(settings)
     for service in settings.services:
-        yield c.dashboard_name(service.name), service_dashboard(settings, service)
+        yield c.dashboard_name(service.name), service_dashboard(settings, service, tiers)
     yield c.OVERVIEW_DASHBOARD, overview_dashboard(settings)
 
 

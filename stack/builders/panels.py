@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from stack import conventions as c
-from stack.models.grafana import LOKI_REF, PROMETHEUS_REF, TEMPO_REF, PromTarget
+from stack.models.grafana import LOKI_REF, PROMETHEUS_REF, TEMPO_REF, PromTarget, prom_query
 from stack.settings import DBPoolAlert, ErrorRateAlert, LatencyAlert
 
 PROM, LOKI, TEMPO = PROMETHEUS_REF, LOKI_REF, TEMPO_REF
@@ -34,8 +34,14 @@ class Target(Protocol):
 
 def targets(queries: Sequence[Query]) -> list[Json]:
     """Prometheus targets with refIds A, B, C... in order."""
-    full = [x if isinstance(x, PromTarget) else PromTarget(*x) for x in queries]
-    return [t.to_json_data() | {"refId": chr(65 + i)} for i, t in enumerate(full)]
+    return [target(query, chr(65 + i)) for i, query in enumerate(queries)]
+
+
+def target(query: Query, ref: str) -> Json:
+    if isinstance(query, PromTarget):
+        return query.to_json_data(ref)
+    expr, legend = query
+    return prom_query(expr, legend, ref)
 
 
 def steps(*levels: tuple[str, float], base: str = "green") -> list[Json]:
@@ -50,8 +56,11 @@ def alert_steps(levels: LatencyAlert | ErrorRateAlert | DBPoolAlert) -> list[Jso
     return steps(("orange", levels.warning), ("red", levels.critical))
 
 
-def panel(kind: str, pid: int, title: str, source: Json, tgts: list[Json], defaults: Json, options: Json) -> Json:
-    """The keys every data panel has: `defaults` are its field defaults, `options` its panel options."""
+def panel(
+    kind: str, pid: int, title: str, source: Json, tgts: list[Json], defaults: Json, options: Json, **extra: Any
+) -> Json:
+    """The keys every data panel has, and `extra` ones: `defaults` are its field defaults, `options` its panel
+    options."""
     return {
         "datasource": dict(source),
         "fieldConfig": {"defaults": defaults, "overrides": []},
@@ -64,6 +73,7 @@ def panel(kind: str, pid: int, title: str, source: Json, tgts: list[Json], defau
         "transformations": [],
         "transparent": False,
         "type": kind,
+        **extra,
     }
 
 
@@ -114,7 +124,7 @@ def timeseries(
         "legend": {"calcs": [], "displayMode": "list", "placement": "bottom", "showLegend": True},
         "tooltip": {"mode": "multi", "sort": "none"},
     }
-    return panel("timeseries", pid, title, PROM, targets(queries), defaults, options) | {"description": description}
+    return panel("timeseries", pid, title, PROM, targets(queries), defaults, options, description=description)
 
 
 def stat(pid: int, title: str, unit: str, query: Query, limits: list[Json], description: str = "") -> Json:
@@ -132,8 +142,8 @@ def stat(pid: int, title: str, unit: str, query: Query, limits: list[Json], desc
         "textMode": "auto",
         "wideLayout": True,
     }
-    data = panel("stat", pid, title, PROM, targets([query]), defaults, options)
-    return data | {"description": description, "maxDataPoints": 100}
+    tgts = targets([query])
+    return panel("stat", pid, title, PROM, tgts, defaults, options, description=description, maxDataPoints=100)
 
 
 def table(pid: int, title: str, unit: str, tgts: Sequence[Target], datasource: Json = PROM) -> Json:
@@ -142,7 +152,7 @@ def table(pid: int, title: str, unit: str, tgts: Sequence[Target], datasource: J
     defaults = {"color": {"mode": "thresholds"}, "custom": custom, "mappings": [], "thresholds": thresholds([]),
                 "unit": unit}  # fmt: skip
     options = {"frameIndex": 0, "showHeader": True, "sortBy": [{"desc": True, "displayName": "Value"}]}
-    return panel("table", pid, title, datasource, queries(tgts, datasource), defaults, options) | {"maxDataPoints": 100}
+    return panel("table", pid, title, datasource, queries(tgts, datasource), defaults, options, maxDataPoints=100)
 
 
 def queries(tgts: Sequence[Target], datasource: Json) -> list[Json]:
@@ -170,7 +180,7 @@ def logs(pid: int, title: str, target: Target) -> Json:
     }
     tgts = [target.to_json_data()]
     defaults = {"custom": {}, "thresholds": thresholds([])}
-    return panel("logs", pid, title, tgts[0]["datasource"], tgts, defaults, options) | {"maxDataPoints": 100}
+    return panel("logs", pid, title, tgts[0]["datasource"], tgts, defaults, options, maxDataPoints=100)
 
 
 def heatmap(pid: int, title: str, target: PromTarget) -> Json:

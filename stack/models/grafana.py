@@ -169,6 +169,23 @@ LOKI_REF: dict[str, str] = {"type": "loki", "uid": DATASOURCE_UIDS["loki"]}
 TEMPO_REF: dict[str, str] = {"type": "tempo", "uid": DATASOURCE_UIDS["tempo"]}
 
 
+def prom_query(
+    expr: str, legend: str, ref: str = "A", exemplar: bool = False, instant: bool = False, format: str = "time_series"
+) -> dict[str, Any]:
+    """The JSON of a Prometheus target: a range query (instant: one value per series) in code mode."""
+    return {
+        "datasource": dict(PROMETHEUS_REF),
+        "editorMode": "code",
+        "exemplar": exemplar,
+        "expr": expr,
+        "format": format,
+        "instant": instant,
+        "legendFormat": legend,
+        "range": not instant,
+        "refId": ref,
+    }
+
+
 @dataclass(frozen=True)
 class PromTarget:
     """A Prometheus query with a datasource object and the exemplar flag."""
@@ -180,18 +197,9 @@ class PromTarget:
     format: str = "time_series"
     ref: str = "A"
 
-    def to_json_data(self) -> dict[str, Any]:
-        return {
-            "datasource": dict(PROMETHEUS_REF),
-            "editorMode": "code",
-            "exemplar": self.exemplar,
-            "expr": self.expr,
-            "format": self.format,
-            "instant": self.instant,
-            "legendFormat": self.legend,
-            "range": not self.instant,
-            "refId": self.ref,
-        }
+    def to_json_data(self, ref: str | None = None) -> dict[str, Any]:
+        """Its JSON, with refId `ref` instead of its own when given."""
+        return prom_query(self.expr, self.legend, ref or self.ref, self.exemplar, self.instant, self.format)
 
 
 @dataclass(frozen=True)
