@@ -18,8 +18,10 @@ JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NE
 # and 0.00001 for 1e-05 (both write the same text for the others, 1e+16 included). In the indented text every
 # number stands alone at the end of its line (after `": `, the indentation or nothing), where no string can end
 # (a string ends with its quote), so these patterns meet the tail of such a number only; the number starts after
-# the last space before it. Each pattern starts with a literal, which the regex engine finds fast.
-_TAILS = (re.compile(rb"e-[0-9]+(?=,?\n)"), re.compile(rb"0\.0000[0-9]+(?=,?\n)"))
+# the last space before it. An exponent is looked for only at each `-` (rare in the text, and found by memchr),
+# where a regex scan for "e-" tries every "e".
+_EXPONENT = re.compile(rb"e-[0-9]+(?=,?\n)")
+_SMALL = re.compile(rb"0\.0000[0-9]+(?=,?\n)")
 
 
 def to_json(data: Any) -> str:
@@ -30,7 +32,7 @@ def to_json(data: Any) -> str:
     Non-finite floats are no JSON (orjson would write null): the settings refuse them and the dashboards'
     build fails on one (stack.builders.panels.steps, where the settings' numbers enter a dashboard)."""
     text = orjson.dumps(data, option=JSON_OPTIONS)
-    ends = sorted({tail.end() for pattern in _TAILS for tail in pattern.finditer(text)})
+    ends = _tails(text)
     if not ends:
         return text.decode("utf-8")
     pieces, done = [], 0
@@ -40,3 +42,15 @@ def to_json(data: Any) -> str:
         done = end
     pieces.append(text[done:])
     return b"".join(pieces).decode("utf-8")
+
+
+def _tails(text: bytes) -> list[int]:
+    """Where each number orjson may write otherwise than Python ends in `text`, in order."""
+    ends = {small.end() for small in _SMALL.finditer(text)}
+    dash = text.find(b"-")
+    while dash != -1:
+        exponent = _EXPONENT.match(text, max(dash - 1, 0))
+        if exponent:
+            ends.add(exponent.end())
+        dash = text.find(b"-", dash + 1)
+    return sorted(ends)
