@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from stack import conventions as c
 from stack.builders.annotations import Texts
-from stack.builders.rule_test_kit import Fired, Outage, expect
+from stack.builders.rule_test_kit import Fired, Outage, expect, quiet
 from stack.durations import Duration
 from stack.models.rules import AlertRuleTest
 from stack.settings import StackSettings
@@ -28,9 +28,9 @@ def target_down_checks(settings: StackSettings, outage: Outage) -> tuple[AlertRu
     time = outage.time
     down: Fired = [({**outage.target, **dict(TARGET_DOWN_LABELS)}, None, target_down_texts(settings))]
     return (
-        AlertRuleTest(eval_time=str(time.before), alertname=c.ALERT_TARGET_DOWN),
+        quiet(c.ALERT_TARGET_DOWN, time.before),
         expect(c.ALERT_TARGET_DOWN, down, time.fire),
-        AlertRuleTest(eval_time=str(time.resolved), alertname=c.ALERT_TARGET_DOWN),
+        quiet(c.ALERT_TARGET_DOWN, time.resolved),
     )
 
 

@@ -11,9 +11,9 @@ import math
 from stack import conventions as c
 from stack.builders.alerts_kind import alert_labels
 from stack.builders.alerts_slo import burn_step, burn_texts, burn_variants, error_budget, short_windows, tier_of
-from stack.builders.rule_test_kit import Fired, expect, requests
+from stack.builders.rule_test_kit import Fired, expect, quiet, requests
 from stack.durations import Duration
-from stack.models.rules import AlertRuleTest, TestGroup
+from stack.models.rules import TestGroup
 from stack.settings import Service, StackSettings
 
 
@@ -22,7 +22,7 @@ def burn_cases(settings: StackSettings, service: Service) -> list[TestGroup]:
     fire_at = step * 2
     high = 3
     low = math.ceil(max(s.ms for s in short_windows(settings, service)) / step.ms) + 3
-    resolved = AlertRuleTest(eval_time=str(Duration((high + low - 1) * step.ms)), alertname=c.ALERT_BURN)
+    resolved = quiet(c.ALERT_BURN, Duration((high + low - 1) * step.ms))
     # each variant's threshold, labels and texts, built once for the groups that expect it
     tiers = [
         (v, tier_of(v).factor * budget, alert_labels(service, v), burn_texts(settings, service, v)) for v in variants

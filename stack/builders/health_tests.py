@@ -17,10 +17,10 @@ import math
 from stack import conventions as c
 from stack.builders.alerts_kind import WARNING, alert_labels
 from stack.builders.health import absent_texts, restart_texts, traffic_drop_texts
-from stack.builders.rule_test_kit import Fired, Timeline, expect, requests, silent, target
+from stack.builders.rule_test_kit import Fired, Timeline, expect, quiet, requests, silent, target
 from stack.builders.series import gauge, labels_text
 from stack.durations import Duration
-from stack.models.rules import AlertRuleTest, InputSeries, TestGroup
+from stack.models.rules import InputSeries, TestGroup
 from stack.settings import Service, StackSettings
 
 
@@ -108,9 +108,9 @@ def restart_cases(settings: StackSettings, service: Service) -> list[TestGroup]:
         interval=str(t.scrape_interval),
         input_series=(InputSeries(series=series, values=_start_times(most + 1, every, hold)),),
         alert_rule_test=(
-            AlertRuleTest(eval_time=str(Duration(fire - ev)), alertname=alert),
+            quiet(alert, Duration(fire - ev)),
             expect(alert, fired, Duration(fire)),
-            AlertRuleTest(eval_time=str(Duration(resolved)), alertname=alert),
+            quiet(alert, Duration(resolved)),
         ),
     )
     fewer = TestGroup(
@@ -131,7 +131,7 @@ def absent_cases(settings: StackSettings, service: Service) -> list[TestGroup]:
         interval=str(time.step),
         input_series=context,
         alert_rule_test=(
-            AlertRuleTest(eval_time=str(time.before), alertname=c.ALERT_ABSENT),
+            quiet(c.ALERT_ABSENT, time.before),
             expect(c.ALERT_ABSENT, fired, time.fire),
         ),
     )

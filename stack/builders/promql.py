@@ -10,7 +10,10 @@ from stack.service_settings import Service
 
 
 def quote(value: str) -> str:
-    """A PromQL string literal (double-quoted, backslash and quote escaped)."""
+    """A PromQL string literal (double-quoted, backslash and quote escaped). Most values need no escape at all
+    (printable ASCII without a quote or backslash): those are quoted as they are, the rest by json.dumps."""
+    if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+        return f'"{value}"'
     return json.dumps(value)
 
 

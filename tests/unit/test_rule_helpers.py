@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from stack import conventions as c
+from stack.builders import promql, series
 from stack.builders.alerts_slo import tier_windows
 from stack.builders.annotations import Linker, add_expected_links, link_annotations
 from stack.builders.catalogue import panels
+from stack.builders.rule_test_kit import quiet
 from stack.config import load_settings
 from stack.durations import Duration
 from stack.models import rules as m
@@ -83,3 +87,23 @@ def test_expected_links_pass_links_expected_alerts_and_keeps_silent_groups(setti
     linked_alert, kept = linked.tests[1].alert_rule_test[0].exp_alerts
     assert linked_alert.exp_annotations == {**texts, **links(c.ALERT_LATENCY, labels)}
     assert kept is bare
+
+
+def test_promql_quote_is_json_quoting_for_every_value() -> None:
+    """quote's fast path for plain values writes what json.dumps writes; other values go through json.dumps."""
+    for value in ("svc0", "", "/orders", 'a"b', "a\\b", "é", "\x7f", "\x01", "tab\t", "日本", "x}{y"):
+        assert promql.quote(value) == json.dumps(value), value
+
+
+def test_series_texts_do_not_depend_on_how_segments_are_passed() -> None:
+    """counter and gauge give the same text for a list or a tuple of segments, every time."""
+    segments = [(3, 10.0), (2, None), (2, 0.0)]
+    assert series.counter(segments) == series.counter(tuple(segments)) == "0 10+10x2 _x2 30+0x1"
+    assert series.gauge([(2, 1), (3, 0.5)]) == series.gauge(((2, 1.0), (3, 0.5))) == "1+0x1 0.5+0x2"
+
+
+def test_a_silent_check_is_one_shared_value() -> None:
+    """quiet gives one frozen check per (alert, time), with no expected alerts."""
+    check = quiet("X", Duration.parse("5m"))
+    assert check is quiet("X", Duration.parse("5m"))
+    assert (check.eval_time, check.alertname, check.exp_alerts) == ("5m", "X", ())
