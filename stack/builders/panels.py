@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from stack import conventions as c
-from stack.models.grafana import LOKI_REF, PROMETHEUS_REF, TEMPO_REF, PromTarget, prom_query
+from stack.models.grafana import PROMETHEUS_REF, PromTarget, prom_query
 from stack.settings import DBPoolAlert, ErrorRateAlert, LatencyAlert
 
-PROM, LOKI, TEMPO = PROMETHEUS_REF, LOKI_REF, TEMPO_REF
+PROM = PROMETHEUS_REF  # the dashboard's `datasource` variable
 SCHEMA_VERSION = 39
 HEIGHT = 8
 REFRESH = 2  # a query variable's values are refreshed when the time range changes
@@ -29,6 +29,8 @@ Query = tuple[str, str] | PromTarget  # (expr, legend) or a full target
 
 
 class Target(Protocol):
+    """A query target of stack.models.grafana (Prometheus, Loki, VictoriaLogs, Tempo, Jaeger)."""
+
     def to_json_data(self) -> Json: ...
 
 
