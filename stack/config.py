@@ -30,7 +30,9 @@ class _AliasBombError(yaml.YAMLError):
 
 
 # libyaml's parser when PyYAML has it (about ten times faster on large files), else the pure-Python one;
-# construction (duplicate keys, the alias bound) stays the Python code below either way.
+# construction (duplicate keys, the alias bound) stays the Python code below either way: for a text without
+# anchors, first a walk of our own over the composed nodes (_fast_load), which hands anything it is not sure of
+# to the loaders' full construction.
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -111,6 +113,75 @@ class _AnchorlessLoader(_UniqueKeyLoader):
         return _SafeLoader.construct_document(self, node)
 
 
+class _Unsure(Exception):
+    """The fast construction met what only the full one decides (a tag, a merge or repeated key, an error)."""
+
+
+class _ComposingLoader(_SafeLoader):  # type: ignore[valid-type,misc]
+    """Composes only (libyaml's composer); the implicit tag of each distinct plain scalar is resolved once."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._tags: dict[tuple[Any, str | None, Any], str] = {}
+
+    def resolve(self, kind: Any, value: str | None, implicit: Any) -> str:
+        key = (kind, value, implicit)
+        tag = self._tags.get(key)
+        if tag is None:
+            tag = self._tags[key] = super().resolve(kind, value, implicit)
+        return tag
+
+
+_TAG = "tag:yaml.org,2002:"
+_MAP, _SEQ, _STR = _TAG + "map", _TAG + "seq", _TAG + "str"
+# the constructors the full construction calls for these implicit (or explicit) scalar tags
+_SCALARS = {
+    _TAG + name: yaml.constructor.SafeConstructor.yaml_constructors[_TAG + name]
+    for name in ("null", "bool", "int", "float")
+}
+
+
+def _fast_load(text: str) -> Any:
+    """The document of an anchorless text in one walk over its nodes: plain mappings with distinct text keys,
+    lists, text, numbers, booleans and nulls. Anything else raises _Unsure, and the full construction (the
+    loaders above: the same values, and every refusal with its message) reads the text instead."""
+    loader = _ComposingLoader(text)
+    try:
+        node = loader.get_single_node()
+        return None if node is None else _value(loader, node)
+    except Exception as exc:  # a YAML error, a deep document: the full construction says what it is
+        raise _Unsure from exc
+    finally:
+        loader.dispose()
+
+
+def _value(loader: _ComposingLoader, node: yaml.Node) -> Any:
+    """What the full construction makes of `node`, or _Unsure (or KeyError: a scalar of another tag)."""
+    kind, tag = type(node), node.tag
+    if kind is yaml.ScalarNode:
+        return node.value if tag == _STR else _SCALARS[tag](loader, node)
+    if kind is yaml.SequenceNode and tag == _SEQ:
+        return [_value(loader, item) for item in node.value]
+    if kind is not yaml.MappingNode or tag != _MAP:
+        raise _Unsure
+    mapping: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        if type(key_node) is not yaml.ScalarNode or key_node.tag != _STR or key_node.value in mapping:
+            raise _Unsure  # a merge key (`<<`), a key that is not text, a repeated key
+        mapping[key_node.value] = _value(loader, value_node)
+    return mapping
+
+
+def _load(text: str) -> Any:
+    """The document of `text`, or the full construction's error."""
+    if "&" not in text:
+        try:
+            return _fast_load(text)
+        except _Unsure:
+            return yaml.load(text, Loader=_AnchorlessLoader)  # noqa: S506 - a SafeLoader subclass
+    return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
     """Parse a YAML mapping, turning every failure into a one-line ConfigError."""
     try:
@@ -120,8 +191,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{path}: cannot read: {exc}"]) from None
     try:
-        loader = _UniqueKeyLoader if "&" in text else _AnchorlessLoader
-        data = yaml.load(text, Loader=loader)  # noqa: S506 - a SafeLoader subclass
+        data = _load(text)
     except _AliasBombError as exc:
         raise ConfigError([f"{path}: {exc}"]) from None
     except yaml.YAMLError as exc:
