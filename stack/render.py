@@ -27,9 +27,9 @@ from stack.builders.rule_tests import build_rule_tests
 from stack.builders.rules import build_rule_files
 from stack.models import ConfigModel
 from stack.models.jsontext import to_json as to_json
-from stack.models.rules import RuleFile
+from stack.models.rules import RuleFile, RuleGroup
 from stack.settings import StackSettings
-from stack.yaml_block import BlockWriter
+from stack.yaml_block import BlockWriter, Written
 
 Placement = c.Placement
 
@@ -49,6 +49,43 @@ class Shared:
     @cached_property
     def rule_files(self) -> dict[str, RuleFile]:
         return build_rule_files(self.settings)
+
+    @cached_property
+    def _group_texts(self) -> dict[int, tuple[RuleGroup, str | None]]:
+        """Each rule group of the rule files (by identity, held) and its text as a list item, written once."""
+        return {id(g): (g, _BLOCK.item(g.to_data())) for rules in self.rule_files.values() for g in rules.groups}
+
+    def written_groups(self, groups: tuple[RuleGroup, ...]) -> Written | None:
+        """`groups` (those of a rule file) as written once, None when there are none, or one is not a rule file's or
+        is left to PyYAML."""
+        texts = []
+        for group in groups:
+            held, text = self._group_texts.get(id(group), (None, None))
+            if held is not group or text is None:
+                return None
+            texts.append(text)
+        if not texts:
+            return None
+        return Written("\n".join(texts), lambda: [group.to_data() for group in groups])
+
+    def document(self, model: ConfigModel, *path: str) -> dict[str, Any]:
+        """`model.to_data()` with the rule groups at `path` (the fields down to them, each named as its key) as
+        written once: alerts/ writes them, the PrometheusRules and Mimir's namespaces place the same text."""
+        holders = [model]
+        for name in path[:-1]:
+            holders.append(getattr(holders[-1], name))
+        written = self.written_groups(getattr(holders[-1], path[-1]))
+        if written is None:
+            return model.to_data()
+        emptied: Any = ()
+        for name, holder in zip(reversed(path), reversed(holders), strict=True):
+            emptied = holder.model_copy(update={name: emptied})  # the document without its groups, dumped
+        data: dict[str, Any] = emptied.to_data()
+        place = data
+        for name in path[:-1]:
+            place = place[name]
+        place[path[-1]] = written
+        return data
 
 
 def _shared(settings: StackSettings, shared: Shared | None) -> Shared:
@@ -90,7 +127,7 @@ _BLOCK = BlockWriter(_pyyaml, literal_blocks=True)  # PyYAML's bytes, each disti
 
 
 def to_yaml(data: Any, header: str = c.GENERATED_HEADER) -> str:
-    return header + _BLOCK.write(data)
+    return _BLOCK.write(data, header)
 
 
 _templates = Environment(
@@ -105,13 +142,12 @@ def render_template(template: str, **context: Any) -> str:
     return _templates.get_template(template).render(**context)
 
 
-def render_alerts(
-    settings: StackSettings, placement: Placement, shared: Shared | None = None
-) -> Iterable[Artifact]:
+def render_alerts(settings: StackSettings, placement: Placement, shared: Shared | None = None) -> Iterable[Artifact]:
     alerts_dir = settings.output.alerts_dir
-    rule_files = _shared(settings, shared).rule_files
+    built = _shared(settings, shared)
+    rule_files = built.rule_files
     for name, rule_file in rule_files.items():
-        yield Artifact(posixpath.join(alerts_dir, name), to_yaml(rule_file.to_data()))
+        yield Artifact(posixpath.join(alerts_dir, name), to_yaml(built.document(rule_file, "groups")))
     for name, test_file in build_rule_tests(settings).items():
         yield Artifact(posixpath.join(alerts_dir, "tests", name), to_yaml(test_file.to_data()))
     yield from _runbooks(settings, rule_files)
@@ -137,9 +173,7 @@ def render_prometheus(
     yield Artifact(posixpath.join(compose, c.ALERTMANAGER_CONFIG), to_yaml(alertmanager.to_data()))
 
 
-def render_compose(
-    settings: StackSettings, placement: Placement, shared: Shared | None = None
-) -> Iterator[Artifact]:
+def render_compose(settings: StackSettings, placement: Placement, shared: Shared | None = None) -> Iterator[Artifact]:
     """The compose files and the configs of the chosen stores that read one (Loki, Tempo, Jaeger), the
     collector and containers' Alertmanager."""
     models: dict[str, ConfigModel] = {
@@ -156,9 +190,7 @@ def render_compose(
     yield Artifact(posixpath.join(settings.output.compose_dir, ".gitignore"), ignore)
 
 
-def render_grafana(
-    settings: StackSettings, placement: Placement, shared: Shared | None = None
-) -> Iterable[Artifact]:
+def render_grafana(settings: StackSettings, placement: Placement, shared: Shared | None = None) -> Iterable[Artifact]:
     """Dashboards as JSON and the provisioning YAML."""
     for name, text in _shared(settings, shared).dashboards.items():
         yield Artifact(posixpath.join(settings.output.dashboards_dir, c.dashboard_file(name)), text)
@@ -176,20 +208,24 @@ def render_kubernetes(
     its ConfigMaps hold the dashboards' JSON text and its PrometheusRules the rule files' groups, as built once
     for dashboards/ and alerts/."""
     from stack.builders.kubernetes import build_kubernetes
+    from stack.models.kubernetes import PrometheusRule
 
     built = _shared(settings, shared)
     for name, document in build_kubernetes(settings, built.dashboards, built.rule_files).items():
-        yield Artifact(posixpath.join(settings.output.kubernetes_dir, name), to_yaml(document.to_data()))
+        path = ("spec", "groups") if isinstance(document, PrometheusRule) else ()
+        data = built.document(document, *path) if path else document.to_data()
+        yield Artifact(posixpath.join(settings.output.kubernetes_dir, name), to_yaml(data))
 
 
-def render_mimir(
-    settings: StackSettings, placement: Placement, shared: Shared | None = None
-) -> Iterable[Artifact]:
+def render_mimir(settings: StackSettings, placement: Placement, shared: Shared | None = None) -> Iterable[Artifact]:
     """The Mimir target (when enabled): a rule namespace file per service and the tenant Alertmanager config."""
     from stack.builders.mimir import build_mimir
+    from stack.models.mimir import RuleNamespace
 
-    for name, document in build_mimir(settings, _shared(settings, shared).rule_files).items():
-        yield Artifact(posixpath.join(settings.output.mimir_dir, name), to_yaml(document.to_data()))
+    built = _shared(settings, shared)
+    for name, document in build_mimir(settings, built.rule_files).items():
+        data = built.document(document, "groups") if isinstance(document, RuleNamespace) else document.to_data()
+        yield Artifact(posixpath.join(settings.output.mimir_dir, name), to_yaml(data))
 
 
 def render_ring(settings: StackSettings, placement: Placement) -> tuple[Artifact, ...]:

@@ -7,12 +7,18 @@ and cached. The layout is PyYAML's with `default_flow_style=False`, `sort_keys=F
 as `key: value`, sequences indentless under a key, a mapping item's first key on the dash line, `{}` and
 `[]` for empty collections. A tree holding a multi-line string (a literal block, whose text depends on its
 indentation) or a key PyYAML would not write as a simple key is left to PyYAML whole.
+
+Block YAML at indent n is its text at indent 0 with n spaces before each non-empty line (every line this writer
+writes starts with its indentation; a literal block's empty lines stay empty). So a list embedded in several
+documents (the rule groups of alerts/, the PrometheusRules and Mimir's namespaces) is written once (`item`) and
+placed, re-indented, wherever it is a mapping's value (`Written`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -36,6 +42,7 @@ _IMPLICIT = frozenset(
 _PLAIN_NUMERIC = re.compile(r"[0-9.-](?:[ -~]{0,998}[!-9;-~])?")
 _RESOLVER = yaml.resolver.Resolver()
 _LINE = re.compile(r"[ -~]{1,998}")  # one printable line, never folded
+_SIMPLE_KEY = 100  # a plain key this long or shorter is written as itself by either emitter
 _INDICATORS = frozenset("#,[]{}&*!|>'\"%@`")
 _STR_TAG = "tag:yaml.org,2002:str"
 
@@ -63,23 +70,56 @@ def _token(value: Any) -> str:
     return repr(value) if isinstance(value, float) else ""
 
 
-_LITERAL = re.compile(r"[!-~][ -~\n]*")  # printable ASCII lines, the first not starting with a space
+_PRINTABLE = bytes(range(0x20, 0x7F)) + b"\n"  # deleted from an ASCII text's bytes: what is left is not printable
 
 
 def literal(value: str) -> bool:
     """PyYAML writes `value` (a mapping's value, asked for as a literal block) as `|` then its lines indented:
     printable ASCII lines ending in exactly one newline, no line ending in a space, none starting the text
-    with a space or a newline (those take block hints)."""
+    with a space or a newline (those take block hints). Each test is one pass in C over the text (a dashboard
+    is 75 kB); `rfind` finds the rare `\n`-ended pair faster than `in`, which stops at every space."""
     return (
         value.endswith("\n")
         and not value.endswith("\n\n")
-        and " \n" not in value
-        and _LITERAL.fullmatch(value) is not None
+        and value.isascii()
+        and value[0] not in " \n"
+        and not value.encode("ascii").translate(None, _PRINTABLE)
+        and value.rfind(" \n") < 0
     )
 
 
+def indented(text: str, pad: str) -> str:
+    """`text` (lines joined by newlines) with `pad` before each non-empty line."""
+    if not pad or not text:
+        return text
+    if text.rfind("\n\n") < 0 and not text.startswith("\n") and not text.endswith("\n"):
+        return pad + text.replace("\n", "\n" + pad)  # no empty line: one pass in C
+    return "\n".join([pad + line if line else "" for line in text.split("\n")])
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """A non-empty list as `BlockWriter.item` wrote its items (joined by newlines), to be a mapping's value at
+    any indent; `source()` gives the list itself, for a document the writer leaves to PyYAML."""
+
+    text: str
+    source: Callable[[], list[Any]]
+
+
+def _sourced(data: Any) -> Any:
+    """`data` with each `Written` replaced by its list."""
+    if isinstance(data, Written):
+        return data.source()
+    if isinstance(data, dict):
+        return {key: _sourced(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return type(data)(_sourced(item) for item in data)
+    return data
+
+
 class BlockWriter:
-    """`write(data)` returns what `dump(data)` returns, for dicts, lists, str, int, float, bool and None.
+    """`write(data)` returns what `dump(data)` returns, for dicts, lists, str, int, float, bool and None, and
+    `Written` lists as a mapping's values.
 
     `literal_blocks`: the dump writes multi-line strings as literal blocks (`|`); the writer then lays out
     those `literal` accepts itself when they are a mapping's value, else the whole tree goes to PyYAML."""
@@ -92,15 +132,29 @@ class BlockWriter:
         self._strings: dict[str, str] = {}  # a string value -> its text (most values repeat)
         self._keys: dict[str, str] = {}
 
-    def write(self, data: Any) -> str:
-        if not isinstance(data, dict) or not data:
-            return self._dump(data)
-        lines: list[str] = []
+    def write(self, data: Any, header: str = "") -> str:
+        """`header` (whole lines) + the text of `data`, joined once (a ConfigMap's dashboard is 75 kB)."""
+        if not isinstance(data, dict) or not data or (header and not header.endswith("\n")):
+            return header + self._dump(_sourced(data))
+        lines = [header[:-1]] if header else []
         try:
             self._mapping(data, "", lines)
         except _Fallback:
-            return self._dump(data)
-        return "\n".join(lines) + "\n"
+            return header + self._dump(_sourced(data))
+        lines.append("")
+        return "\n".join(lines)
+
+    def item(self, data: dict[Any, Any]) -> str | None:
+        """The lines of `data` (a non-empty mapping) as an item of a list at indent 0 (`- ` first), joined by
+        newlines; None when the writer leaves a tree holding it to PyYAML."""
+        if type(data) is not dict or not data:
+            return None
+        lines: list[str] = []
+        try:
+            self._mapping(data, "  ", lines, first="- ")
+        except _Fallback:
+            return None
+        return "\n".join(lines)
 
     def _value_text(self, kind: str, token: str, value: Any) -> str:
         text = self._dump({"k": value})
@@ -131,10 +185,13 @@ class BlockWriter:
         return text
 
     def _key(self, key: Any) -> str:
+        """A key's text (cached): itself when plain and short, else as PyYAML writes it. A plain scalar is a
+        simple key (`key: value`) below 128 characters with libyaml and 123 with PyYAML's own emitter."""
         if type(key) is str:
             text = self._keys.get(key)
             if text is None:
-                text = self._keys[key] = self.key_text("str", "", key)
+                short = len(key) <= _SIMPLE_KEY
+                text = self._keys[key] = key if short and plain(key) else self.key_text("str", "", key)
             return text
         return self.key_text(type(key).__name__, _token(key), key)
 
@@ -144,6 +201,8 @@ class BlockWriter:
             return self._string(value)
         if kind is int:
             return str(value)
+        if kind is Written:  # a list of lists: left to PyYAML
+            raise _Fallback
         return self.value_text(kind.__name__, _token(value), value)
 
     def _inline(self, value: Any) -> str | None:
@@ -159,50 +218,62 @@ class BlockWriter:
         lead = indent if first is None else first
         keys, strings, append = self._keys, self._strings, lines.append
         for key, value in data.items():
-            key_text = keys.get(key) if type(key) is str else None
-            if key_text is None:
+            key_text = keys.get(key)
+            if key_text is None or type(key) is not str:
                 key_text = self._key(key)
             kind = type(value)
             if kind is str:
                 text = strings.get(value)
-                if text is not None:
-                    append(f"{lead}{key_text}: {text}")
-                elif "\n" in value and self._literal_blocks and literal(value):
-                    append(f"{lead}{key_text}: |")
-                    block = indent + "  "
-                    lines += [block + line if line else "" for line in value[:-1].split("\n")]
-                else:
-                    append(f"{lead}{key_text}: {self._string(value)}")
+                if text is None:
+                    if "\n" in value and self._literal_blocks and literal(value):
+                        append(f"{lead}{key_text}: |")
+                        append(indented(value[:-1], indent + "  "))
+                        lead = indent
+                        continue
+                    text = self._string(value)
+                append(f"{lead}{key_text}: {text}")
+            elif kind is dict and value:
+                append(f"{lead}{key_text}:")
+                self._mapping(value, indent + "  ", lines)
+            elif kind is list and value:
+                append(f"{lead}{key_text}:")
+                self._sequence(value, indent, lines)
             elif kind is int:
                 append(f"{lead}{key_text}: {value}")
-            elif kind is dict and value:
-                lines.append(f"{lead}{key_text}:")
-                self._mapping(value, indent + "  ", lines)
-            elif (kind is list or kind is tuple) and value:
-                lines.append(f"{lead}{key_text}:")
-                self._sequence(value, indent, lines)
             else:
-                inline = self._inline(value)
-                if inline is None:  # a dict or list subclass
-                    lines.append(f"{lead}{key_text}:")
-                    if isinstance(value, dict):
-                        self._mapping(value, indent + "  ", lines)
-                    else:
-                        self._sequence(value, indent, lines)
-                else:
-                    lines.append(f"{lead}{key_text}: {inline}")
+                self._other(key_text, value, lead, indent, lines)
             lead = indent
 
+    def _other(self, key_text: str, value: Any, lead: str, indent: str, lines: list[str]) -> None:
+        """An entry whose value is no string, int, non-empty dict or non-empty list."""
+        if type(value) is Written:
+            lines += (f"{lead}{key_text}:", indented(value.text, indent))  # a list under a key is indentless
+            return
+        inline = self._inline(value)
+        if inline is not None:
+            lines.append(f"{lead}{key_text}: {inline}")
+            return
+        lines.append(f"{lead}{key_text}:")  # a non-empty tuple, dict or list subclass
+        if isinstance(value, dict):
+            self._mapping(value, indent + "  ", lines)
+        else:
+            self._sequence(value, indent, lines)
+
     def _sequence(self, items: Any, indent: str, lines: list[str], first: str | None = None) -> None:
-        strings, dash = self._strings, indent + "- "
-        for position, item in enumerate(items):
-            lead = first + "- " if position == 0 and first is not None else dash
-            inline = strings.get(item) if type(item) is str else None
-            if inline is None:
-                inline = self._inline(item)
-            if inline is not None:
-                lines.append(f"{lead}{inline}")
-            elif isinstance(item, dict):
-                self._mapping(item, indent + "  ", lines, first=lead)
+        strings, append, dash, inner = self._strings, lines.append, indent + "- ", indent + "  "
+        lead = dash if first is None else first + "- "
+        for item in items:
+            kind = type(item)
+            if kind is dict and item:
+                self._mapping(item, inner, lines, first=lead)
             else:
-                self._sequence(item, indent + "  ", lines, first=lead)
+                inline = strings.get(item) if kind is str else None
+                if inline is None:
+                    inline = self._inline(item)
+                if inline is not None:
+                    append(f"{lead}{inline}")
+                elif isinstance(item, dict):
+                    self._mapping(item, inner, lines, first=lead)
+                else:
+                    self._sequence(item, inner, lines, first=lead)
+            lead = dash

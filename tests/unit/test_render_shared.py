@@ -11,9 +11,12 @@ from hypothesis import strategies as st
 
 from stack import conventions as c
 from stack.builders import dashboards as dashboard_builder
+from stack.builders.kubernetes import prometheus_rules
+from stack.builders.mimir import build_rule_namespaces
 from stack.config import load_settings
 from stack.models.jsontext import to_json
-from stack.render import render_all
+from stack.models.rules import RuleFile
+from stack.render import Shared, render_all, to_yaml
 
 WITH_KUBERNETES = (
     "project: demo\nkubernetes: {enabled: true}\nservices:\n  - name: orders\n  - {name: billing, port: 8001}\n"
@@ -33,6 +36,22 @@ def test_dashboards_built_once_and_embedded_as_the_same_bytes(make_project, monk
         embedded = config_map.split(f"{c.dashboard_file(name)}: |\n", 1)[1]
         dedented = "".join(line[4:] + "\n" for line in embedded.splitlines() if line.startswith("    "))
         assert dedented == texts[f"dashboards/{c.dashboard_file(name)}"]
+
+
+def test_rule_groups_written_once_and_placed_where_embedded(make_project) -> None:
+    """A rule file, its PrometheusRule and its Mimir namespace, with the groups written once and placed, are the
+    bytes of each document's own dump; groups that are not the rule files' objects are dumped as they are."""
+    settings = load_settings(make_project(WITH_KUBERNETES + "mimir: {enabled: true}\n"))
+    shared = Shared(settings)
+    rule_file = shared.rule_files[c.rules_file("orders")]
+    rule = prometheus_rules(settings, shared.rule_files)["orders"]
+    namespace = build_rule_namespaces(settings, shared.rule_files)[0]
+    for model, path in ((rule_file, ("groups",)), (rule, ("spec", "groups")), (namespace, ("groups",))):
+        assert to_yaml(shared.document(model, *path)) == to_yaml(model.to_data())
+    assert shared.written_groups(rule_file.groups) is not None
+    copied = RuleFile(groups=tuple(group.model_copy() for group in rule_file.groups))
+    assert shared.written_groups(copied.groups) is None
+    assert shared.document(copied, "groups") == copied.to_data()
 
 
 finite = st.floats(allow_nan=False, allow_infinity=False)

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stack.render import _Dumper, to_yaml
-from stack.yaml_block import BlockWriter, literal, plain
+from stack.yaml_block import BlockWriter, Written, indented, literal, plain
 
 
 def pyyaml(data: Any) -> str:
@@ -71,7 +71,7 @@ def test_plain_strings_are_what_pyyaml_writes_unquoted(value: str) -> None:
     )
 
 
-lines = st.text(alphabet=st.sampled_from(list("ab {}\":,- #|é\t")), max_size=6)
+lines = st.text(alphabet=st.sampled_from(list('ab {}":,- #|é\t')), max_size=6)
 
 
 @settings(max_examples=1500, deadline=None)
@@ -84,3 +84,52 @@ def test_literal_blocks_are_pyyamls(parts: list[str], end: str) -> None:
     assert LITERAL_WRITER.write(data) == pyyaml(data)
     if literal(value):
         assert LITERAL_WRITER.write({"k": value}) == pyyaml({"k": value})
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.dictionaries(keys, trees, min_size=1, max_size=4), min_size=1, max_size=4), trees)
+def test_written_lists_are_the_lists_bytes_at_any_indent(items: list[dict[Any, Any]], other: Any) -> None:
+    """A list written once (its items by `item`) and placed as a mapping's value, at the top, nested, or beside a
+    value only PyYAML writes, gives the bytes of the document holding the list itself."""
+    texts = [LITERAL_WRITER.item(item) for item in items]
+    if any(text is None for text in texts):
+        return  # the writer leaves such an item to PyYAML: its caller writes the list itself
+    written = Written("\n".join(text for text in texts if text is not None), lambda: items)
+    for make in (
+        lambda v: {"groups": v},
+        lambda v: {"a": 1, "spec": {"groups": v, "b": other}},
+        lambda v: {"x": [{"y": {"z": v}}]},
+    ):
+        assert LITERAL_WRITER.write(make(written), header="# h\n") == "# h\n" + pyyaml(make(items))
+
+
+def test_written_lists_beside_what_pyyaml_writes() -> None:
+    """A document the writer leaves to PyYAML (a multi-line string it cannot write as a literal block) is written
+    with the list itself in place of the written one."""
+    items = [{"name": "a", "rules": [{"expr": "up"}]}]
+    text = LITERAL_WRITER.item(items[0])
+    assert text is not None
+    data = {"note": "trailing \n", "groups": Written(text, lambda: items)}
+    assert LITERAL_WRITER.write(data) == pyyaml({"note": "trailing \n", "groups": items})
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from(list("ab {-")), max_size=4), min_size=1, max_size=6))
+def test_indented_pads_each_non_empty_line(parts: list[str]) -> None:
+    """Each non-empty line gets the pad; empty lines (a literal block's) stay empty."""
+    text = "\n".join(parts)
+    assert indented(text, "  ").split("\n") == ["  " + line if line else "" for line in parts]
+    assert indented(text, "") == text
+
+
+class _PureDumper(yaml.SafeDumper):
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def test_long_keys_as_either_emitter_writes_them() -> None:
+    """A plain key is written as itself up to the length where libyaml or PyYAML's own emitter make it `? key`."""
+    pure = BlockWriter(lambda data: yaml.dump(data, Dumper=_PureDumper, sort_keys=False, width=100_000))
+    for length in (99, 100, 101, 122, 123, 124, 127, 128, 129, 130):
+        data = {"a" * length: 1, "b": {"c" * length: "d"}}
+        assert WRITER.write(data) == pyyaml(data)
+        assert pure.write(data) == yaml.dump(data, Dumper=_PureDumper, sort_keys=False, width=100_000)
