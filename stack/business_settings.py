@@ -1,8 +1,6 @@
 """A service's business metrics and their alerts (`services[].business` in stack.yaml)."""
 
-from __future__ import annotations
-
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
@@ -32,7 +30,7 @@ class BusinessMetric(Frozen):
     labels: dict[str, tuple[str, ...]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _valid(self) -> BusinessMetric:
+    def _valid(self) -> Self:
         if not METRIC_NAME_RE.match(self.name) or (self.type == "counter") != self.name.endswith("_total"):
             raise ValueError(
                 f"name must be a Prometheus metric name, ending in _total exactly for counters, got {shown(self.name)}"
@@ -75,7 +73,7 @@ class Business(Frozen):
     alerts: tuple[BusinessAlert, ...] = ()
 
     @model_validator(mode="after")
-    def _alerts_use_declared_metrics(self) -> Business:
+    def _alerts_use_declared_metrics(self) -> Self:
         declared = {m.name: m for m in self.metrics}
         if len(declared) < len(self.metrics):
             twice = next(m.name for i, m in enumerate(self.metrics) if m.name in [n.name for n in self.metrics[:i]])

@@ -1,6 +1,6 @@
 """The metric and label names of a `metrics_convention: custom` service (`metric_names`, `metric_labels`)."""
 
-from __future__ import annotations
+from typing import Self
 
 from pydantic import field_validator, model_validator
 
@@ -24,7 +24,7 @@ class MetricNames(Frozen):
         return value
 
     @model_validator(mode="after")
-    def _suffixes(self) -> MetricNames:
+    def _suffixes(self) -> Self:
         if not (self.requests.endswith(c.COUNTER_SUFFIX) or self.requests == f"{self.duration}_count"):
             raise ValueError(
                 f"requests: {self.requests!r} is a counter, expected a name ending in _total "
@@ -60,7 +60,7 @@ class MetricLabels(Frozen):
         return value
 
     @model_validator(mode="after")
-    def _distinct(self) -> MetricLabels:
+    def _distinct(self) -> Self:
         for first, second in (("route", "status"), ("route", "method"), ("method", "status")):
             if getattr(self, first) == getattr(self, second):
                 raise ValueError(

@@ -3,7 +3,7 @@
 A profile changes windows, never code: `production` (the default) and `fast` (for `obsstack verify`).
 """
 
-from __future__ import annotations
+from typing import Self
 
 from pydantic import model_validator
 
@@ -31,7 +31,7 @@ class Profile(Frozen):
     repeat_interval: Duration = Duration.parse("4h")
 
     @model_validator(mode="after")
-    def _windows(self) -> Profile:
+    def _windows(self) -> Self:
         if self.scrape_interval.ms <= 0 or self.evaluation_interval.ms <= 0:
             raise ValueError(
                 "scrape_interval and evaluation_interval must be greater than 0s, "

@@ -7,10 +7,8 @@ A service is one of four kinds, given by exactly one key:
 - `build: {context, dockerfile}`: likewise, built from the user's Dockerfile.
 """
 
-from __future__ import annotations
-
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
@@ -64,7 +62,7 @@ class Levels(Frozen):
     critical: float
 
     @model_validator(mode="after")
-    def _ordered(self) -> Levels:
+    def _ordered(self) -> Self:
         if self.critical <= self.warning:
             raise ValueError(f"critical ({self.critical}) must be greater than warning ({self.warning})")
         return self
@@ -298,7 +296,7 @@ class Service(Frozen):
         return data
 
     @model_validator(mode="after")
-    def _metrics(self) -> Service:
+    def _metrics(self) -> Self:
         custom = self.metrics_convention == "custom"
         for key in ("metric_names", "metric_labels"):
             if custom and getattr(self, key) is None:
@@ -321,7 +319,7 @@ class Service(Frozen):
         return self
 
     @model_validator(mode="after")
-    def _one_kind(self) -> Service:
+    def _one_kind(self) -> Self:
         given = [kind for kind in KINDS if getattr(self, kind) not in (None, False)]
         if len(given) > 1:
             raise ValueError(

@@ -1,7 +1,7 @@
 """What every settings model shares: the frozen base (unknown keys and non-finite numbers refused), the
-constrained number types, and the patterns names and values of stack.yaml must match whole (\\Z: no newline)."""
+constrained number types, and the patterns names and values of stack.yaml must match whole (\\Z: no newline).
 
-from __future__ import annotations
+Like the models, the settings modules leave out `from __future__ import annotations` (see stack.models)."""
 
 import re
 from typing import Annotated

@@ -4,14 +4,12 @@ Precedence (declared here and nowhere else): flags > OBSSTACK_* environment > st
 Every nested model is frozen and rejects unknown keys.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from types import MappingProxyType
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlparse
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
@@ -140,7 +138,7 @@ class Components(Frozen):
     mimir: Component = Component(image="grafana/mimir:3.0.5", port=9009)  # the mimir target; first of its ring
 
     @model_validator(mode="after")
-    def _derived_ports(self) -> Components:
+    def _derived_ports(self) -> Self:
         """Ports obsstack derives from a component's port stay ports: the local ring's members listen on
         components.mimir.port + i (HTTP), + 100 + i (gRPC) and + 200 + i (memberlist), i < 3 (conventions.RING_*)."""
         highest = self.mimir.port + c.RING_SPAN
@@ -248,7 +246,7 @@ class StackSettings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _cross_field(self) -> StackSettings:
+    def _cross_field(self) -> Self:
         seen: set[str] = set()
         for index, service in enumerate(self.services):
             where = f"services[{index}]"

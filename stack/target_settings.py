@@ -3,8 +3,6 @@
 Each is off unless stack.yaml enables it (or `obsstack generate --target NAME` does for one run).
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Iterable
 from typing import Any, Literal

@@ -1,7 +1,5 @@
 """alertmanager.yml (Alertmanager 0.25+ syntax: `matchers`, not the deprecated `match`)."""
 
-from __future__ import annotations
-
 from pydantic import Field
 
 from stack.models import ConfigModel
@@ -26,7 +24,7 @@ class Route(ConfigModel):
     group_interval: str | None = None
     repeat_interval: str | None = None
     continue_: bool | None = Field(default=None, alias="continue")
-    routes: tuple[Route, ...] | None = None
+    routes: tuple["Route", ...] | None = None
 
 
 class InhibitRule(ConfigModel):

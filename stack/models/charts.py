@@ -11,8 +11,6 @@ Unknown keys are refused, so a value that is not one of these fails in our tests
 by Helm.
 """
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import Field

@@ -3,9 +3,7 @@
 Published ports must be bound to 127.0.0.1: nothing of the stack is reachable from the network.
 """
 
-from __future__ import annotations
-
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import Field, field_serializer, field_validator, model_validator
 
@@ -21,7 +19,7 @@ class Healthcheck(ConfigModel):
     disable: bool | None = None
 
     @model_validator(mode="after")
-    def _test_or_disable(self) -> Healthcheck:
+    def _test_or_disable(self) -> Self:
         if (self.test is None) == (self.disable is None):
             raise ValueError("a healthcheck has a test or disable: true")
         return self
@@ -93,7 +91,7 @@ class Service(ConfigModel):
         return value
 
     @model_validator(mode="after")
-    def _image_or_build(self) -> Service:
+    def _image_or_build(self) -> Self:
         if (self.image is None) == (self.build is None):
             raise ValueError("a service needs exactly one of image or build")
         return self
@@ -120,7 +118,7 @@ class ComposeFile(ConfigModel):
     secrets: dict[str, SecretSource] | None = None
 
     @model_validator(mode="after")
-    def _dependencies_exist(self) -> ComposeFile:
+    def _dependencies_exist(self) -> Self:
         for name, service in self.services.items():
             for dependency in service.depends_on or {}:
                 if dependency not in self.services:

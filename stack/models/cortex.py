@@ -7,8 +7,6 @@ start), and so do these models. Durations are Go duration strings ("2s"). Every 
 own file: ports, instance ids and local directories differ, the rest is the same.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal

@@ -7,8 +7,6 @@ and VictoriaLogs (Apache-2.0).
 Loki, Tempo and Grafana (AGPL) are never built: a user brings the release binary.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from dataclasses import dataclass
 

@@ -4,8 +4,6 @@ extensions: jaeger_storage (the trace stores), jaeger_query (UI and query APIs) 
 jaeger_storage_exporter that writes the traces pipeline into a store. Restricted to the keys we set.
 """
 
-from __future__ import annotations
-
 from pydantic import Field
 
 from stack.models import ConfigModel

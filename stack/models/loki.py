@@ -1,7 +1,5 @@
 """loki.yaml for the single binary (Loki 3.5 reference configuration), restricted to the keys we set."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

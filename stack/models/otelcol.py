@@ -3,9 +3,7 @@
 Pipelines name components by id; a validator checks that every id they name is configured.
 """
 
-from __future__ import annotations
-
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
@@ -349,7 +347,7 @@ class OtelcolConfig(ConfigModel):
     service: ServiceConfig
 
     @model_validator(mode="after")
-    def _known_ids(self) -> OtelcolConfig:
+    def _known_ids(self) -> Self:
         connectors = set(self.connectors.to_data()) if self.connectors else set()  # both ends of a pipeline
         known = {
             "receivers": set(self.receivers.to_data()) | connectors,

@@ -1,7 +1,5 @@
 """OTLP receiver settings, the same in the collector's and Tempo's configuration."""
 
-from __future__ import annotations
-
 from stack.models import ConfigModel
 
 

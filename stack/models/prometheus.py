@@ -1,7 +1,5 @@
 """prometheus.yml, restricted to the keys we set, as the pinned Prometheus (3.16) reads them."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

@@ -7,8 +7,6 @@ as /bin/busybox with its applets (sh, wget for compose's health checks, id); the
 is FROM scratch with no shell, and so is its stand-in.
 """
 
-from __future__ import annotations
-
 import json
 from dataclasses import dataclass
 

@@ -1,7 +1,5 @@
 """tempo.yaml for the single binary (Tempo 2.8 reference configuration), restricted to the keys we set."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from stack.models import ConfigModel
