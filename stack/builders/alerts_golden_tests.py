@@ -13,7 +13,7 @@ from stack import conventions as c
 from stack.builders import alerts_golden as g
 from stack.builders.alerts_kind import LEVELS, WARNING, alert_labels
 from stack.builders.promql import names
-from stack.builders.rule_test_kit import Fired, Timeline, lifecycle, requests, silent, target
+from stack.builders.rule_test_kit import Fired, Requests, Timeline, lifecycle, silent, target
 from stack.builders.series import counter, gauge, labels_text
 from stack.models.rules import InputSeries, TestGroup
 from stack.settings import Service, StackSettings
@@ -21,20 +21,25 @@ from stack.settings import Service, StackSettings
 # --- latency -------------------------------------------------------------------------------------
 
 
-def _histogram(service: Service, edges: tuple[float, ...], phases: list[tuple[int, int]]) -> list[InputSeries]:
-    """Cumulative bucket counters; each phase is (steps, index of the bucket that gets 100 requests)."""
-    n = names(service)
-    base = {**target(service), n.route: "/orders", n.method: "GET"}
-    series = []
-    for index, edge in enumerate((*edges, math.inf)):
-        le = "+Inf" if math.isinf(edge) else f"{edge:g}"
-        segments = [(steps, 100.0 if index >= bucket else 0.0) for steps, bucket in phases]
-        series.append(
-            InputSeries(series=labels_text(f"{n.duration}_bucket", {**base, "le": le}), values=counter(segments))
-        )
-    count = [(steps, 100.0) for steps, _ in phases]
-    series.append(InputSeries(series=labels_text(f"{n.duration}_count", base), values=counter(count)))
-    return series
+class _Histogram:
+    """A service's request duration histogram: bucket and count series texts built once, values per phases."""
+
+    def __init__(self, service: Service, edges: tuple[float, ...]) -> None:
+        n = names(service)
+        base = {**target(service), n.route: "/orders", n.method: "GET"}
+        les = ["+Inf" if math.isinf(edge) else f"{edge:g}" for edge in (*edges, math.inf)]
+        self.buckets = [labels_text(f"{n.duration}_bucket", {**base, "le": le}) for le in les]
+        self.count = labels_text(f"{n.duration}_count", base)
+
+    def __call__(self, phases: list[tuple[int, int]]) -> list[InputSeries]:
+        """Cumulative bucket counters; each phase is (steps, index of the bucket that gets 100 requests)."""
+        series = []
+        for index, text in enumerate(self.buckets):
+            segments = [(steps, 100.0 if index >= bucket else 0.0) for steps, bucket in phases]
+            series.append(InputSeries(series=text, values=counter(segments)))
+        count = [(steps, 100.0) for steps, _ in phases]
+        series.append(InputSeries(series=self.count, values=counter(count)))
+        return series
 
 
 def _p95(edges: tuple[float, ...], bucket: int) -> float:
@@ -47,19 +52,20 @@ def latency_cases(settings: StackSettings, service: Service) -> list[TestGroup]:
     edges = settings.buckets(service)
     warn, crit = edges.index(service.latency.warning), edges.index(service.latency.critical)
     time = Timeline(settings, settings.timing.latency_for, True, settings.timing.scrape_interval)
+    histogram = _Histogram(service, edges)
 
     def above(bucket: int, firing: int) -> TestGroup:
         fired: Fired = [
             (alert_labels(service, v), _p95(edges, bucket), g.latency_texts(settings, service, v))
             for v in LEVELS[:firing]
         ]
-        series = _histogram(service, edges, [(time.high_steps, bucket), (time.low_steps, warn)])
+        series = histogram([(time.high_steps, bucket), (time.low_steps, warn)])
         checks = lifecycle(c.ALERT_LATENCY, fired, time)
         return TestGroup(interval=str(time.step), input_series=tuple(series), alert_rule_test=checks)
 
     below = TestGroup(
         interval=str(time.step),
-        input_series=tuple(_histogram(service, edges, [(time.high_steps + time.low_steps, warn)])),
+        input_series=tuple(histogram([(time.high_steps + time.low_steps, warn)])),
         alert_rule_test=silent(c.ALERT_LATENCY, time.fire, time.resolved),
     )
     return [above(warn + 1, 1), above(crit + 1, 2), below]
@@ -73,15 +79,16 @@ def error_cases(settings: StackSettings, service: Service) -> list[TestGroup]:
     time = Timeline(settings, settings.timing.error_rate_for, True, settings.timing.scrape_interval)
     busy = max(100.0, cfg.min_request_rate * time.step.seconds * 20)
     quiet = cfg.min_request_rate * time.step.seconds / 2
+    traffic = Requests(service)
 
     def group(ratio: float, firing: int) -> TestGroup:
-        series = requests(service, [(time.high_steps, busy, ratio), (time.low_steps, busy, 0.0)])
+        series = traffic([(time.high_steps, busy, ratio), (time.low_steps, busy, 0.0)])
         fired: Fired = [(alert_labels(service, v), ratio, g.error_texts(settings, service, v)) for v in LEVELS[:firing]]
         checks = lifecycle(c.ALERT_ERRORS, fired, time)
         return TestGroup(interval=str(time.step), input_series=tuple(series), alert_rule_test=checks)
 
     def quiet_group(per_step: float, ratio: float) -> TestGroup:
-        series = requests(service, [(time.high_steps + time.low_steps, per_step, ratio)])
+        series = traffic([(time.high_steps + time.low_steps, per_step, ratio)])
         return TestGroup(
             interval=str(time.step),
             input_series=tuple(series),

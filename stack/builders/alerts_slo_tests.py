@@ -11,7 +11,7 @@ import math
 from stack import conventions as c
 from stack.builders.alerts_kind import alert_labels
 from stack.builders.alerts_slo import burn_step, burn_texts, burn_variants, error_budget, short_windows, tier_of
-from stack.builders.rule_test_kit import Fired, expect, quiet, requests
+from stack.builders.rule_test_kit import Fired, Requests, expect, quiet
 from stack.durations import Duration
 from stack.models.rules import TestGroup
 from stack.settings import Service, StackSettings
@@ -22,6 +22,7 @@ def burn_cases(settings: StackSettings, service: Service) -> list[TestGroup]:
     fire_at = step * 2
     high = 3
     low = math.ceil(max(s.ms for s in short_windows(settings, service)) / step.ms) + 3
+    traffic = Requests(service)
     resolved = quiet(c.ALERT_BURN, Duration((high + low - 1) * step.ms))
     # each variant's threshold, labels and texts, built once for the groups that expect it
     tiers = [
@@ -29,7 +30,7 @@ def burn_cases(settings: StackSettings, service: Service) -> list[TestGroup]:
     ]
 
     def group(ratio: float) -> TestGroup:
-        series = requests(service, [(high, 1000.0, ratio), (low, 1000.0, 0.0)])
+        series = traffic([(high, 1000.0, ratio), (low, 1000.0, 0.0)])
         fired: Fired = [(labels, ratio / budget, texts) for _, threshold, labels, texts in tiers if threshold < ratio]
         checks = (expect(c.ALERT_BURN, fired, fire_at), resolved)
         return TestGroup(interval=str(step), input_series=tuple(series), alert_rule_test=checks)

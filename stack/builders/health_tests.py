@@ -17,7 +17,7 @@ import math
 from stack import conventions as c
 from stack.builders.alerts_kind import WARNING, alert_labels
 from stack.builders.health import absent_texts, restart_texts, traffic_drop_texts
-from stack.builders.rule_test_kit import Fired, Timeline, expect, quiet, requests, silent, target
+from stack.builders.rule_test_kit import Fired, Requests, Timeline, expect, quiet, requests, silent, target
 from stack.builders.series import gauge, labels_text
 from stack.durations import Duration
 from stack.models.rules import InputSeries, TestGroup
@@ -49,9 +49,9 @@ class DropTimes:
         return Duration(ms)
 
 
-def _drop_group(settings: StackSettings, service: Service, busy: float, low: float, up_during_drop: bool,
-                fires: bool) -> TestGroup:  # fmt: skip
-    times, per_step = DropTimes(settings), settings.timing.scrape_interval.seconds
+def _drop_group(settings: StackSettings, service: Service, times: DropTimes, traffic: Requests, busy: float,
+                low: float, up_during_drop: bool, fires: bool) -> TestGroup:  # fmt: skip
+    per_step = settings.timing.scrape_interval.seconds
     stopped = not service.scraped and not up_during_drop  # a pushed service's "target down": no pushes
     phases: list[tuple[int, float | None, float]] = [
         (times.busy_steps, busy * per_step, 0.0),
@@ -71,19 +71,21 @@ def _drop_group(settings: StackSettings, service: Service, busy: float, low: flo
     else:
         checks += silent(alert, times.at(times.fire))
     checks += silent(alert, times.at(times.resolved))
-    return TestGroup(interval=str(settings.timing.scrape_interval), input_series=(*up, *requests(service, phases)),
+    return TestGroup(interval=str(settings.timing.scrape_interval), input_series=(*up, *traffic(phases)),
                      alert_rule_test=checks)  # fmt: skip
 
 
 def traffic_drop_cases(settings: StackSettings, service: Service) -> list[TestGroup]:
-    cfg = service.traffic_drop
+    cfg, times, traffic = service.traffic_drop, DropTimes(settings), Requests(service)
     busy = 10 * cfg.min_baseline_rate
     just_above = min(cfg.below * 1.5, (cfg.below + 1) / 2)
     return [
-        _drop_group(settings, service, busy, 0.0, up_during_drop=True, fires=True),
-        _drop_group(settings, service, busy, busy * just_above, up_during_drop=True, fires=False),
-        _drop_group(settings, service, cfg.min_baseline_rate / 2, 0.0, up_during_drop=True, fires=False),
-        _drop_group(settings, service, busy, 0.0, up_during_drop=False, fires=False),
+        _drop_group(settings, service, times, traffic, busy, 0.0, up_during_drop=True, fires=True),
+        _drop_group(settings, service, times, traffic, busy, busy * just_above, up_during_drop=True, fires=False),
+        _drop_group(
+            settings, service, times, traffic, cfg.min_baseline_rate / 2, 0.0, up_during_drop=True, fires=False
+        ),
+        _drop_group(settings, service, times, traffic, busy, 0.0, up_during_drop=False, fires=False),
     ]
 
 

@@ -111,14 +111,23 @@ def target(service: Service) -> dict[str, str]:
     }
 
 
+class Requests:
+    """A service's 2xx and 5xx request counters: their series texts built once, their values per phases."""
+
+    def __init__(self, service: Service) -> None:
+        n = names(service)
+        base = {**target(service), n.route: "/orders", n.method: "GET"}
+        ok_status, bad_status = STATUS_STYLES[service.metrics_convention]
+        self.ok = labels_text(n.requests, {**base, n.status: ok_status})
+        self.bad = labels_text(n.requests, {**base, n.status: bad_status})
+
+    def __call__(self, phases: list[tuple[int, float | None, float]]) -> list[InputSeries]:
+        """Each phase is (steps, requests per step, 5xx ratio), None requests: no samples."""
+        ok = [(steps, None if count is None else count * (1 - ratio)) for steps, count, ratio in phases]
+        bad = [(steps, None if count is None else count * ratio) for steps, count, ratio in phases]
+        return [InputSeries(series=self.ok, values=counter(ok)), InputSeries(series=self.bad, values=counter(bad))]
+
+
 def requests(service: Service, phases: list[tuple[int, float | None, float]]) -> list[InputSeries]:
     """2xx and 5xx counters; each phase is (steps, requests per step, 5xx ratio), None requests: no samples."""
-    n = names(service)
-    base = {**target(service), n.route: "/orders", n.method: "GET"}
-    ok = [(steps, None if count is None else count * (1 - ratio)) for steps, count, ratio in phases]
-    bad = [(steps, None if count is None else count * ratio) for steps, count, ratio in phases]
-    ok_status, bad_status = STATUS_STYLES[service.metrics_convention]
-    return [
-        InputSeries(series=labels_text(n.requests, {**base, n.status: ok_status}), values=counter(ok)),
-        InputSeries(series=labels_text(n.requests, {**base, n.status: bad_status}), values=counter(bad)),
-    ]
+    return Requests(service)(phases)

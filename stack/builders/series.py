@@ -46,5 +46,4 @@ def _gauge(segments: tuple[tuple[int, float], ...]) -> str:
 
 
 def labels_text(metric: str, labels: dict[str, str]) -> str:
-    inner = ", ".join(f'{key}="{value}"' for key, value in labels.items())
-    return f"{metric}{{{inner}}}"
+    return metric + "{" + ", ".join([f'{key}="{value}"' for key, value in labels.items()]) + "}"

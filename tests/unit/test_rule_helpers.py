@@ -9,7 +9,7 @@ import pytest
 from stack import conventions as c
 from stack.builders import promql, series
 from stack.builders.alerts_slo import tier_windows
-from stack.builders.annotations import Linker, add_expected_links, link_annotations
+from stack.builders.annotations import Linker, add_expected_links, add_links, link_annotations
 from stack.builders.catalogue import panels
 from stack.builders.rule_test_kit import quiet
 from stack.config import load_settings
@@ -107,3 +107,42 @@ def test_a_silent_check_is_one_shared_value() -> None:
     check = quiet("X", Duration.parse("5m"))
     assert check is quiet("X", Duration.parse("5m"))
     assert (check.eval_time, check.alertname, check.exp_alerts) == ("5m", "X", ())
+
+
+def test_links_passes_rebuild_every_field_of_what_they_rebuild() -> None:
+    """The links passes build a linked model from the old one's fields by name: these are all the fields
+    (a new field must be added to annotations.add_links / add_expected_links too)."""
+    assert set(m.RuleFile.model_fields) == {"groups"}
+    assert set(m.RuleGroup.model_fields) == {"name", "interval", "rules"}
+    assert set(m.AlertingRule.model_fields) == {"alert", "expr", "for_", "labels", "annotations"}
+    assert set(m.RuleTestFile.model_fields) == {"rule_files", "evaluation_interval", "group_eval_order", "tests"}
+    assert set(m.TestGroup.model_fields) == {"interval", "input_series", "alert_rule_test", "promql_expr_test"}
+    assert set(m.AlertRuleTest.model_fields) == {"eval_time", "alertname", "exp_alerts"}
+    assert set(m.ExpectedAlert.model_fields) == {"exp_labels", "exp_annotations"}
+
+
+def test_links_passes_keep_the_other_fields(settings) -> None:
+    """Everything but the annotations comes out of the passes as it went in."""
+    links = Linker(settings, panels(settings))
+    labels = {c.SERVICE_LABEL: "shop", "severity": "warning"}
+    rule = m.AlertingRule(alert=c.ALERT_LATENCY, expr="x > 1", for_="5m", labels=labels, annotations={"summary": "s"})
+    record = m.RecordingRule(record="r", expr="y")
+    rule_file = m.RuleFile(
+        groups=(m.RuleGroup(name="a", interval="1m", rules=(record, rule)), m.RuleGroup(name="b", rules=(record,)))
+    )
+    linked = add_links(links, rule_file)
+    expected = [
+        {"record": "r", "expr": "y"},
+        {**rule.to_data(), "annotations": {"summary": "s", **links(rule.alert, labels)}},
+    ]
+    assert linked.to_data()["groups"][0] == {"name": "a", "interval": "1m", "rules": expected}
+    assert linked.groups[1] is rule_file.groups[1]
+    check = m.AlertRuleTest(
+        eval_time="1m", alertname=c.ALERT_LATENCY, exp_alerts=(m.ExpectedAlert(exp_labels=labels, exp_annotations={}),)
+    )
+    sample = m.PromqlExprTest(expr="up", eval_time="1m", exp_samples=(m.ExpectedSample(labels="up", value=1),))
+    group = m.TestGroup(interval="30s", input_series=(), alert_rule_test=(check,), promql_expr_test=(sample,))
+    test_file = m.RuleTestFile(rule_files=("f",), evaluation_interval="1m", group_eval_order=("a", "b"), tests=(group,))
+    data = add_expected_links(links, test_file).to_data()
+    data["tests"][0]["alert_rule_test"][0]["exp_alerts"][0]["exp_annotations"] = {}
+    assert data == test_file.to_data()
