@@ -5,7 +5,11 @@ Each command imports what it needs when it runs, so `obsstack --help` loads type
 
 from __future__ import annotations
 
+import gc
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -67,13 +71,10 @@ def generate(
     target: TargetOption = None,
 ) -> None:
     """Generate rules, tests, dashboards and configs from stack.yaml (and the targets it enables)."""
-    import gc
+    with _short_run():
+        from stack.render import render_all
+        from stack.write import compare, outputs, project_root, write_plan
 
-    from stack.render import render_all
-    from stack.write import compare, outputs, project_root, write_plan
-
-    gc.disable()  # a short run that builds large trees and keeps them: the collector's passes made it quadratic
-    try:
         root = project_root(config)  # a stack.yaml symlinked from elsewhere is refused, not followed
         settings = _settings(config, profile, target)
         artifacts, owned = render_all(settings), outputs(settings, config)
@@ -93,8 +94,28 @@ def generate(
             f"generated {len(artifacts)} files: {len(drift.changed)} written "
             f"(counting the manifest), {len(drift.stale)} removed"
         )
+
+
+PLUGINS_OFF = "PYDANTIC_DISABLE_PLUGINS"
+
+
+@contextmanager
+def _short_run() -> Iterator[None]:
+    """For a run that builds large trees, keeps them and starts no process (generate): no garbage collection
+    (its passes over the trees made the run quadratic) and no pydantic plugins (pydantic reads this variable
+    when it builds its first model, then scans every installed distribution's entry points for plugins); both
+    as before once the block ends, so no process started later inherits the variable."""
+    before = os.environ.get(PLUGINS_OFF)
+    os.environ[PLUGINS_OFF] = "1"
+    gc.disable()
+    try:
+        yield
     finally:
         gc.enable()
+        if before is None:
+            os.environ.pop(PLUGINS_OFF, None)
+        else:
+            os.environ[PLUGINS_OFF] = before
 
 
 @app.command("validate")
