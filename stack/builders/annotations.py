@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from stack import conventions as c
 from stack.models.rules import AlertingRule, AlertRuleTest, ExpectedAlert, RuleFile, RuleGroup, RuleTestFile, TestGroup
@@ -90,10 +91,16 @@ class Texts:
 
 def links(settings: StackSettings, alert: str, service: str | None, panel: str | None) -> tuple[str, str]:
     runbook = c.runbook_url(settings.alerting.runbook_base_url, alert)
+    return runbook, _dashboard_link(settings.alerting.grafana_url, service, panel)
+
+
+@lru_cache(maxsize=4096)
+def _dashboard_link(grafana_url: str, service: str | None, panel: str | None) -> str:
+    """A service's dashboard panel (None: the overview), one hashed UID per distinct link: the rules' and the
+    tests' passes name each service's few panels many times."""
     if service is None:
-        uid = c.stable_uid("overview")
-        return runbook, f"{settings.alerting.grafana_url}/d/{uid}/overview"
-    return runbook, c.dashboard_url(settings.alerting.grafana_url, service, panel)
+        return f"{grafana_url}/d/{c.stable_uid('overview')}/overview"
+    return c.dashboard_url(grafana_url, service, panel)
 
 
 def link_annotations(settings: StackSettings, alert: str, labels: Mapping[str, str], panels: Panels) -> dict[str, str]:

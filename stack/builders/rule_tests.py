@@ -17,12 +17,13 @@ from stack.settings import Service, StackSettings
 
 
 def build_rule_tests(settings: StackSettings) -> dict[str, RuleTestFile]:
+    """Each file linked as soon as it is built, so the unlinked copy is dropped at once, not held to the end."""
+    links = Linker(settings, panels(settings))
     files: dict[str, RuleTestFile] = {}
     for service in settings.services:
-        files.update(_service_files(settings, service))
-    files[c.rules_test_file(c.PLATFORM_RULES_FILE)] = _platform_tests(settings)
-    links = Linker(settings, panels(settings))
-    return {name: add_expected_links(links, test_file) for name, test_file in files.items()}
+        files.update((name, add_expected_links(links, f)) for name, f in _service_files(settings, service).items())
+    files[c.rules_test_file(c.PLATFORM_RULES_FILE)] = add_expected_links(links, _platform_tests(settings))
+    return files
 
 
 def _service_files(settings: StackSettings, service: Service) -> dict[str, RuleTestFile]:

@@ -27,11 +27,12 @@ def by_route(service: Service) -> tuple[str, str]:
 
 
 def build_rule_files(settings: StackSettings) -> dict[str, RuleFile]:
-    """File name -> rule file, one per service and one for the platform alerts, with their links."""
-    files = {c.rules_file(s.name): build_service_rules(settings, s) for s in settings.services}
-    files[c.PLATFORM_RULES_FILE] = build_platform_rules(settings)
+    """File name -> rule file, one per service and one for the platform alerts, with their links (each file
+    linked as soon as it is built, so the unlinked copy is dropped at once)."""
     links = Linker(settings, panels(settings))
-    return {name: add_links(links, rule_file) for name, rule_file in files.items()}
+    files = {c.rules_file(s.name): add_links(links, build_service_rules(settings, s)) for s in settings.services}
+    files[c.PLATFORM_RULES_FILE] = add_links(links, build_platform_rules(settings))
+    return files
 
 
 def build_service_rules(settings: StackSettings, service: Service) -> RuleFile:
