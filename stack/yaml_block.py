@@ -131,6 +131,7 @@ class BlockWriter:
         self.key_text = lru_cache(maxsize=None)(self._key_text)
         self._strings: dict[str, str] = {}  # a string value -> its text (most values repeat)
         self._keys: dict[str, str] = {}
+        self._prefixes: dict[str, dict[str, str]] = {}  # an indent -> a string key -> `<indent><key>:`
 
     def write(self, data: Any, header: str = "") -> str:
         """`header` (whole lines) + the text of `data`, joined once (a ConfigMap's dashboard is 75 kB)."""
@@ -215,45 +216,61 @@ class BlockWriter:
 
     def _mapping(self, data: dict[Any, Any], indent: str, lines: list[str], first: str | None = None) -> None:
         """The entries at `indent`; the first one after `first` (a dash prefix) when given."""
-        lead = indent if first is None else first
-        keys, strings, append = self._keys, self._strings, lines.append
+        prefixes = self._prefixes.get(indent)
+        if prefixes is None:
+            prefixes = self._prefixes[indent] = {}
+        strings, append = self._strings, lines.append
         for key, value in data.items():
-            key_text = keys.get(key)
-            if key_text is None or type(key) is not str:
-                key_text = self._key(key)
+            if first is None:
+                prefix = prefixes.get(key)
+                if prefix is None:
+                    prefix = self._prefix(prefixes, indent, key)
+            else:
+                prefix = f"{first}{self._key(key)}:"
+                first = None
             kind = type(value)
             if kind is str:
                 text = strings.get(value)
                 if text is None:
                     if "\n" in value and self._literal_blocks and literal(value):
-                        append(f"{lead}{key_text}: |")
-                        append(indented(value[:-1], indent + "  "))
-                        lead = indent
+                        lines += (f"{prefix} |", indented(value[:-1], indent + "  "))
                         continue
                     text = self._string(value)
-                append(f"{lead}{key_text}: {text}")
-            elif kind is dict and value:
-                append(f"{lead}{key_text}:")
-                self._mapping(value, indent + "  ", lines)
-            elif kind is list and value:
-                append(f"{lead}{key_text}:")
-                self._sequence(value, indent, lines)
+                append(f"{prefix} {text}")
+            elif kind is dict:
+                if value:
+                    append(prefix)
+                    self._mapping(value, indent + "  ", lines)
+                else:
+                    append(f"{prefix} {{}}")
+            elif kind is list:
+                if value:
+                    append(prefix)
+                    self._sequence(value, indent, lines)
+                else:
+                    append(f"{prefix} []")
             elif kind is int:
-                append(f"{lead}{key_text}: {value}")
+                append(f"{prefix} {value}")
             else:
-                self._other(key_text, value, lead, indent, lines)
-            lead = indent
+                self._other(prefix, value, indent, lines)
 
-    def _other(self, key_text: str, value: Any, lead: str, indent: str, lines: list[str]) -> None:
-        """An entry whose value is no string, int, non-empty dict or non-empty list."""
+    def _prefix(self, prefixes: dict[str, str], indent: str, key: Any) -> str:
+        """`key:` at `indent`, kept for a string key (True and 1 are one dict key, their texts are not)."""
+        prefix = f"{indent}{self._key(key)}:"
+        if type(key) is str:
+            prefixes[key] = prefix
+        return prefix
+
+    def _other(self, prefix: str, value: Any, indent: str, lines: list[str]) -> None:
+        """An entry whose value is no string, int, dict or list."""
         if type(value) is Written:
-            lines += (f"{lead}{key_text}:", indented(value.text, indent))  # a list under a key is indentless
+            lines += (prefix, indented(value.text, indent))  # a list under a key is indentless
             return
         inline = self._inline(value)
         if inline is not None:
-            lines.append(f"{lead}{key_text}: {inline}")
+            lines.append(f"{prefix} {inline}")
             return
-        lines.append(f"{lead}{key_text}:")  # a non-empty tuple, dict or list subclass
+        lines.append(prefix)  # a non-empty tuple, dict or list subclass
         if isinstance(value, dict):
             self._mapping(value, indent + "  ", lines)
         else:

@@ -133,3 +133,17 @@ def test_long_keys_as_either_emitter_writes_them() -> None:
         data = {"a" * length: 1, "b": {"c" * length: "d"}}
         assert WRITER.write(data) == pyyaml(data)
         assert pure.write(data) == yaml.dump(data, Dumper=_PureDumper, sort_keys=False, width=100_000)
+
+
+def safe_dump(data: Any) -> str:
+    return yaml.safe_dump(data, sort_keys=False, width=100_000, allow_unicode=True)
+
+
+SAFE_WRITER = BlockWriter(safe_dump)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.dictionaries(keys, trees, max_size=5))
+def test_same_bytes_as_pyyamls_own_emitter(data: dict[Any, Any]) -> None:
+    """Over yaml.safe_dump (PyYAML's pure-Python emitter, multi-line strings quoted), the bytes are safe_dump's."""
+    assert SAFE_WRITER.write(data) == safe_dump(data)
