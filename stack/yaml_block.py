@@ -117,6 +117,16 @@ def _sourced(data: Any) -> Any:
     return data
 
 
+class _Prefixes(dict[str, str]):
+    """`<lead><key>:` of each string key met after one lead."""
+
+    __slots__ = ("lead",)
+
+    def __init__(self, lead: str) -> None:
+        super().__init__()
+        self.lead = lead
+
+
 class BlockWriter:
     """`write(data)` returns what `dump(data)` returns, for dicts, lists, str, int, float, bool and None, and
     `Written` lists as a mapping's values.
@@ -131,7 +141,7 @@ class BlockWriter:
         self.key_text = lru_cache(maxsize=None)(self._key_text)
         self._strings: dict[str, str] = {}  # a string value -> its text (most values repeat)
         self._keys: dict[str, str] = {}
-        self._prefixes: dict[str, dict[str, str]] = {}  # an indent -> a string key -> `<indent><key>:`
+        self._prefixes: dict[str, _Prefixes] = {}  # by lead: an indentation, or one ending in a dash
 
     def write(self, data: Any, header: str = "") -> str:
         """`header` (whole lines) + the text of `data`, joined once (a ConfigMap's dashboard is 75 kB)."""
@@ -218,16 +228,17 @@ class BlockWriter:
         """The entries at `indent`; the first one after `first` (a dash prefix) when given."""
         prefixes = self._prefixes.get(indent)
         if prefixes is None:
-            prefixes = self._prefixes[indent] = {}
+            prefixes = self._lead(indent)
+        leading = prefixes
+        if first is not None:
+            found = self._prefixes.get(first)
+            leading = found if found is not None else self._lead(first)
         strings, append = self._strings, lines.append
         for key, value in data.items():
-            if first is None:
-                prefix = prefixes.get(key)
-                if prefix is None:
-                    prefix = self._prefix(prefixes, indent, key)
-            else:
-                prefix = f"{first}{self._key(key)}:"
-                first = None
+            prefix = leading.get(key)
+            if prefix is None:
+                prefix = self._prefix(leading, key)
+            leading = prefixes
             kind = type(value)
             if kind is str:
                 text = strings.get(value)
@@ -254,9 +265,13 @@ class BlockWriter:
             else:
                 self._other(prefix, value, indent, lines)
 
-    def _prefix(self, prefixes: dict[str, str], indent: str, key: Any) -> str:
-        """`key:` at `indent`, kept for a string key (True and 1 are one dict key, their texts are not)."""
-        prefix = f"{indent}{self._key(key)}:"
+    def _lead(self, lead: str) -> _Prefixes:
+        prefixes = self._prefixes[lead] = _Prefixes(lead)
+        return prefixes
+
+    def _prefix(self, prefixes: _Prefixes, key: Any) -> str:
+        """`<lead><key>:`, kept for a string key (True and 1 are one dict key, their texts are not)."""
+        prefix = f"{prefixes.lead}{self._key(key)}:"
         if type(key) is str:
             prefixes[key] = prefix
         return prefix
