@@ -18,11 +18,13 @@ def quote(value: str) -> str:
 
 
 def selector(metric: str, **matchers: str) -> str:
-    inner = ",".join(f"{key}={quote(value)}" for key, value in matchers.items())
+    inner = ",".join([f"{key}={quote(value)}" for key, value in matchers.items()])
     return f"{metric}{{{inner}}}"
 
 
 def svc(metric: str, service: str, **matchers: str) -> str:
+    if not matchers:  # the common case, written directly: what selector writes for the one matcher
+        return f"{metric}{{{c.SERVICE_LABEL}={quote(service)}}}"
     return selector(metric, **{c.SERVICE_LABEL: service}, **matchers)
 
 

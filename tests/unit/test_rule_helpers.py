@@ -146,3 +146,10 @@ def test_links_passes_keep_the_other_fields(settings) -> None:
     data = add_expected_links(links, test_file).to_data()
     data["tests"][0]["alert_rule_test"][0]["exp_alerts"][0]["exp_annotations"] = {}
     assert data == test_file.to_data()
+
+
+def test_svc_is_a_selector_on_the_service_label() -> None:
+    """svc's direct path for no other matcher writes what selector writes."""
+    for service in ("shop", 'we"ird', "naïve"):
+        assert promql.svc("up", service) == promql.selector("up", **{c.SERVICE_LABEL: service})
+    assert promql.svc("x_total", "shop", route="/a") == 'x_total{service="shop",route="/a"}'
