@@ -7,6 +7,8 @@ live with the burn-rate alert (alerts_slo.py) and are re-exported here for the d
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from stack import conventions as c
 from stack.builders import promql as q
 from stack.builders.alerts_slo import burn_possible as burn_possible
@@ -50,11 +52,12 @@ def recording_rules(settings: StackSettings, service: Service) -> tuple[Recordin
     w, name, n, route = settings.timing.rate_window, service.name, q.names(service), by_route(service)
     requests = q.rate(q.svc(n.requests, name), w)
     buckets = q.rate(q.svc(f"{n.duration}_bucket", name), w)
+    ratio = q.ErrorRatio(service)
     rules = [
         RecordingRule(record=c.rec_request_rate(w), expr=q.sum_by(BY_SERVICE, requests)),
         RecordingRule(record=c.rec_request_rate(w, by_handler=True), expr=q.sum_by(route, requests)),
-        RecordingRule(record=c.rec_error_ratio(w), expr=q.error_ratio(service, w, BY_SERVICE)),
-        RecordingRule(record=c.rec_error_ratio(w, by_handler=True), expr=q.error_ratio(service, w, route)),
+        RecordingRule(record=c.rec_error_ratio(w), expr=ratio(w, BY_SERVICE)),
+        RecordingRule(record=c.rec_error_ratio(w, by_handler=True), expr=ratio(w, route)),
         RecordingRule(record=c.rec_latency_buckets(w), expr=q.sum_by((c.SERVICE_LABEL, "le"), buckets)),
     ]
     for quantile in c.LATENCY_QUANTILES:
@@ -70,17 +73,20 @@ def recording_rules(settings: StackSettings, service: Service) -> tuple[Recordin
 
 def slo_windows(settings: StackSettings) -> tuple[Duration, ...]:
     """Every window an enabled burn-rate tier needs, plus the SLO window itself."""
-    windows = {settings.timing.slo_window}
-    for tier in enabled_tiers(settings):
-        windows.update(tier_windows(tier, settings.timing.slo_window))
+    return _slo_windows(settings.timing.slo_window, enabled_tiers(settings))
+
+
+@lru_cache(maxsize=64)
+def _slo_windows(slo_window: Duration, tiers: tuple[c.BurnTierSpec, ...]) -> tuple[Duration, ...]:
+    windows = {slo_window}
+    for tier in tiers:
+        windows.update(tier_windows(tier, slo_window))
     return tuple(sorted(windows))
 
 
 def slo_rules(settings: StackSettings, service: Service) -> tuple[RecordingRule, ...]:
-    rules = [
-        RecordingRule(record=c.rec_slo_error_ratio(w), expr=q.error_ratio(service, w, BY_SERVICE))
-        for w in slo_windows(settings)
-    ]
+    ratio = q.ErrorRatio(service)
+    rules = [RecordingRule(record=c.rec_slo_error_ratio(w), expr=ratio(w, BY_SERVICE)) for w in slo_windows(settings)]
     whole = q.svc(c.rec_slo_error_ratio(settings.timing.slo_window), service.name)
     budget = q.number(error_budget(service))
     rules.append(RecordingRule(record=c.REC_SLO_BUDGET_REMAINING, expr=f"1 - ({whole} / {budget})"))

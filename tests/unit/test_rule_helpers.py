@@ -153,3 +153,14 @@ def test_svc_is_a_selector_on_the_service_label() -> None:
     for service in ("shop", 'we"ird', "naïve"):
         assert promql.svc("up", service) == promql.selector("up", **{c.SERVICE_LABEL: service})
     assert promql.svc("x_total", "shop", route="/a") == 'x_total{service="shop",route="/a"}'
+
+
+def test_error_ratio_of_a_service_is_the_same_at_every_window(settings) -> None:
+    """ErrorRatio, whose selectors are written once, gives error_ratio's expression at each window and grouping."""
+    ratio = promql.ErrorRatio(settings.services[0])
+    for window in (Duration.parse("5m"), Duration.parse("1h")):
+        for by in ((c.SERVICE_LABEL,), (c.SERVICE_LABEL, "handler")):
+            assert ratio(window, by) == promql.error_ratio(settings.services[0], window, by)
+    assert ratio(Duration.parse("5m"), ("service",)).startswith(
+        '(sum by (service) (rate(http_requests_total{service="shop",'
+    )
