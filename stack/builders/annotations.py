@@ -85,8 +85,11 @@ class Texts:
         return self._fill(shown, lambda name: labels.get(name, ""))
 
     def _fill(self, value: str, label: Callable[[str], str]) -> dict[str, str]:
-        holes = {"value": value, "job": label("job"), "instance": label("instance")}
-        return {"summary": self.summary.format(**holes), "description": self.description.format(**holes)}
+        job, instance = label("job"), label("instance")
+        return {
+            "summary": self.summary.format(value=value, job=job, instance=instance),
+            "description": self.description.format(value=value, job=job, instance=instance),
+        }
 
 
 def links(settings: StackSettings, alert: str, service: str | None, panel: str | None) -> tuple[str, str]:
