@@ -28,3 +28,14 @@ def test_short_run_restores_a_users_own_setting_even_on_error(monkeypatch: pytes
         raise RuntimeError("the command failed")
     assert os.environ[PLUGINS_OFF] == "logfire"
     assert gc.isenabled()
+
+
+def test_short_run_files_what_it_allocated_as_old_not_young() -> None:
+    """After the block the collector is on, nothing is left frozen, and what the run allocated sits in the
+    oldest generation: enabling the collector with all of it still young would make the next allocation walk
+    it all (a collection of the youngest generation sized like the whole run)."""
+    with _short_run():
+        kept = [[index] for index in range(50_000)]
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+    assert any(item is kept for item in gc.get_objects(generation=2))
