@@ -61,7 +61,7 @@ def plan_with_manifest(artifacts: Sequence[Artifact]) -> tuple[Artifact, ...]:
     return (*artifacts, Artifact(MANIFEST, listing))
 
 
-def _read(path: Path) -> bytes | None:
+def _read(path: str | Path) -> bytes | None:
     """The file's bytes, None if there is none; a symlink is not followed (OSError ELOOP)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
@@ -73,7 +73,7 @@ def _read(path: Path) -> bytes | None:
 
 def _current(root: Path, path: str, owned: Outputs | None) -> bytes | None:
     try:
-        return _read(root / path)
+        return _read(os.path.join(root, path))  # a string join: no pathlib parsing for each of 800 files
     except OSError as exc:
         linked = exc.errno == errno.ELOOP
         what = "is a symlink, not a file obsstack wrote; remove it" if linked else f"cannot be read ({exc.strerror})"
