@@ -52,8 +52,13 @@ class Shared:
 
     @cached_property
     def _group_texts(self) -> dict[int, tuple[RuleGroup, str | None]]:
-        """Each rule group of the rule files (by identity, held) and its text as a list item, written once."""
-        return {id(g): (g, _BLOCK.item(g.to_data())) for rules in self.rule_files.values() for g in rules.groups}
+        """Each rule group of the rule files (by identity, held) and its text as a list item, written once (from
+        its file's one dump)."""
+        return {
+            id(group): (group, _BLOCK.item(data))
+            for rules in self.rule_files.values()
+            for group, data in zip(rules.groups, rules.to_data()["groups"], strict=True)
+        }
 
     def written_groups(self, groups: tuple[RuleGroup, ...]) -> Written | None:
         """`groups` (those of a rule file) as written once, None when there are none, or one is not a rule file's or
