@@ -27,7 +27,7 @@ from stack.builders.rule_tests import build_rule_tests
 from stack.builders.rules import build_rule_files
 from stack.models import ConfigModel
 from stack.models.jsontext import to_json as to_json
-from stack.models.rules import RuleFile, RuleGroup
+from stack.models.rules import AlertingRule, RuleFile, RuleGroup
 from stack.settings import StackSettings
 from stack.yaml_block import BlockWriter, Written
 
@@ -159,13 +159,25 @@ def render_alerts(settings: StackSettings, placement: Placement, shared: Shared 
 
 
 def _runbooks(settings: StackSettings, rule_files: dict[str, RuleFile]) -> Iterable[Artifact]:
-    by_name: dict[str, list[Any]] = {}
+    """One runbook per alert name; the template lays out each rule's entry, worked out here in one pass."""
+    by_name: dict[str, list[tuple[str, str, str, str, str]]] = {}
     for rule_file in rule_files.values():
         for alert in rule_file.alerts():
-            by_name.setdefault(alert.alert, []).append(alert)
-    for name, alerts in sorted(by_name.items()):
-        text = render_template("runbook.md.j2", name=name, alerts=alerts, header=c.GENERATED_HEADER)
+            by_name.setdefault(alert.alert, []).append(runbook_entry(alert))
+    for name, entries in sorted(by_name.items()):
+        text = render_template("runbook.md.j2", name=name, entries=entries, header=c.GENERATED_HEADER)
         yield Artifact(posixpath.join(settings.output.alerts_dir, "runbooks", f"{name}.md"), text)
+
+
+def runbook_entry(alert: AlertingRule) -> tuple[str, str, str, str, str]:
+    """A rule's runbook entry: (heading, summary, expression, ` for <duration>` or nothing, dashboard link)."""
+    labels, annotations = alert.labels, alert.annotations
+    heading = f"{labels.get('service', 'all services')}: severity {labels['severity']}"
+    tier = labels.get("burnrate_tier")
+    if tier:
+        heading += f", tier {tier}"
+    held_for = f" for {alert.for_}" if alert.for_ else ""
+    return heading, annotations["summary"], alert.expr, held_for, annotations["dashboard_url"]
 
 
 def render_prometheus(
