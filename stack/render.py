@@ -27,7 +27,7 @@ from stack.builders.rule_tests import build_rule_tests
 from stack.builders.rules import build_rule_files
 from stack.models import ConfigModel
 from stack.models.jsontext import to_json as to_json
-from stack.models.rules import AlertingRule, RuleFile, RuleGroup
+from stack.models.rules import TEST_VIEWS, AlertingRule, RuleFile, RuleGroup
 from stack.settings import StackSettings
 from stack.yaml_block import BlockWriter, Written
 
@@ -128,7 +128,8 @@ def _pyyaml(data: Any) -> str:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, width=100_000, allow_unicode=True)
 
 
-_BLOCK = BlockWriter(_pyyaml, literal_blocks=True)  # PyYAML's bytes, each distinct scalar analysed once
+# PyYAML's bytes, each distinct scalar analysed once; promtool test files read from their models, not dumped first
+_BLOCK = BlockWriter(_pyyaml, literal_blocks=True, views=TEST_VIEWS)
 
 
 def to_yaml(data: Any, header: str = c.GENERATED_HEADER) -> str:
@@ -154,7 +155,7 @@ def render_alerts(settings: StackSettings, placement: Placement, shared: Shared 
     for name, rule_file in rule_files.items():
         yield Artifact(posixpath.join(alerts_dir, name), to_yaml(built.document(rule_file, "groups")))
     for name, test_file in build_rule_tests(settings).items():
-        yield Artifact(posixpath.join(alerts_dir, "tests", name), to_yaml(test_file.to_data()))
+        yield Artifact(posixpath.join(alerts_dir, "tests", name), to_yaml(test_file))
     yield from _runbooks(settings, rule_files)
 
 

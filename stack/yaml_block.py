@@ -17,7 +17,7 @@ placed, re-indented, wherever it is a mapping's value (`Written`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -25,6 +25,8 @@ from typing import Any
 import yaml
 
 Dump = Callable[[Any], str]  # PyYAML's dump of one document, configured as the caller writes files
+# by type: an object's fields as the mapping its dump would be (a typed model read in place, not dumped first)
+Views = Mapping[type, Callable[[Any], dict[str, Any]]]
 
 
 # A string PyYAML writes as itself (plain) in block context, decided without asking it: printable ASCII,
@@ -106,14 +108,17 @@ class Written:
     source: Callable[[], list[Any]]
 
 
-def _sourced(data: Any) -> Any:
-    """`data` with each `Written` replaced by its list."""
+def _sourced(data: Any, views: Views) -> Any:
+    """`data` with each `Written` replaced by its list and each object with a view by its mapping."""
+    view = views.get(type(data))
+    if view is not None:
+        data = view(data)
     if isinstance(data, Written):
         return data.source()
     if isinstance(data, dict):
-        return {key: _sourced(value) for key, value in data.items()}
+        return {key: _sourced(value, views) for key, value in data.items()}
     if isinstance(data, list | tuple):
-        return type(data)(_sourced(item) for item in data)
+        return type(data)(_sourced(item, views) for item in data)
     return data
 
 
@@ -132,11 +137,13 @@ class BlockWriter:
     `Written` lists as a mapping's values.
 
     `literal_blocks`: the dump writes multi-line strings as literal blocks (`|`); the writer then lays out
-    those `literal` accepts itself when they are a mapping's value, else the whole tree goes to PyYAML."""
+    those `literal` accepts itself when they are a mapping's value, else the whole tree goes to PyYAML.
+    `views`: objects of these types are written as the mapping their view gives (anywhere in the tree)."""
 
-    def __init__(self, dump: Dump, literal_blocks: bool = False) -> None:
+    def __init__(self, dump: Dump, literal_blocks: bool = False, views: Views | None = None) -> None:
         self._dump = dump
         self._literal_blocks = literal_blocks
+        self._views = dict(views or {})
         self.value_text = lru_cache(maxsize=None)(self._value_text)
         self.key_text = lru_cache(maxsize=None)(self._key_text)
         self._strings: dict[str, str] = {}  # a string value -> its text (most values repeat)
@@ -145,13 +152,16 @@ class BlockWriter:
 
     def write(self, data: Any, header: str = "") -> str:
         """`header` (whole lines) + the text of `data`, joined once (a ConfigMap's dashboard is 75 kB)."""
+        view = self._views.get(type(data))
+        if view is not None:
+            data = view(data)
         if not isinstance(data, dict) or not data or (header and not header.endswith("\n")):
-            return header + self._dump(_sourced(data))
+            return header + self._dump(_sourced(data, self._views))
         lines = [header[:-1]] if header else []
         try:
             self._mapping(data, "", lines)
         except _Fallback:
-            return header + self._dump(_sourced(data))
+            return header + self._dump(_sourced(data, self._views))
         lines.append("")
         return "\n".join(lines)
 
@@ -254,7 +264,7 @@ class BlockWriter:
                     self._mapping(value, indent + "  ", lines)
                 else:
                     append(f"{prefix} {{}}")
-            elif kind is list:
+            elif kind is list or kind is tuple:
                 if value:
                     append(prefix)
                     self._sequence(value, indent, lines)
@@ -278,6 +288,9 @@ class BlockWriter:
 
     def _other(self, prefix: str, value: Any, indent: str, lines: list[str]) -> None:
         """An entry whose value is no string, int, dict or list."""
+        view = self._views.get(type(value))
+        if view is not None:
+            value = view(value)
         if type(value) is Written:
             lines += (prefix, indented(value.text, indent))  # a list under a key is indentless
             return
@@ -294,8 +307,13 @@ class BlockWriter:
     def _sequence(self, items: Any, indent: str, lines: list[str], first: str | None = None) -> None:
         strings, append, dash, inner = self._strings, lines.append, indent + "- ", indent + "  "
         lead = dash if first is None else first + "- "
+        views = self._views
         for item in items:
             kind = type(item)
+            view = views.get(kind)
+            if view is not None:
+                item = view(item)
+                kind = type(item)
             if kind is dict and item:
                 self._mapping(item, inner, lines, first=lead)
             else:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from pydantic import Field
 
 from stack.models import ConfigModel
@@ -76,3 +79,29 @@ class RuleTestFile(ConfigModel):
     evaluation_interval: str
     group_eval_order: tuple[str, ...] | None = None
     tests: tuple[TestGroup, ...]
+
+
+def _fields(model: ConfigModel) -> dict[str, Any]:
+    return model.__dict__
+
+
+def _set_fields(model: ConfigModel) -> dict[str, Any]:
+    return {name: value for name, value in model.__dict__.items() if value is not None}
+
+
+def _dumped(model: ConfigModel) -> dict[str, Any]:
+    return model.to_data()
+
+
+# The promtool test models as the block writer reads them, in place of dumping them first: what `to_data()` gives
+# (no field has an alias; strings, string dicts and tuples are the same in JSON mode; None fields are left out),
+# read from the fields as they are. A float (an expected sample's value) goes through `to_data()` as it is.
+TEST_VIEWS: dict[type, Callable[[Any], dict[str, Any]]] = {
+    RuleTestFile: _set_fields,
+    TestGroup: _fields,
+    InputSeries: _fields,
+    AlertRuleTest: _fields,
+    ExpectedAlert: _set_fields,
+    PromqlExprTest: _fields,
+    ExpectedSample: _dumped,
+}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -147,3 +148,43 @@ SAFE_WRITER = BlockWriter(safe_dump)
 def test_same_bytes_as_pyyamls_own_emitter(data: dict[Any, Any]) -> None:
     """Over yaml.safe_dump (PyYAML's pure-Python emitter, multi-line strings quoted), the bytes are safe_dump's."""
     assert SAFE_WRITER.write(data) == safe_dump(data)
+
+
+@dataclass(frozen=True)
+class _Pair:
+    """An object the writer reads through a view: its fields as a mapping, None ones left out."""
+
+    first: Any
+    second: Any = None
+
+
+def _pair_view(pair: _Pair) -> dict[str, Any]:
+    return {name: value for name, value in vars(pair).items() if value is not None}
+
+
+def _viewed(data: Any) -> Any:
+    if isinstance(data, _Pair):
+        return _viewed(_pair_view(data))
+    if isinstance(data, dict):
+        return {key: _viewed(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [_viewed(item) for item in data]
+    return data
+
+
+pairs = st.recursive(
+    scalars,
+    lambda children: st.one_of(
+        st.builds(_Pair, children, children), st.lists(children, max_size=3), st.tuples(children, children)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.builds(_Pair, pairs, pairs), st.dictionaries(text, pairs, max_size=4)))
+def test_objects_with_a_view_are_written_as_their_mapping(data: Any) -> None:
+    """An object whose type has a view, anywhere in the tree (the document itself, a value, a list item), is
+    written as its view's mapping would be, also when the tree is left to PyYAML (a multi-line string)."""
+    writer = BlockWriter(pyyaml, literal_blocks=True, views={_Pair: _pair_view})
+    assert writer.write(data) == pyyaml(_viewed(data))
