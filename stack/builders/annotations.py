@@ -168,31 +168,33 @@ def add_expected_links(links: Linker, test_file: RuleTestFile) -> RuleTestFile:
 
 
 def _linked_group(links: Linker, group: TestGroup) -> TestGroup:
-    checks = tuple(_linked_check(links, t) for t in group.alert_rule_test)
-    if all(new is old for new, old in zip(checks, group.alert_rule_test, strict=True)):
+    checks, changed = [], False
+    for check in group.alert_rule_test:
+        linked = check if not check.exp_alerts else _linked_check(links, check)  # a silent check: nothing to link
+        checks.append(linked)
+        changed = changed or linked is not check
+    if not changed:
         return group
     return TestGroup(
         interval=group.interval,
         input_series=group.input_series,
-        alert_rule_test=checks,
+        alert_rule_test=tuple(checks),
         promql_expr_test=group.promql_expr_test,
     )
 
 
 def _linked_check(links: Linker, check: AlertRuleTest) -> AlertRuleTest:
-    if not check.exp_alerts:
-        return check  # a silent check: nothing to link, no copy to make
-    expected = tuple(_annotated(links, check.alertname, e) for e in check.exp_alerts)
-    if all(new is old for new, old in zip(expected, check.exp_alerts, strict=True)):
+    alert, expected, changed = check.alertname, [], False
+    for old in check.exp_alerts:
+        if old.exp_annotations is None:
+            expected.append(old)  # no annotations expected: nothing to link
+            continue
+        extra = links(alert, old.exp_labels)
+        expected.append(ExpectedAlert(exp_labels=old.exp_labels, exp_annotations={**old.exp_annotations, **extra}))
+        changed = True
+    if not changed:
         return check  # no expected alert with annotations
-    return AlertRuleTest(eval_time=check.eval_time, alertname=check.alertname, exp_alerts=expected)
-
-
-def _annotated(links: Linker, alert: str, expected: ExpectedAlert) -> ExpectedAlert:
-    if expected.exp_annotations is None:
-        return expected
-    extra = links(alert, expected.exp_labels)
-    return ExpectedAlert(exp_labels=expected.exp_labels, exp_annotations={**expected.exp_annotations, **extra})
+    return AlertRuleTest(eval_time=check.eval_time, alertname=alert, exp_alerts=tuple(expected))
 
 
 def seconds_text(value: float) -> str:
