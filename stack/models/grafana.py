@@ -4,8 +4,6 @@ Field names are Grafana's own (camelCase), as in its provisioning reference, so 
 and in the docs. A literal `$` in a value is written `$$`: Grafana expands `$VAR` in provisioning files.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from typing import Any, Literal
 

@@ -9,8 +9,6 @@ A rule group is `stack.models.rules.RuleGroup`, the type of the promtool-tested 
 PrometheusRule holds exactly the groups those files hold.
 """
 
-from __future__ import annotations
-
 from typing import Final, Literal
 
 from pydantic import Field
@@ -138,7 +136,7 @@ class Route(ConfigModel):
     repeatInterval: str | None = None
     matchers: tuple[Matcher, ...] | None = None
     continue_: bool | None = Field(default=None, alias="continue")
-    routes: tuple[Route, ...] | None = None
+    routes: "tuple[Route, ...] | None" = None
 
 
 class WebhookConfig(ConfigModel):

@@ -1,8 +1,6 @@
 """The Grafana Mimir target's rule file: mimirtool's (and cortextool's) RuleNamespace (pkg/mimirtool/rules),
 whose groups are Prometheus' rulefmt groups. Unknown keys are refused, as `cortextool rules lint` refuses them."""
 
-from __future__ import annotations
-
 from stack.models import ConfigModel
 from stack.models.rules import RuleGroup
 
