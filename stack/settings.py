@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from types import MappingProxyType
-from typing import Annotated, Any, Literal, Self
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 from urllib.parse import urlparse
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
@@ -37,7 +37,9 @@ from stack.service_settings import (
     check_url_parts,
 )
 from stack.target_settings import Kubernetes, Mimir, check_kubernetes_names
-from stack.tools import Pin
+
+if TYPE_CHECKING:
+    from stack.tools import Pin
 
 __all__ = [
     "SLO", "Business", "BusinessAlert", "BusinessMetric", "DBPoolAlert", "ErrorRateAlert", "FastProfile",
@@ -327,8 +329,10 @@ class StackSettings(BaseSettings):
             return f"the {service.metrics_convention} convention's default"
         return "metrics.latency_buckets"
 
-    def tool_pin(self, tool: str) -> Pin:
+    def tool_pin(self, tool: str) -> "Pin":
         """The version a tool obsstack runs must report, and the component whose build provides it."""
+        from stack.tools import Pin  # validate's and the runtime's: generate does not load the tools module
+
         component, flag = TOOL_COMPONENTS[tool]
         versions = {"kubectl": self.kubernetes.kubectl_version, "cortextool": self.mimir.cortextool_version,
                     "cortex": self.mimir.cortex_version}  # fmt: skip

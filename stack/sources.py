@@ -17,15 +17,14 @@ from typing import Any
 from stack.errors import shown
 
 ENV_PREFIX = "OBSSTACK_"
-PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+# error paths only: each pattern is compiled (and kept by the re module) when the first error is described
+PLAIN_KEY = r"[A-Za-z_][A-Za-z0-9_]{0,63}"
 FLAGS = {
     "profile": "--profile", "kubernetes": "--target kubernetes", "mimir": "--target mimir",
     "backends": "the running stack's state (.obsstack/)",  # verify asks the stores `up` started
 }  # fmt: skip
 # a cross-field error's message starts with the field it is about: `services[1] (billing).port: ...`
-LEADING_FIELD = re.compile(
-    r"([a-z_][a-z0-9_]*(?:\[\d+\])?(?: \([^)]*\))?(?:\.[a-z_][a-z0-9_]*(?:\[\d+\])?)*): (.*)", re.S
-)
+LEADING_FIELD = r"([a-z_][a-z0-9_]*(?:\[\d+\])?(?: \([^)]*\))?(?:\.[a-z_][a-z0-9_]*(?:\[\d+\])?)*): (.*)"
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ def describe(error: Mapping[str, Any], sources: Sources) -> str:
     """One pydantic error as `<field> in <source>: <what is wrong>, got <value>`."""
     loc = tuple(error["loc"])
     message = str(error["msg"]).removeprefix("Value error, ")
-    if leading := LEADING_FIELD.fullmatch(message):  # a model's own check, about one of its fields
+    if leading := re.fullmatch(LEADING_FIELD, message, re.S):  # a model's own check, about one of its fields
         field = ".".join(part for part in (sources.field(loc) if loc else "", leading.group(1)) if part)
         return f"{field} in {sources.of(loc + _loc_of(leading.group(1)))}: {leading.group(2)}"
     where, source = sources.field(loc), sources.of(loc)
@@ -91,7 +90,7 @@ def settings_error(error: Exception, sources: Sources) -> str:
 def _part(part: Any) -> str:
     if isinstance(part, int):
         return f"[{part}]"
-    return str(part) if PLAIN_KEY.fullmatch(str(part)) else f"[{shown(part)}]"
+    return str(part) if re.fullmatch(PLAIN_KEY, str(part)) else f"[{shown(part)}]"
 
 
 def _loc_of(field: str) -> tuple[str | int, ...]:
