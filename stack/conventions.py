@@ -9,6 +9,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from stack.durations import Duration
@@ -232,8 +233,10 @@ DATASOURCE_UIDS = {
 }
 
 
+@cache
 def stable_uid(name: str) -> str:
-    """A Grafana UID (max 40 chars) derived from the name only: same name, same UID."""
+    """A Grafana UID (max 40 chars) derived from the name only: same name, same UID (each name hashed once
+    per run: every link to a dashboard names its UID)."""
     slug = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[:26]
     digest = hashlib.sha256(name.encode()).hexdigest()[:12]
     return f"{slug}-{digest}"
