@@ -78,14 +78,14 @@ class Texts:
 
     def for_rule(self) -> dict[str, str]:
         template = FORMATS[self.value_format][0] if self.value_format else ""
-        return self._fill(template, lambda name: "{{ $labels.%s }}" % name)  # noqa: UP031
+        return self._fill(template, "{{ $labels.job }}", "{{ $labels.instance }}")
 
     def expected(self, value: float | None, labels: dict[str, str]) -> dict[str, str]:
         shown = FORMATS[self.value_format][1](value) if self.value_format and value is not None else ""
-        return self._fill(shown, lambda name: labels.get(name, ""))
+        return self._fill(shown, labels.get("job", ""), labels.get("instance", ""))
 
-    def _fill(self, value: str, label: Callable[[str], str]) -> dict[str, str]:
-        job, instance = label("job"), label("instance")
+    def _fill(self, value: str, job: str, instance: str) -> dict[str, str]:
+        """The texts with their holes filled: the value, and the job and instance labels."""
         return {
             "summary": self.summary.format(value=value, job=job, instance=instance),
             "description": self.description.format(value=value, job=job, instance=instance),
