@@ -27,7 +27,7 @@ from stack.builders.rule_tests import build_rule_tests
 from stack.builders.rules import build_rule_files
 from stack.models import ConfigModel
 from stack.models.jsontext import to_json as to_json
-from stack.models.rules import TEST_VIEWS, AlertingRule, RuleFile, RuleGroup
+from stack.models.rules import RULE_VIEWS, TEST_VIEWS, AlertingRule, RuleFile, RuleGroup
 from stack.settings import StackSettings
 from stack.yaml_block import BlockWriter, Written
 
@@ -52,13 +52,9 @@ class Shared:
 
     @cached_property
     def _group_texts(self) -> dict[int, tuple[RuleGroup, str | None]]:
-        """Each rule group of the rule files (by identity, held) and its text as a list item, written once (from
-        its file's one dump)."""
-        return {
-            id(group): (group, _BLOCK.item(data))
-            for rules in self.rule_files.values()
-            for group, data in zip(rules.groups, rules.to_data()["groups"], strict=True)
-        }
+        """Each rule group of the rule files (by identity, held) and its text as a list item, written once (read
+        from the models through their views)."""
+        return {id(group): (group, _BLOCK.item(group)) for rules in self.rule_files.values() for group in rules.groups}
 
     def written_groups(self, groups: tuple[RuleGroup, ...]) -> Written | None:
         """`groups` (those of a rule file) as written once, None when there are none, or one is not a rule file's or
@@ -128,8 +124,9 @@ def _pyyaml(data: Any) -> str:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, width=100_000, allow_unicode=True)
 
 
-# PyYAML's bytes, each distinct scalar analysed once; promtool test files read from their models, not dumped first
-_BLOCK = BlockWriter(_pyyaml, literal_blocks=True, views=TEST_VIEWS)
+# PyYAML's bytes, each distinct scalar analysed once; rule and promtool test files read from their models, not
+# dumped first
+_BLOCK = BlockWriter(_pyyaml, literal_blocks=True, views={**TEST_VIEWS, **RULE_VIEWS})
 
 
 def to_yaml(data: Any, header: str = c.GENERATED_HEADER) -> str:

@@ -165,9 +165,12 @@ class BlockWriter:
         lines.append("")
         return "\n".join(lines)
 
-    def item(self, data: dict[Any, Any]) -> str | None:
-        """The lines of `data` (a non-empty mapping) as an item of a list at indent 0 (`- ` first), joined by
-        newlines; None when the writer leaves a tree holding it to PyYAML."""
+    def item(self, data: Any) -> str | None:
+        """The lines of `data` (a non-empty mapping, or an object whose view is one) as an item of a list at indent
+        0 (`- ` first), joined by newlines; None when the writer leaves a tree holding it to PyYAML."""
+        view = self._views.get(type(data))
+        if view is not None:
+            data = view(data)
         if type(data) is not dict or not data:
             return None
         lines: list[str] = []

@@ -105,3 +105,22 @@ TEST_VIEWS: dict[type, Callable[[Any], dict[str, Any]]] = {
     PromqlExprTest: _fields,
     ExpectedSample: _dumped,
 }
+
+
+def _alerting_rule(rule: AlertingRule) -> dict[str, Any]:
+    """An alerting rule's fields as dumped: `for_` by its alias, left out when unset."""
+    fields: dict[str, Any] = {"alert": rule.alert, "expr": rule.expr}
+    if rule.for_ is not None:
+        fields["for"] = rule.for_
+    fields["labels"], fields["annotations"] = rule.labels, rule.annotations
+    return fields
+
+
+# The rule files' models likewise (their groups are written once, then placed in alerts/, the PrometheusRules and
+# Mimir's namespaces).
+RULE_VIEWS: dict[type, Callable[[Any], dict[str, Any]]] = {
+    RuleFile: _fields,
+    RuleGroup: _set_fields,
+    RecordingRule: _set_fields,
+    AlertingRule: _alerting_rule,
+}
