@@ -69,9 +69,13 @@ class Shared:
             return None
         return Written("\n".join(texts), lambda: [group.to_data() for group in groups])
 
-    def document(self, model: ConfigModel, *path: str) -> dict[str, Any]:
-        """`model.to_data()` with the rule groups at `path` (the fields down to them, each named as its key) as
-        written once: alerts/ writes them, the PrometheusRules and Mimir's namespaces place the same text."""
+    def document(self, model: ConfigModel) -> dict[str, Any]:
+        """`model.to_data()`, and for a model holding rule groups (its `GROUPS_AT`: the fields down to them, each
+        named as its key) with the groups as written once: alerts/ writes them, the PrometheusRules and Mimir's
+        namespaces place the same text."""
+        path: tuple[str, ...] = getattr(type(model), "GROUPS_AT", ())
+        if not path:
+            return model.to_data()
         holders = [model]
         for name in path[:-1]:
             holders.append(getattr(holders[-1], name))
@@ -150,7 +154,7 @@ def render_alerts(settings: StackSettings, placement: Placement, shared: Shared 
     built = _shared(settings, shared)
     rule_files = built.rule_files
     for name, rule_file in rule_files.items():
-        yield Artifact(posixpath.join(alerts_dir, name), to_yaml(built.document(rule_file, "groups")))
+        yield Artifact(posixpath.join(alerts_dir, name), to_yaml(built.document(rule_file)))
     for name, test_file in build_rule_tests(settings).items():
         yield Artifact(posixpath.join(alerts_dir, "tests", name), to_yaml(test_file))
     yield from _runbooks(settings, rule_files)
@@ -223,24 +227,19 @@ def render_kubernetes(
     its ConfigMaps hold the dashboards' JSON text and its PrometheusRules the rule files' groups, as built once
     for dashboards/ and alerts/."""
     from stack.builders.kubernetes import build_kubernetes
-    from stack.models.kubernetes import PrometheusRule
 
     built = _shared(settings, shared)
     for name, document in build_kubernetes(settings, built.dashboards, built.rule_files).items():
-        path = ("spec", "groups") if isinstance(document, PrometheusRule) else ()
-        data = built.document(document, *path) if path else document.to_data()
-        yield Artifact(posixpath.join(settings.output.kubernetes_dir, name), to_yaml(data))
+        yield Artifact(posixpath.join(settings.output.kubernetes_dir, name), to_yaml(built.document(document)))
 
 
 def render_mimir(settings: StackSettings, placement: Placement, shared: Shared | None = None) -> Iterable[Artifact]:
     """The Mimir target (when enabled): a rule namespace file per service and the tenant Alertmanager config."""
     from stack.builders.mimir import build_mimir
-    from stack.models.mimir import RuleNamespace
 
     built = _shared(settings, shared)
     for name, document in build_mimir(settings, built.rule_files).items():
-        data = built.document(document, "groups") if isinstance(document, RuleNamespace) else document.to_data()
-        yield Artifact(posixpath.join(settings.output.mimir_dir, name), to_yaml(data))
+        yield Artifact(posixpath.join(settings.output.mimir_dir, name), to_yaml(built.document(document)))
 
 
 def render_ring(settings: StackSettings, placement: Placement) -> tuple[Artifact, ...]:

@@ -9,7 +9,7 @@ A rule group is `stack.models.rules.RuleGroup`, the type of the promtool-tested 
 PrometheusRule holds exactly the groups those files hold.
 """
 
-from typing import Final, Literal
+from typing import ClassVar, Final, Literal
 
 from pydantic import Field
 
@@ -34,6 +34,8 @@ class PrometheusRuleSpec(ConfigModel):
 
 
 class PrometheusRule(ConfigModel):
+    GROUPS_AT: ClassVar[tuple[str, ...]] = ("spec", "groups")  # where a document holds its rule groups (render)
+
     apiVersion: Literal["monitoring.coreos.com/v1"] = MONITORING_V1
     kind: Literal["PrometheusRule"] = "PrometheusRule"
     metadata: ObjectMeta

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -31,6 +31,8 @@ class RuleGroup(ConfigModel):
 
 
 class RuleFile(ConfigModel):
+    GROUPS_AT: ClassVar[tuple[str, ...]] = ("groups",)  # where a document holds its rule groups (render)
+
     groups: tuple[RuleGroup, ...]
 
     def alerts(self) -> tuple[AlertingRule, ...]:

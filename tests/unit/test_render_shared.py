@@ -46,12 +46,13 @@ def test_rule_groups_written_once_and_placed_where_embedded(make_project) -> Non
     rule_file = shared.rule_files[c.rules_file("orders")]
     rule = prometheus_rules(settings, shared.rule_files)["orders"]
     namespace = build_rule_namespaces(settings, shared.rule_files)[0]
-    for model, path in ((rule_file, ("groups",)), (rule, ("spec", "groups")), (namespace, ("groups",))):
-        assert to_yaml(shared.document(model, *path)) == to_yaml(model.to_data())
+    for model in (rule_file, rule, namespace):
+        assert model.GROUPS_AT
+        assert to_yaml(shared.document(model)) == to_yaml(model.to_data())
     assert shared.written_groups(rule_file.groups) is not None
     copied = RuleFile(groups=tuple(group.model_copy() for group in rule_file.groups))
     assert shared.written_groups(copied.groups) is None
-    assert shared.document(copied, "groups") == copied.to_data()
+    assert shared.document(copied) == copied.to_data()
 
 
 finite = st.floats(allow_nan=False, allow_infinity=False)
