@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 
 from stack import conventions as c
 from stack.models.rules import AlertingRule, AlertRuleTest, ExpectedAlert, RuleFile, RuleGroup, RuleTestFile, TestGroup
@@ -97,10 +96,9 @@ def links(settings: StackSettings, alert: str, service: str | None, panel: str |
     return runbook, _dashboard_link(settings.alerting.grafana_url, service, panel)
 
 
-@lru_cache(maxsize=4096)
 def _dashboard_link(grafana_url: str, service: str | None, panel: str | None) -> str:
-    """A service's dashboard panel (None: the overview), one hashed UID per distinct link: the rules' and the
-    tests' passes name each service's few panels many times."""
+    """A service's dashboard panel (None: the overview). Called once per (alert, service) of a pass (Linker), and
+    each dashboard name is hashed once (conventions.stable_uid is memoised)."""
     if service is None:
         return f"{grafana_url}/d/{c.stable_uid('overview')}/overview"
     return c.dashboard_url(grafana_url, service, panel)
