@@ -48,6 +48,27 @@ async def test_unhandled_error_is_captured_scrubbed_and_tagged(
     assert event["exception"]["values"][0]["type"] == "RuntimeError"
 
 
+async def test_sentry_event_carries_no_local_variables(
+    make_harness: Callable[..., Any], asgi: Callable[..., Any], transport: CapturingTransport
+) -> None:
+    """A handler's local variables (here a card token no redaction rule knows) never reach Sentry."""
+    harness = make_harness({"sentry_transport": transport}, sentry_dsn=DSN)
+
+    @harness.app.get("/charge")
+    async def charge() -> None:
+        card_token = f"tok-{6 * 7}-runtime"  # the value exists only at run time, not in the source lines
+        raise ValueError(f"declined ({len(card_token)} chars)")
+
+    status, _, _ = await asgi(harness.app, "/charge", [])
+    sentry_sdk.flush(timeout=2)
+    assert status == 500
+    assert len(transport.events) == 1
+    frames = transport.events[0]["exception"]["values"][0]["stacktrace"]["frames"]
+    assert any(frame["function"] == "charge" for frame in frames)
+    assert all("vars" not in frame for frame in frames)
+    assert "tok-42-runtime" not in repr(transport.events[0])
+
+
 async def test_unhandled_error_is_logged_once_redacted(
     make_harness: Callable[..., Any], asgi: Callable[..., Any]
 ) -> None:

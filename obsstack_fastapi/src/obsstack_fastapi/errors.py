@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import sentry_sdk
+from sentry_sdk.consts import DEFAULT_OPTIONS
 from sentry_sdk.integrations.atexit import AtexitIntegration
 from sentry_sdk.integrations.dedupe import DedupeIntegration
 from sentry_sdk.integrations.excepthook import ExcepthookIntegration
@@ -55,7 +56,6 @@ def setup_sentry(
         release=f"{settings.service}@{settings.service_version}",
         server_name=settings.service,
         traces_sample_rate=0.0,
-        include_local_variables=False,
         max_request_body_size="never",
         default_integrations=False,
         auto_enabling_integrations=False,
@@ -63,8 +63,20 @@ def setup_sentry(
         before_send=before_send,  # type: ignore[arg-type]
         shutdown_timeout=1,
         transport=transport,
+        **_privacy_options(),
     )
     return _report
+
+
+def _privacy_options() -> dict[str, Any]:
+    """No stack-frame variables or user data in events, in the option the installed SDK knows.
+
+    sentry-sdk 2.x reads ``include_local_variables``; 3.x dropped it (``init`` refuses it) for the
+    ``data_collection`` categories.
+    """
+    if "include_local_variables" in DEFAULT_OPTIONS:
+        return {"include_local_variables": False}
+    return {"data_collection": {"stack_frame_variables": False, "user_info": False, "http_bodies": []}}
 
 
 def _report(exc: BaseException) -> None:
