@@ -108,11 +108,15 @@ class Written:
     source: Callable[[], list[Any]]
 
 
+def _viewed(data: Any, views: Views) -> Any:
+    """`data` as the mapping its type's view gives, or itself when its type has none."""
+    view = views.get(type(data))
+    return data if view is None else view(data)
+
+
 def _sourced(data: Any, views: Views) -> Any:
     """`data` with each `Written` replaced by its list and each object with a view by its mapping."""
-    view = views.get(type(data))
-    if view is not None:
-        data = view(data)
+    data = _viewed(data, views)
     if isinstance(data, Written):
         return data.source()
     if isinstance(data, dict):
@@ -152,9 +156,7 @@ class BlockWriter:
 
     def write(self, data: Any, header: str = "") -> str:
         """`header` (whole lines) + the text of `data`, joined once (a ConfigMap's dashboard is 75 kB)."""
-        view = self._views.get(type(data))
-        if view is not None:
-            data = view(data)
+        data = _viewed(data, self._views)
         if not isinstance(data, dict) or not data or (header and not header.endswith("\n")):
             return header + self._dump(_sourced(data, self._views))
         lines = [header[:-1]] if header else []
@@ -168,9 +170,7 @@ class BlockWriter:
     def item(self, data: Any) -> str | None:
         """The lines of `data` (a non-empty mapping, or an object whose view is one) as an item of a list at indent
         0 (`- ` first), joined by newlines; None when the writer leaves a tree holding it to PyYAML."""
-        view = self._views.get(type(data))
-        if view is not None:
-            data = view(data)
+        data = _viewed(data, self._views)
         if type(data) is not dict or not data:
             return None
         lines: list[str] = []
@@ -291,9 +291,7 @@ class BlockWriter:
 
     def _other(self, prefix: str, value: Any, indent: str, lines: list[str]) -> None:
         """An entry whose value is no string, int, dict or list."""
-        view = self._views.get(type(value))
-        if view is not None:
-            value = view(value)
+        value = _viewed(value, self._views)
         if type(value) is Written:
             lines += (prefix, indented(value.text, indent))  # a list under a key is indentless
             return
@@ -313,7 +311,7 @@ class BlockWriter:
         views = self._views
         for item in items:
             kind = type(item)
-            view = views.get(kind)
+            view = views.get(kind)  # _viewed inline: this loop runs for every list item of every file
             if view is not None:
                 item = view(item)
                 kind = type(item)
