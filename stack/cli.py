@@ -72,12 +72,13 @@ def generate(
 ) -> None:
     """Generate rules, tests, dashboards and configs from stack.yaml (and the targets it enables)."""
     with _short_run():
+        from stack.forked import aside
         from stack.render import render_all
         from stack.write import compare, outputs, project_root, write_plan
 
         root = project_root(config)  # a stack.yaml symlinked from elsewhere is refused, not followed
         settings = _settings(config, profile, target)
-        artifacts, owned = render_all(settings), outputs(settings, config)
+        artifacts, owned = render_all(settings, aside=aside), outputs(settings, config)
         if check:
             drift = compare(root, artifacts, owned)
             if not drift.clean:

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 import yaml
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -32,15 +32,56 @@ from stack.settings import StackSettings
 from stack.yaml_block import BlockWriter, Written
 
 Placement = c.Placement
+_T = TypeVar("_T")
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+class Pending(Protocol[_T_co]):
+    """A started job: calling it gives its result (waiting for it if need be, the same object every time);
+    `cancel()` says it is not wanted (a run that failed elsewhere), a no-op once it is collected."""
+
+    def __call__(self) -> _T_co: ...
+
+    def cancel(self) -> None: ...
+
+
+class Aside(Protocol):
+    """How a pure job of the plan is run: `now` runs it at once, here; the CLI passes `stack.forked.aside`, which
+    runs it in a forked process, so that a second core computes it while this one renders the rest."""
+
+    def __call__(self, job: Callable[[], _T], /) -> Pending[_T]: ...
+
+
+@dataclass(frozen=True)
+class _Done(Generic[_T]):
+    result: _T
+
+    def __call__(self) -> _T:
+        return self.result
+
+    def cancel(self) -> None:
+        pass
+
+
+def now(job: Callable[[], _T]) -> Pending[_T]:
+    return _Done(job())
 
 
 @dataclass(frozen=True)
 class Shared:
     """What more than one renderer embeds, built once per plan: each dashboard's JSON text (dashboards/ and
     the Kubernetes ConfigMaps hold the same bytes) and the rule files (alerts/, the PrometheusRules, the Mimir
-    rule namespaces)."""
+    rule namespaces); and the promtool test files, the job `aside` runs."""
 
     settings: StackSettings
+    aside: Aside = now
+
+    @cached_property
+    def rule_tests_job(self) -> Pending[list[tuple[str, str]]]:
+        """The promtool test files' (path, text), started on first use: render_all starts the job before any
+        renderer runs, and render_alerts collects it last."""
+        settings = self.settings  # the job holds the settings, not this object and what it caches
+        return self.aside(lambda: _rule_test_texts(settings))
 
     @cached_property
     def dashboards(self) -> dict[str, str]:
@@ -155,9 +196,13 @@ def render_alerts(settings: StackSettings, placement: Placement, shared: Shared 
     rule_files = built.rule_files
     for name, rule_file in rule_files.items():
         yield Artifact(posixpath.join(alerts_dir, name), to_yaml(built.document(rule_file)))
-    for name, test_file in build_rule_tests(settings).items():
-        yield Artifact(posixpath.join(alerts_dir, "tests", name), to_yaml(test_file))
     yield from _runbooks(settings, rule_files)
+    yield from (Artifact(path, text) for path, text in built.rule_tests_job())  # last: they may still be on their way
+
+
+def _rule_test_texts(settings: StackSettings) -> list[tuple[str, str]]:
+    tests = posixpath.join(settings.output.alerts_dir, "tests")
+    return [(posixpath.join(tests, name), to_yaml(test_file)) for name, test_file in build_rule_tests(settings).items()]
 
 
 def _runbooks(settings: StackSettings, rule_files: dict[str, RuleFile]) -> Iterable[Artifact]:
@@ -256,14 +301,15 @@ def render_ring(settings: StackSettings, placement: Placement) -> tuple[Artifact
 
 Renderer = Callable[[StackSettings, Placement, Shared | None], Iterable[Artifact]]
 
-# The ordered list of renderers; each component adds one entry here.
+# The ordered list of renderers; each component adds one entry here. The alerts come last: they end with the
+# promtool tests, which render_all starts aside before the first renderer runs.
 RENDERERS: tuple[Renderer, ...] = (
-    render_alerts,
     render_prometheus,
     render_compose,
     render_grafana,
     render_kubernetes,
     render_mimir,
+    render_alerts,
 )
 # renderers of a target that stack.yaml may leave off: they produce nothing then
 OPTIONAL: dict[Renderer, Callable[[StackSettings], bool]] = {
@@ -272,17 +318,24 @@ OPTIONAL: dict[Renderer, Callable[[StackSettings], bool]] = {
 }
 
 
-def render_all(settings: StackSettings, placement: Placement = c.IN_CONTAINERS) -> tuple[Artifact, ...]:
-    """The whole plan for a placement, sorted by path. Fails if a renderer produced nothing or two one path."""
+def render_all(
+    settings: StackSettings, placement: Placement = c.IN_CONTAINERS, aside: Aside = now
+) -> tuple[Artifact, ...]:
+    """The whole plan for a placement, sorted by path. Fails if a renderer produced nothing or two one path.
+    `aside` runs the promtool tests' job, started before the renderers (the same bytes whichever runs it)."""
     artifacts: list[Artifact] = []
-    shared = Shared(settings)
-    for renderer in RENDERERS:
-        if renderer in OPTIONAL and not OPTIONAL[renderer](settings):
-            continue
-        produced = list(renderer(settings, placement, shared))
-        if not produced:
-            raise RuntimeError(f"renderer {renderer.__name__} produced no files")
-        artifacts += produced
+    shared = Shared(settings, aside)
+    tests = shared.rule_tests_job
+    try:
+        for renderer in RENDERERS:
+            if renderer in OPTIONAL and not OPTIONAL[renderer](settings):
+                continue
+            produced = list(renderer(settings, placement, shared))
+            if not produced:
+                raise RuntimeError(f"renderer {renderer.__name__} produced no files")
+            artifacts += produced
+    finally:
+        tests.cancel()  # collected by render_alerts unless a renderer failed: then the job is not waited for
     paths = [a.path for a in artifacts]
     duplicates = sorted(path for path, count in Counter(paths).items() if count > 1)
     if duplicates:
