@@ -1,16 +1,20 @@
 """The library's OTLP span encoder against the SDK's own (the oracle): the same request, parsed, for every kind
-of span the export thread sees; and its gRPC exporter delivering that request to a real gRPC server."""
+of span the export thread sees; and its gRPC and HTTP exporters delivering that request to a real gRPC server and
+a real HTTP server on 127.0.0.1."""
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 from concurrent import futures
 from functools import partial
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import grpc
 from obsstack_fastapi.batching import QueuedSpanProcessor
-from obsstack_fastapi.otlp_spans import SpanEncoder, grpc_span_exporter
+from obsstack_fastapi.otlp_spans import SpanEncoder, grpc_span_exporter, http_span_exporter
 from obsstack_fastapi.spans import ServerSpans, readable_server_span
 from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
@@ -132,6 +136,81 @@ def test_the_grpc_exporter_delivers_that_request() -> None:
         processor.shutdown()
         server.stop(grace=None)
     assert received == [encode_spans(spans), encode_spans([readable_server_span(RESOURCE, i) for i in items])]
+
+
+class _Collector(BaseHTTPRequestHandler):
+    """An OTLP/HTTP trace receiver: keeps each POSTed body with its path and content type, answers 200."""
+
+    received: list[tuple[str, str, bytes]]
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append((self.path, self.headers["Content-Type"], body))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def _http_collector() -> tuple[ThreadingHTTPServer, list[tuple[str, str, bytes]]]:
+    received: list[tuple[str, str, bytes]] = []
+    handler = type("Handler", (_Collector,), {"received": received})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, received
+
+
+def test_the_http_exporter_posts_that_request() -> None:
+    """The library's OTLP/HTTP span exporter, with the installed SDK, encodes with SpanEncoder (`posts_bytes`) and
+    posts exactly the SDK's request to `/v1/traces` of a real HTTP server: SDK spans, and the middleware's queued
+    server spans as they are."""
+    server, received = _http_collector()
+    endpoint = f"http://127.0.0.1:{server.server_address[1]}/v1/traces"
+    exporter = http_span_exporter(endpoint=endpoint, timeout=5)
+    processor = QueuedSpanProcessor(exporter, partial(readable_server_span, RESOURCE), RESOURCE)
+    try:
+        assert getattr(exporter, "posts_bytes", False) is True  # an SDK of another shape: this says so first
+        spans = every_kind()
+        assert exporter.export(spans).name == "SUCCESS"
+        items = server_items(TracerProvider(resource=RESOURCE))
+        for item in items:
+            processor.put_raw(item)  # what ServerSpans.end does
+        processor.force_flush()
+    finally:
+        processor.shutdown()
+        server.shutdown()
+    expected = [encode_spans(spans), encode_spans([readable_server_span(RESOURCE, i) for i in items])]
+    assert [(path, kind) for path, kind, _ in received] == [("/v1/traces", "application/x-protobuf")] * 2
+    assert [ExportTraceServiceRequest.FromString(body) for _, _, body in received] == expected
+
+
+def test_the_http_exporter_without_its_fast_path_is_the_sdks() -> None:
+    """Where the SDK's exporter has another shape (`posts_bytes` false), the SDK's own export runs: ReadableSpans
+    only (server spans are converted first) and the SDK's request."""
+    server, received = _http_collector()
+    exporter = http_span_exporter(endpoint=f"http://127.0.0.1:{server.server_address[1]}/v1/traces", timeout=5)
+    exporter.posts_bytes = False  # type: ignore[attr-defined]
+    try:
+        assert exporter.server_spans(RESOURCE) is False  # type: ignore[attr-defined]
+        spans = every_kind()
+        assert exporter.export(spans).name == "SUCCESS"
+    finally:
+        server.shutdown()
+    assert [ExportTraceServiceRequest.FromString(body) for _, _, body in received] == [encode_spans(spans)]
+
+
+def test_the_http_exporter_fails_a_batch_a_refusing_collector_never_takes() -> None:
+    """Nothing listens on the port: the batch fails (no exception) within the exporter's timeout."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: connections to it are refused
+    exporter = http_span_exporter(endpoint=f"http://127.0.0.1:{port}/v1/traces", timeout=1)
+    began = time.monotonic()
+    assert exporter.export(every_kind()).name == "FAILURE"
+    assert time.monotonic() - began < 10
 
 
 def test_one_off_values_keep_the_attribute_cache_bounded() -> None:

@@ -23,7 +23,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span as PB2Span
 from opentelemetry.proto.trace.v1.trace_pb2 import SpanFlags
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import SpanExporter
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.trace import SpanKind, StatusCode
 
 from .spans import SCOPE, STATUS_CODE, ServerSpan, readable_server_span
@@ -229,3 +229,44 @@ def grpc_span_exporter(endpoint: str, insecure: bool, timeout: float) -> SpanExp
             return self._encoder.request(data)
 
     return Exporter(endpoint=endpoint, insecure=insecure, timeout=timeout)
+
+
+def http_span_exporter(endpoint: str, timeout: float) -> SpanExporter:
+    """The SDK's OTLP/HTTP span exporter (`<endpoint>/v1/traces`; its transport, retries, compression, headers and
+    request size limit as they are) with `SpanEncoder` writing the request bytes it posts.
+
+    The SDK's HTTP exporter has no encoding hook: its `export` encodes, checks the size, then hands the bytes to
+    its HTTP client (`_client.export(bytes)`, inside `_metrics.export_operation`, since SDK 1.4x). Where the
+    installed SDK has that shape, `export` here does the same with these bytes; with any other SDK, the SDK's own
+    `export` runs as it is (its encoder, every span a ``ReadableSpan``)."""
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    class Exporter(OTLPSpanExporter):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self._encoder = SpanEncoder()
+            client, size = getattr(self, "_client", None), getattr(self, "_max_request_size", None)
+            operation = getattr(getattr(self, "_metrics", None), "export_operation", None)
+            self.posts_bytes = callable(getattr(client, "export", None)) and callable(operation) and type(size) is int
+
+        def server_spans(self, resource: Resource) -> bool:
+            """See `SpanEncoder.server_spans`; only where this exporter encodes (`posts_bytes`)."""
+            return self.posts_bytes and self._encoder.server_spans(resource)
+
+        def export(self, spans: Sequence[Any]) -> SpanExportResult:
+            if not self.posts_bytes:
+                return super().export(spans)
+            if self._shutdown:
+                return SpanExportResult.FAILURE
+            with self._metrics.export_operation(len(spans)) as result:
+                data = self._encoder.encode(spans)
+                if 0 < self._max_request_size < len(data):  # as the SDK: dropped, never split
+                    result.error = ValueError(f"OTLP span request of {len(data)} bytes over {self._max_request_size}")
+                    return SpanExportResult.FAILURE
+                sent = self._client.export(data)
+                if not sent.success:
+                    result.error = sent.error
+                    return SpanExportResult.FAILURE
+            return SpanExportResult.SUCCESS
+
+    return Exporter(endpoint=endpoint, timeout=timeout)

@@ -56,9 +56,9 @@ def _otlp_span_exporter(settings: ObsSettings) -> SpanExporter:
         from .otlp_spans import grpc_span_exporter  # the SDK's exporter, with the cheaper encoder
 
         return grpc_span_exporter(endpoint=endpoint, insecure=endpoint.startswith("http://"), timeout=timeout)
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpSpans
+    from .otlp_spans import http_span_exporter  # the SDK's exporter, with the cheaper encoder
 
-    return HttpSpans(endpoint=f"{endpoint}/v1/traces", timeout=timeout)
+    return http_span_exporter(endpoint=f"{endpoint}/v1/traces", timeout=timeout)
 
 
 def _otlp_log_exporter(settings: ObsSettings) -> LogRecordExporter:
