@@ -8,7 +8,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -48,9 +48,14 @@ TargetOption = Annotated[
 
 
 def _settings(
-    config: Path, profile: str | None, targets: list[str] | None = None, running: dict[str, Any] | None = None
+    config: Path,
+    profile: str | None,
+    targets: list[str] | None = None,
+    running: dict[str, Any] | None = None,
+    document: Callable[[], dict[str, Any]] | None = None,
 ) -> StackSettings:
-    """Settings with the flags' overrides; `running`: what the running stack was started with (it wins)."""
+    """Settings with the flags' overrides; `running`: what the running stack was started with (it wins);
+    `document`: gives stack.yaml as read already (a job started aside)."""
     from stack.config import load_settings
 
     overrides: dict[str, Any] = {"profile": profile} if profile else {}
@@ -60,7 +65,7 @@ def _settings(
             expected = ", ".join(TARGETS)
             raise StackError(f"--target in the command line: unknown target, expected {expected}, got {shown(target)}")
         overrides[target] = {"enabled": True}
-    return load_settings(config, overrides)
+    return load_settings(config, overrides, document() if document is not None else None)
 
 
 @app.command()
@@ -73,11 +78,17 @@ def generate(
     """Generate rules, tests, dashboards and configs from stack.yaml (and the targets it enables)."""
     with _short_run():
         from stack.forked import aside
-        from stack.render import render_all
-        from stack.write import compare, outputs, project_root, write_plan
+        from stack.yaml_load import read_yaml
 
-        root = project_root(config)  # a stack.yaml symlinked from elsewhere is refused, not followed
-        settings = _settings(config, profile, target)
+        document = aside(lambda: read_yaml(config))  # parsed by a second core while this one imports the rest
+        try:
+            from stack.render import render_all
+            from stack.write import compare, outputs, project_root, write_plan
+
+            root = project_root(config)  # a stack.yaml symlinked from elsewhere is refused, not followed
+            settings = _settings(config, profile, target, document=document)
+        finally:
+            document.cancel()
         artifacts, owned = render_all(settings, aside=aside), outputs(settings, config)
         if check:
             drift = compare(root, artifacts, owned)

@@ -283,7 +283,7 @@ def test_init_bad_flags_are_one_line(tmp_path: Path, args: list[str], expected: 
 def test_internal_error_is_one_line_and_exit_70(generated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A bug (an exception that is not a StackError) is one line pointing at --debug, exit 70; --debug raises it."""
 
-    def broken(settings: object) -> None:
+    def broken(settings: object, **options: object) -> None:
         raise RuntimeError("a bug")
 
     monkeypatch.setattr("stack.render.render_all", broken)

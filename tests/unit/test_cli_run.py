@@ -8,9 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from stack.config import load_settings
+from stack.errors import ConfigError
 from stack.render import render_all
 from stack.write import compare, outputs
+from stack.yaml_load import read_yaml
 from tests.conftest import MINIMAL_STACK
 
 # what the console script does, with an atexit handler that shows whether the interpreter's usual exit ran
@@ -64,6 +68,30 @@ def test_bad_input_keeps_exit_code_2_and_its_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("error: ")
     assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("services: [\n", "malformed YAML"),  # refused while parsed, by the child that reads it aside
+        ("a: 1\na: 2\n", "duplicate key 'a' at line 2"),
+        ("- a\n", "top level is a list, expected a mapping of settings"),
+    ],
+)
+def test_a_stack_yaml_refused_while_read_aside_gives_the_same_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, expected: str
+) -> None:
+    """generate reads stack.yaml in a forked child while it imports the rest: a text the reader refuses gives the
+    line the reader's own error gives in process (the parent reads it again and raises), exit 2, files untouched."""
+    (tmp_path / "stack.yaml").write_text(text, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # as the command names it: --config's default, stack.yaml
+    with pytest.raises(ConfigError) as error:
+        read_yaml(Path("stack.yaml"))
+    result = obsstack("generate", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == f"error: {error.value}\n"
+    assert expected in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["stack.yaml"]
 
 
 def test_other_commands_exit_the_usual_way(tmp_path: Path) -> None:

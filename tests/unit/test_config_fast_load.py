@@ -1,4 +1,4 @@
-"""stack.config's fast construction of an anchorless stack.yaml: the values the full construction makes, and
+"""stack.yaml_load's fast construction of an anchorless stack.yaml: the values the full construction makes, and
 anything it is not sure of handed to the full construction (which keeps every refusal and its message)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stack import config
+from stack import yaml_load
 
 SAME = [
     "a: 1\nb: [1, 2.5, true, null, ~, 0x1f, 0o17, 1_000, 1:30, .inf, '3', yes, No, '']\n",
@@ -36,20 +36,20 @@ UNSURE = [
 @pytest.mark.parametrize("text", SAME)
 def test_fast_load_makes_what_the_full_construction_makes(text: str) -> None:
     """A document of mappings with distinct text keys, lists and plain scalars loads to the same values."""
-    assert config._fast_load(text) == yaml.load(text, Loader=config._AnchorlessLoader)  # noqa: S506
+    assert yaml_load._fast_load(text) == yaml.load(text, Loader=yaml_load._AnchorlessLoader)  # noqa: S506
 
 
 @pytest.mark.parametrize("text", UNSURE)
 def test_fast_load_hands_the_rest_to_the_full_construction(text: str) -> None:
     """Anything else raises _Unsure, so that read_yaml asks the full construction (and its refusals)."""
-    with pytest.raises(config._Unsure):
-        config._fast_load(text)
+    with pytest.raises(yaml_load._Unsure):
+        yaml_load._fast_load(text)
 
 
 def test_read_yaml_refuses_a_repeated_key_as_before(tmp_path: Path) -> None:
     """The fast path does not hide a refusal: a repeated key is still the full construction's one line."""
     path = tmp_path / "stack.yaml"
     path.write_text("project: a\nproject: b\n")
-    with pytest.raises(config.ConfigError) as error:
-        config.read_yaml(path)
+    with pytest.raises(yaml_load.ConfigError) as error:
+        yaml_load.read_yaml(path)
     assert "duplicate key 'project' at line 2" in str(error.value)
