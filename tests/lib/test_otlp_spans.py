@@ -25,7 +25,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import (
     Link,
@@ -86,6 +86,22 @@ def every_kind() -> list[ReadableSpan]:
     return [*server_spans(provider), *sdk_spans(provider, finished), *server_spans(provider)]
 
 
+def export_both_ways(exporter: SpanExporter) -> list[ExportTraceServiceRequest]:
+    """Has `exporter` export every kind of span, then the middleware's queued server spans through the export
+    thread (what ServerSpans.end queues); the two requests the SDK's encoder builds for them, in that order."""
+    processor = QueuedSpanProcessor(exporter, partial(readable_server_span, RESOURCE), RESOURCE)
+    try:
+        spans = every_kind()
+        assert exporter.export(spans).name == "SUCCESS"
+        items = server_items(TracerProvider(resource=RESOURCE))
+        for item in items:
+            processor.put_raw(item)
+        processor.force_flush()
+    finally:
+        processor.shutdown()
+    return [encode_spans(spans), encode_spans([readable_server_span(RESOURCE, i) for i in items])]
+
+
 def test_the_encoding_is_the_sdks_request() -> None:
     """Every kind of span (server spans, SDK spans of two scopes, odd attribute types, events, links, trace
     states) encodes to the request the SDK's encoder builds, twice in a row (the attribute cache warm)."""
@@ -123,19 +139,11 @@ def test_the_grpc_exporter_delivers_that_request() -> None:
     trace_service_pb2_grpc.add_TraceServiceServicer_to_server(Service(), server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
-    exporter = grpc_span_exporter(endpoint=f"http://127.0.0.1:{port}", insecure=True, timeout=5)
-    processor = QueuedSpanProcessor(exporter, partial(readable_server_span, RESOURCE), RESOURCE)
     try:
-        spans = every_kind()
-        assert exporter.export(spans).name == "SUCCESS"
-        items = server_items(TracerProvider(resource=RESOURCE))
-        for item in items:
-            processor.put_raw(item)  # what ServerSpans.end does
-        processor.force_flush()
+        expected = export_both_ways(grpc_span_exporter(endpoint=f"http://127.0.0.1:{port}", insecure=True, timeout=5))
     finally:
-        processor.shutdown()
         server.stop(grace=None)
-    assert received == [encode_spans(spans), encode_spans([readable_server_span(RESOURCE, i) for i in items])]
+    assert received == expected
 
 
 class _Collector(BaseHTTPRequestHandler):
@@ -170,19 +178,11 @@ def test_the_http_exporter_posts_that_request() -> None:
     server, received = _http_collector()
     endpoint = f"http://127.0.0.1:{server.server_address[1]}/v1/traces"
     exporter = http_span_exporter(endpoint=endpoint, timeout=5)
-    processor = QueuedSpanProcessor(exporter, partial(readable_server_span, RESOURCE), RESOURCE)
     try:
         assert getattr(exporter, "posts_bytes", False) is True  # an SDK of another shape: this says so first
-        spans = every_kind()
-        assert exporter.export(spans).name == "SUCCESS"
-        items = server_items(TracerProvider(resource=RESOURCE))
-        for item in items:
-            processor.put_raw(item)  # what ServerSpans.end does
-        processor.force_flush()
+        expected = export_both_ways(exporter)
     finally:
-        processor.shutdown()
         server.shutdown()
-    expected = [encode_spans(spans), encode_spans([readable_server_span(RESOURCE, i) for i in items])]
     assert [(path, kind) for path, kind, _ in received] == [("/v1/traces", "application/x-protobuf")] * 2
     assert [ExportTraceServiceRequest.FromString(body) for _, _, body in received] == expected
 

@@ -20,8 +20,16 @@ FORKS = len(os.sched_getaffinity(0)) > 1 if hasattr(os, "sched_getaffinity") els
 
 PRELUDE = """
 import json, os, signal, sys, threading, time
+from stack import forked
 from stack.forked import aside, usable
 PARENT = os.getpid()
+children = []
+
+def watched(job):
+    # aside, noting the process id of each child it starts (0: the job ran inline)
+    started = forked.aside(job)
+    children.append(started.pid)
+    return started
 
 def no_child_left():
     try:
@@ -165,15 +173,9 @@ def test_render_all_gives_the_same_plan_with_the_tests_built_aside(tmp_path: Pat
     (tmp_path / "stack.yaml").write_text(MINIMAL_STACK, encoding="utf-8")
     result = run(f"""
         from pathlib import Path
-        from stack import forked
         from stack.config import load_settings
         from stack.render import render_all, now
 
-        children = []
-        def watched(job):
-            started = forked.aside(job)
-            children.append(started.pid)
-            return started
 
         settings = load_settings(Path({str(tmp_path / "stack.yaml")!r}))
         aside_plan, here_plan = render_all(settings, aside=watched), render_all(settings, aside=now)
@@ -196,14 +198,9 @@ def test_a_failing_renderer_leaves_no_child_behind(tmp_path: Path) -> None:
     (tmp_path / "stack.yaml").write_text(MINIMAL_STACK, encoding="utf-8")
     result = run(f"""
         from pathlib import Path
-        from stack import forked, render
+        from stack import render
         from stack.config import load_settings
 
-        children = []
-        def watched(job):
-            started = forked.aside(job)
-            children.append(started.pid)
-            return started
 
         def broken(settings, placement, shared):
             raise LookupError("a renderer failed")
