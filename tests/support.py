@@ -145,12 +145,19 @@ scrape_configs:
 
 
 @contextmanager
-def scraping_prometheus(tmp_path: Path, binary: str, registry: CollectorRegistry, job: str) -> Iterator[PromClient]:
+def scraping_prometheus(
+    tmp_path: Path, binary: str, registry: CollectorRegistry, job: str, rules: str = ""
+) -> Iterator[PromClient]:
     """`registry` served on 127.0.0.1 and the Prometheus `binary` scraping it every second as `job` (with the
-    label service=`job`); yields a client once the target is up, stops both after."""
+    label service=`job`), evaluating `rules` (a rule file's text) every second; yields a client once the target
+    is up, stops both after."""
     target, port = free_port(), free_port()
     server, thread = start_http_server(target, addr="127.0.0.1", registry=registry)
-    (tmp_path / "prometheus.yml").write_text(SCRAPED.format(port=target, job=job), encoding="utf-8")
+    config = SCRAPED.format(port=target, job=job)
+    if rules:
+        (tmp_path / "rules.yml").write_text(rules, encoding="utf-8")
+        config += "rule_files: [rules.yml]\n"
+    (tmp_path / "prometheus.yml").write_text(config, encoding="utf-8")
     flags = c.prometheus_flags(str(tmp_path / "prometheus.yml"), str(tmp_path / "data"), f"127.0.0.1:{port}",
                                Duration.parse("1h"))  # fmt: skip
     prom = PromClient(f"http://127.0.0.1:{port}")

@@ -67,10 +67,14 @@ class PromClient:
 
     def firing(self) -> set[tuple[str, str]]:
         """(alertname, service) of every firing alert."""
+        return self.active(("firing",))
+
+    def active(self, states: tuple[str, ...]) -> set[tuple[str, str]]:
+        """(alertname, service) of every alert in one of `states` (firing, pending)."""
         return {
             (a["labels"].get("alertname", ""), a["labels"].get("service", ""))
             for a in self.alerts()
-            if a.get("state") == "firing"
+            if a.get("state") in states
         }
 
     def targets(self) -> list[dict[str, Any]]:
