@@ -18,8 +18,6 @@ from stack.sources import Sources, describe, settings_error
 from stack.strictness import strict_errors
 from stack.yaml_load import read_yaml
 
-__all__ = ["load_settings", "read_yaml"]
-
 
 def load_settings(
     path: Path, overrides: dict[str, Any] | None = None, document: Mapping[str, Any] | None = None

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from stack.config import load_settings, read_yaml
+from stack.config import load_settings
 from stack.errors import ConfigError, StackError, shown
 from stack.probe.append import append_service
 from stack.probe.entry import Target, scrape_target, service_entry
@@ -27,6 +27,7 @@ from stack.service_settings import Service
 from stack.settings import URL_RE
 from stack.value_checks import check_url_parts
 from stack.write import write_files
+from stack.yaml_load import read_yaml
 
 CONFIG = "stack.yaml"
 GITIGNORE = ".gitignore"
